@@ -1,0 +1,41 @@
+# One vocabulary for humans and CI. Every target creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STATE ?= .sandbox
+
+.PHONY: run test lint format typecheck bench clean install
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@test -f $(STATE)/demo-client.json || $(BIN)/ficoba-sandbox init --dir $(STATE)
+	$(BIN)/ficoba-sandbox serve --dir $(STATE)
+
+test: $(STAMP)
+	@command -v redis-server >/dev/null 2>&1 || ./.ci/install-system-deps || echo "redis-server unavailable: redis tests will be skipped"
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,3 @@
+from ficoba_sandbox.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""One injectable clock for the whole app (so tests advance time instead of sleeping)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware (UTC)."""
+        ...
+
+
+class SystemClock:
+    """Wall-clock time, optionally frozen or shifted by the admin plane."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = timedelta(0)
+        self._frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._frozen is not None:
+                return self._frozen
+            return datetime.now(UTC) + self._offset
+
+    def freeze(self, at: datetime | None = None) -> datetime:
+        with self._lock:
+            self._frozen = (at or (datetime.now(UTC) + self._offset)).astimezone(UTC)
+            return self._frozen
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - datetime.now(UTC)
+            self._frozen = None
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            if self._frozen is not None:
+                self._frozen += delta
+                return self._frozen
+            self._offset += delta
+            return datetime.now(UTC) + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+
+def horodatage(at: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.mmmZ`, the backend's timestamp format (CONTRACT §6.1)."""
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"

@@ -1,0 +1,38 @@
+"""Configuration: every option is a CLI flag and an environment variable `FICOBA_SANDBOX_<NAME>`.
+
+No module-level instance: `create_app(settings)` receives one (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    # Explicit: no `.env` file is read behind the user's back (PITFALLS: slowapi reads .env).
+    model_config = SettingsConfigDict(env_prefix="FICOBA_SANDBOX_", env_file=None, extra="ignore")
+
+    state_dir: Path = Field(Path(".sandbox"), description="PKI, client registry, journal, caches")
+    host: str = "127.0.0.1"
+    port: int = 8443
+    admin_host: str = "127.0.0.1"
+    admin_port: int = 8081
+
+    seed: int = 42
+    size: int = Field(10_000, ge=1, description="number of natural persons generated")
+    personas_dir: Path | None = Field(None, description="extra persona files, beside fixtures/personas")
+
+    max_body_bytes: int = Field(64 * 1024, description="request bodies above this are refused (413)")
+    token_ttl: int = Field(3600, description="access-token lifetime in seconds")
+    trusted_proxies: list[str] = Field(default_factory=list)
+    san: list[str] = Field(default_factory=list)
+
+    quota_storage: str = "memory://"
+    maintenance_window: str | None = None
+    latency: str | None = None
+    admin_token: str | None = None
+    mask_journal: bool = True
+    log_json: bool = False
