@@ -1,0 +1,158 @@
+"""INSEE reference lists: countries (99xxx), départements, communes (COG) and their postcodes.
+
+The backend checks request codes against them (CAF038/CAF039 birth country/commune, CAF040/CAF041
+address country/commune, CONTRACT §6.3) and the generator draws addresses and birthplaces from
+them. Data: `domain/data/insee.json.gz`, rebuilt by `scripts/extract_insee.py` (see the README
+beside the data file for sources and licences).
+
+Codes as the protocol writes them (Annex 10, CONTRACT §3.7): a commune is identified by
+département + commune, 2 + 3 characters in metropolitan France (Corsica "2A"/"2B"), 3 + 2 in the
+DOM/COM ("971" + "20" = 97120 Pointe-à-Pitre). `commune()` also accepts 3 + 3 for the DOM
+("971", "120"). Historical codes (delegated/associated communes, pre-1968 Seine-et-Oise codes...)
+are accepted: the protocol allows them for birthplaces.
+
+Loading is lazy and cached (≈ 0.1 s, once), so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from ficoba_sandbox.domain.normalize import label_upper, strip_accents
+
+PAYS_FRANCE = "99100"
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    code: str  # 5-character COG code, e.g. "94028"
+    nom: str  # official label, e.g. "Créteil"
+    codes_postaux: tuple[str, ...]
+    historique: bool
+
+    @property
+    def code_departement(self) -> str:
+        return departement_of(self.code)
+
+    @property
+    def code_commune(self) -> str:
+        return self.code[len(self.code_departement) :]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reference:
+    pays: dict[str, str]
+    departements: dict[str, str]
+    communes: dict[str, Commune]
+    by_postcode: dict[str, tuple[str, ...]]
+
+
+@cache
+def _reference() -> _Reference:
+    raw = resources.files("ficoba_sandbox.domain").joinpath("data/insee.json.gz").read_bytes()
+    payload = json.loads(gzip.decompress(raw))
+    communes = {
+        code: Commune(code, nom, tuple(postcodes), bool(hist))
+        for code, (nom, postcodes, hist) in payload["communes"].items()
+    }
+    by_postcode: dict[str, list[str]] = {}
+    for commune in communes.values():  # insertion order = sorted codes: deterministic
+        for postcode in commune.codes_postaux:
+            by_postcode.setdefault(postcode, []).append(commune.code)
+    return _Reference(
+        pays=payload["pays"],
+        departements=payload["departements"],
+        communes=communes,
+        by_postcode={k: tuple(v) for k, v in by_postcode.items()},
+    )
+
+
+def departement_of(code_commune5: str) -> str:
+    """The département part of a 5-character commune code (3 characters for 97x/98x)."""
+    return code_commune5[:3] if code_commune5[:2] in ("97", "98") else code_commune5[:2]
+
+
+def commune_code(code_departement: str, code_commune: str) -> str | None:
+    """Join the protocol's département + commune codes into the 5-character COG code.
+
+    Accepts 2+3 (metropole), 3+2 (DOM/COM) and 3+3 when the commune repeats the département's
+    last digit ("971" + "120"). Returns None when the shapes do not fit.
+    """
+    dep = (code_departement or "").strip().upper()
+    com = (code_commune or "").strip().upper()
+    if len(dep) == 2 and len(com) == 3:
+        return dep + com
+    if len(dep) == 3 and len(com) == 2:
+        return dep + com
+    if len(dep) == 3 and len(com) == 3 and com[0] == dep[2]:
+        return dep + com[1:]
+    if len(dep) == 3 and dep[0] == "0" and len(com) == 3:  # "094" + "028": zero-padded dept
+        return dep[1:] + com
+    return None
+
+
+def pays(code: str) -> str | None:
+    """INSEE country label (upper case, as the list prints it): pays("99100") -> "FRANCE"."""
+    return _reference().pays.get(code)
+
+
+def departement(code: str) -> str | None:
+    """Official département label: departement("13") -> "Bouches-du-Rhône"."""
+    return _reference().departements.get(code)
+
+
+def commune_by_code(code5: str) -> Commune | None:
+    return _reference().communes.get(code5)
+
+
+def commune(code_departement: str, code_commune: str) -> Commune | None:
+    """The commune for the protocol's (département, commune) pair, historical codes included."""
+    code5 = commune_code(code_departement, code_commune)
+    return _reference().communes.get(code5) if code5 else None
+
+
+def postcodes_of(code_departement: str, code_commune: str) -> tuple[str, ...]:
+    found = commune(code_departement, code_commune)
+    return found.codes_postaux if found else ()
+
+
+def communes_of_postcode(postcode: str) -> tuple[str, ...]:
+    """5-character commune codes served by a postcode (current and historical)."""
+    return _reference().by_postcode.get(postcode, ())
+
+
+def all_pays() -> dict[str, str]:
+    return _reference().pays
+
+
+def all_departements() -> dict[str, str]:
+    return _reference().departements
+
+
+def all_communes() -> dict[str, Commune]:
+    return _reference().communes
+
+
+# FICOBA display styles, as the protocol examples print the labels (CONTRACT §3.1, §3.2):
+# communes "CRETEIL", "MARSEILLE", "PARIS" (for arrondissement 75111); départements without
+# accents but in mixed case ("Bouches-du-Rhone", "Val-de-Marne"); countries upper case.
+_ARRONDISSEMENT = re.compile(r"\s+\d+(?:er|e)\s+Arrondissement$", re.IGNORECASE)
+
+
+def libelle_commune_ficoba(found: Commune) -> str:
+    return label_upper(_ARRONDISSEMENT.sub("", found.nom))
+
+
+def libelle_departement_ficoba(code: str) -> str | None:
+    label = departement(code)
+    return strip_accents(label) if label is not None else None
+
+
+def libelle_pays_ficoba(code: str) -> str | None:
+    label = pays(code)
+    return label_upper(label) if label is not None else None
