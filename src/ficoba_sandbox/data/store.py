@@ -1,0 +1,541 @@
+"""The Store: the immutable, indexed fictitious FICOBA file the backend searches.
+
+Stable API for the backend (ISSUE 3 §4):
+
+    store = build_store(seed=42, size=10_000, personas_dirs=[default_personas_dir()])
+    store.compte_by_iban(iban)                      -> Compte | None
+    store.personne_physique_by_spi(spi)             -> PersonnePhysique | None
+    store.personnes_morales_by_siren(siren)         -> tuple[PersonneMorale, ...]
+    store.personne_morale_by_siret(siret)           -> PersonneMorale | None
+    store.personne(id)                              -> PersonnePhysique | PersonneMorale | None
+    store.droits_of_compte(compte_or_iban)          -> tuple[Droit, ...]
+    store.comptes_of_personne_physique(pp)          -> tuple[tuple[Compte, Droit], ...]
+    store.comptes_of_personne_morale(pm)            -> tuple[tuple[Compte, Droit], ...]
+    store.banque(code) / store.guichet(code, guichet)
+    store.search_personnes_physiques(CriteresPersonnePhysique(...)) -> SearchResult
+    store.search_personnes_morales(CriteresPersonneMorale(...))     -> SearchResult
+    store.digest() / store.stats() / iteration (personnes_physiques(), comptes(), ...)
+
+Identifier lookups are dict indexes. Searches go through name indexes, then filter
+(matching rules: docs/data.md). Labels of codes: `ficoba_sandbox.domain.codes`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from ficoba_sandbox.data.model import (
+    Adresse,
+    Banque,
+    Compte,
+    Droit,
+    Guichet,
+    PersonneMorale,
+    PersonnePhysique,
+)
+from ficoba_sandbox.domain.normalize import normalize_text, normalize_words
+
+# CAF036 "Il y a trop de réponses satisfaisant aux critères": above this many matching persons
+# (or entities) a search is refused. The protocol gives no figure [G]; 50 keeps responses small.
+MAX_REPONSES = 50
+
+T = TypeVar("T")
+
+
+class SearchStatus(enum.Enum):
+    """Why a search returned what it returned; the backend maps it to a code (CONTRACT §6.3)."""
+
+    OK = "OK"
+    TOO_MANY = "TOO_MANY"  # CAF036 (400)
+    NO_MATCH = "NO_MATCH"  # no person/entity with this identity: CAF013 (PP) / CAF015 (PM)
+    ADDRESS_UNKNOWN = (
+        "ADDRESS_UNKNOWN"  # identity found, nobody in the file at this address: CAF028
+    )
+    NOT_AT_ADDRESS = "NOT_AT_ADDRESS"  # identity found, address exists, not theirs: CAF029
+
+
+@dataclass(frozen=True, slots=True)
+class CriteresAdresse:
+    """`domiciliation` (S2 `Domiciliation`). Empty / None fields are ignored."""
+
+    codePays: str | None = None
+    codeDepartement: str | None = None
+    codeCommune: str | None = None
+    codeNatureVoie: str | None = None
+    libelleVoie: str | None = None
+    numeroVoie: str | None = None
+    indiceRepetition: str | None = None
+    codePostal: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(_clean(getattr(self, f.name)) for f in fields(self))
+
+
+@dataclass(frozen=True, slots=True)
+class CriteresPersonnePhysique:
+    """perPhy / verifIban PP / multiDet PP criteria (CONTRACT §3.5). Strings as received; the
+    store normalises them. Date parts may be "", "0", "00" (unknown) or digits."""
+
+    nom: str
+    prenoms: str | None = None
+    sexe: str | None = None
+    anneeNaissance: str | None = None
+    moisNaissance: str | None = None
+    jourNaissance: str | None = None
+    anneeNaissanceDebut: str | None = None
+    moisNaissanceDebut: str | None = None
+    jourNaissanceDebut: str | None = None
+    anneeNaissanceFin: str | None = None
+    moisNaissanceFin: str | None = None
+    jourNaissanceFin: str | None = None
+    codePaysNaissance: str | None = None
+    codeDepartementNaissance: str | None = None
+    codeCommuneNaissance: str | None = None
+    adresse: CriteresAdresse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CriteresPersonneMorale:
+    """perPro / verifIban PM / multiDet PM criteria (CONTRACT §3.4)."""
+
+    raisonSociale: str | None = None
+    sigle: str | None = None
+    enseigne: str | None = None
+    codeCategorieJuridique: str | None = None
+    adresse: CriteresAdresse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult(Generic[T]):
+    status: SearchStatus
+    matches: tuple[T, ...] = ()
+    count: int = 0  # number of matches before truncation (> MAX_REPONSES when TOO_MANY)
+
+
+def _clean(value: str | None) -> str:
+    return value.strip() if value else ""
+
+
+def _int_or_zero(value: str | None) -> int:
+    v = _clean(value)
+    return int(v) if v.isdigit() else 0
+
+
+# ------------------------------------------------------------------------- matching rules
+
+
+def _name_keys(text: str) -> tuple[str, ...]:
+    """Index keys of a name: the normalised form and the same without spaces ("LE CORBUSIER"
+    and "LECORBUSIER" meet)."""
+    norm = normalize_text(text)
+    if not norm:
+        return ()
+    squashed = norm.replace(" ", "")
+    return (norm,) if squashed == norm else (norm, squashed)
+
+
+def _prenoms_match(criterion: str, stored: str) -> bool:
+    """Every first name given must be among the person's first names, the first one first:
+    "CORINNE" and "CORINNE MARIE" match "CORINNE ANNE MARIE"; "ANNE" does not."""
+    wanted = normalize_words(criterion)
+    if not wanted:
+        return True
+    have = normalize_words(stored)
+    if not have or wanted[0] != have[0]:
+        # "CHARLES-EDOUARD" vs "CHARLESEDOUARD": compare squashed too
+        return "".join(wanted) == "".join(have)
+    return all(w in have for w in wanted[1:])
+
+
+def _person_date_bounds(pp: PersonnePhysique) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    y = _int_or_zero(pp.anneeNaissance)
+    m = _int_or_zero(pp.moisNaissance)
+    d = _int_or_zero(pp.jourNaissance)
+    return (y, m or 1, d or 1), (y, m or 12, d or 31)
+
+
+def _date_matches(c: CriteresPersonnePhysique, pp: PersonnePhysique) -> bool:
+    """Exact date: year required, month/day compared when both sides know them. Range: missing
+    start parts are 01, missing end parts 12/31; a person with an incomplete date matches when
+    the period their known parts cover overlaps the range."""
+    lo, hi = _person_date_bounds(pp)
+    if _clean(c.anneeNaissance):
+        if _int_or_zero(c.anneeNaissance) != lo[0]:
+            return False
+        for wanted, have in (
+            (c.moisNaissance, pp.moisNaissance),
+            (c.jourNaissance, pp.jourNaissance),
+        ):
+            w, h = _int_or_zero(wanted), _int_or_zero(have)
+            if w and h and w != h:
+                return False
+        return True
+    if _clean(c.anneeNaissanceDebut) or _clean(c.anneeNaissanceFin):
+        start = (
+            _int_or_zero(c.anneeNaissanceDebut),
+            _int_or_zero(c.moisNaissanceDebut) or 1,
+            _int_or_zero(c.jourNaissanceDebut) or 1,
+        )
+        end = (
+            _int_or_zero(c.anneeNaissanceFin) or 9999,
+            _int_or_zero(c.moisNaissanceFin) or 12,
+            _int_or_zero(c.jourNaissanceFin) or 31,
+        )
+        return lo <= end and hi >= start
+    return True
+
+
+def _address_matches(a: CriteresAdresse, adr: Adresse | None) -> bool:
+    if adr is None:
+        return False
+    pairs = (
+        (a.codePays, adr.codePaysResidence),
+        (a.codeDepartement, adr.codeDepartementResidence),
+        (a.codeCommune, adr.codeCommuneResidence),
+        (a.codeNatureVoie, adr.codeNatureVoie),
+        (a.numeroVoie, adr.numeroVoie),
+        (a.indiceRepetition, adr.indiceRepetition),
+        (a.codePostal, adr.codePostal),
+    )
+    for wanted, have in pairs:
+        w = _clean(wanted).upper()
+        if w and w != have.strip().upper():
+            return False
+    voie = normalize_text(a.libelleVoie)
+    return not (voie and voie != normalize_text(adr.libelleVoie))
+
+
+def _address_keys(adr: Adresse) -> tuple[tuple[str, ...], ...]:
+    return (
+        ("d", adr.codeDepartementResidence),
+        ("c", adr.codeDepartementResidence, adr.codeCommuneResidence),
+        ("p", adr.codePostal),
+    )
+
+
+# ------------------------------------------------------------------------- the store
+
+
+@dataclass(slots=True)
+class Store:
+    """Immutable once built. Build with `build_store()`; never mutate the tuples or dicts."""
+
+    seed: int
+    size: int
+    banques: dict[str, Banque]
+    guichets: dict[tuple[str, str], Guichet]
+    _pp: dict[str, PersonnePhysique]
+    _pm: dict[str, PersonneMorale]
+    _comptes: dict[str, Compte]
+    _droits_by_iban: dict[str, tuple[Droit, ...]]
+    _droits_by_personne: dict[str, tuple[Droit, ...]]
+    _pp_by_spi: dict[str, str] = field(default_factory=dict)
+    _pm_by_siret: dict[str, str] = field(default_factory=dict)
+    _pm_by_siren: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _pp_by_nom: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _pm_by_word: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _addresses: frozenset[tuple[str, ...]] = frozenset()
+    _digest: str = ""
+
+    # ---------------------------------------------------------------- identifier lookups
+
+    def compte_by_iban(self, iban: str) -> Compte | None:
+        return self._comptes.get(iban.strip().upper())
+
+    def personne_physique_by_spi(self, spi: str) -> PersonnePhysique | None:
+        pid = self._pp_by_spi.get(spi.strip())
+        return self._pp[pid] if pid else None
+
+    def personnes_morales_by_siren(self, siren: str) -> tuple[PersonneMorale, ...]:
+        """Every establishment (SIRET) of the SIREN, in SIRET order."""
+        return tuple(self._pm[i] for i in self._pm_by_siren.get(siren.strip(), ()))
+
+    def personne_morale_by_siret(self, siret: str) -> PersonneMorale | None:
+        pid = self._pm_by_siret.get(siret.strip())
+        return self._pm[pid] if pid else None
+
+    def personne(self, personne_id: str) -> PersonnePhysique | PersonneMorale | None:
+        if personne_id.startswith("pp:"):
+            return self._pp.get(personne_id)
+        return self._pm.get(personne_id)
+
+    def personne_physique(self, personne_id: str) -> PersonnePhysique | None:
+        return self._pp.get(personne_id)
+
+    def personne_morale(self, personne_id: str) -> PersonneMorale | None:
+        return self._pm.get(personne_id)
+
+    def banque(self, code: str) -> Banque | None:
+        return self.banques.get(code)
+
+    def guichet(self, code_banque: str, code_guichet: str) -> Guichet | None:
+        return self.guichets.get((code_banque, code_guichet))
+
+    # ---------------------------------------------------------------- relations
+
+    def droits_of_compte(self, compte: Compte | str) -> tuple[Droit, ...]:
+        """The ayants droits of an account, in the order the file holds them."""
+        iban = compte if isinstance(compte, str) else compte.iban
+        return self._droits_by_iban.get(iban, ())
+
+    def _comptes_of(self, personne_id: str) -> tuple[tuple[Compte, Droit], ...]:
+        return tuple(
+            (self._comptes[d.iban], d) for d in self._droits_by_personne.get(personne_id, ())
+        )
+
+    def comptes_of_personne_physique(
+        self, pp: PersonnePhysique | str
+    ) -> tuple[tuple[Compte, Droit], ...]:
+        """Every account the person has a right on (any right, closed accounts included), with
+        that right. The backend filters by right / motif."""
+        return self._comptes_of(pp if isinstance(pp, str) else pp.id)
+
+    def comptes_of_personne_morale(
+        self, pm: PersonneMorale | str
+    ) -> tuple[tuple[Compte, Droit], ...]:
+        return self._comptes_of(pm if isinstance(pm, str) else pm.id)
+
+    def entrepreneur_individuel_of(self, pp: PersonnePhysique) -> tuple[PersonneMorale, ...]:
+        """Entrepreneurs individuels (category 1000) run by this natural person."""
+        return tuple(pm for pm in self._pm.values() if pm.entrepreneur == pp.id)
+
+    # ---------------------------------------------------------------- searches
+
+    def search_personnes_physiques(
+        self, criteres: CriteresPersonnePhysique, limit: int = MAX_REPONSES
+    ) -> SearchResult[PersonnePhysique]:
+        """Search natural persons by civil status (+ birthplace, + address). Rules: docs/data.md."""
+        keys = _name_keys(criteres.nom)
+        if not keys:
+            return SearchResult(SearchStatus.NO_MATCH)
+        seen: dict[str, None] = {}
+        for key in keys:
+            for pid in self._pp_by_nom.get(key, ()):
+                seen.setdefault(pid)
+        sexe = _clean(criteres.sexe)
+        pays = _clean(criteres.codePaysNaissance)
+        dep = _clean(criteres.codeDepartementNaissance).upper()
+        com = _clean(criteres.codeCommuneNaissance)
+        identity: list[PersonnePhysique] = []
+        for pid in seen:
+            pp = self._pp[pid]
+            if sexe and sexe in "12" and pp.sexe != sexe:
+                continue
+            if criteres.prenoms and not _prenoms_match(criteres.prenoms, pp.prenoms):
+                continue
+            if not _date_matches(criteres, pp):
+                continue
+            if pays and pp.codePaysNaissance != pays:
+                continue
+            if dep and pp.codeDepartementNaissance.upper() != dep:
+                continue
+            if com and pp.codeCommuneNaissance.lstrip("0") != com.lstrip("0"):
+                continue
+            identity.append(pp)
+        return self._finish(identity, criteres.adresse, limit)
+
+    def search_personnes_morales(
+        self, criteres: CriteresPersonneMorale, limit: int = MAX_REPONSES
+    ) -> SearchResult[PersonneMorale]:
+        """Search legal entities by raison sociale / sigle / enseigne (+ category, + address).
+
+        A designation field matches when its normalised words start the stored field's words
+        ("STELLANT" matches "STELLANT FINANCES SERVICES"); several given fields must all match.
+        """
+        wanted = [
+            (name, normalize_text(getattr(criteres, name)))
+            for name in ("raisonSociale", "sigle", "enseigne")
+        ]
+        wanted = [(name, value) for name, value in wanted if value]
+        if not wanted:
+            return SearchResult(SearchStatus.NO_MATCH)
+        first_words = {value.split()[0] for _, value in wanted}
+        candidates: dict[str, None] = {}
+        for word in sorted(first_words):
+            for pid in self._pm_by_word.get(word, ()):
+                candidates.setdefault(pid)
+        categorie = _clean(criteres.codeCategorieJuridique)
+        identity: list[PersonneMorale] = []
+        for pid in candidates:
+            pm = self._pm[pid]
+            if categorie and pm.categorieJuridique != categorie:
+                continue
+            ok = True
+            for name, value in wanted:
+                stored = normalize_text(getattr(pm, name))
+                if not (stored == value or stored.startswith(value + " ")):
+                    ok = False
+                    break
+            if ok:
+                identity.append(pm)
+        return self._finish(identity, criteres.adresse, limit)
+
+    def _finish(
+        self, identity: Sequence[T], adresse: CriteresAdresse | None, limit: int
+    ) -> SearchResult[T]:
+        if not identity:
+            return SearchResult(SearchStatus.NO_MATCH)
+        if adresse is not None and not adresse.is_empty():
+            at_address = [p for p in identity if _address_matches(adresse, p.adresse)]  # type: ignore[attr-defined]
+            if not at_address:
+                dep = _clean(adresse.codeDepartement)
+                com = _clean(adresse.codeCommune)
+                cp = _clean(adresse.codePostal)
+                # CAF028 when nobody in the file lives in this commune / postcode, else CAF029.
+                known = (
+                    (not dep or ("d", dep) in self._addresses)
+                    and (not (dep and com) or ("c", dep, com) in self._addresses)
+                    and (not cp or ("p", cp) in self._addresses)
+                )
+                return SearchResult(
+                    SearchStatus.NOT_AT_ADDRESS if known else SearchStatus.ADDRESS_UNKNOWN
+                )
+            identity = at_address
+        if len(identity) > limit:
+            return SearchResult(SearchStatus.TOO_MANY, (), len(identity))
+        return SearchResult(SearchStatus.OK, tuple(identity), len(identity))
+
+    # ---------------------------------------------------------------- iteration, digest, stats
+
+    def personnes_physiques(self) -> Iterator[PersonnePhysique]:
+        return iter(self._pp.values())
+
+    def personnes_morales(self) -> Iterator[PersonneMorale]:
+        return iter(self._pm.values())
+
+    def comptes(self) -> Iterator[Compte]:
+        return iter(self._comptes.values())
+
+    def droits(self) -> Iterator[Droit]:
+        for droits in self._droits_by_iban.values():
+            yield from droits
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "personnes_physiques": len(self._pp),
+            "personnes_morales": len(self._pm),
+            "comptes": len(self._comptes),
+            "droits": sum(len(d) for d in self._droits_by_iban.values()),
+            "banques": len(self.banques),
+            "guichets": len(self.guichets),
+        }
+
+    def digest(self) -> str:
+        """SHA-256 over every record in a canonical order: equal on every machine for equal data."""
+        return self._digest
+
+    def stats(self) -> dict[str, object]:
+        from ficoba_sandbox.data.stats import compute_stats
+
+        return compute_stats(self)
+
+
+def compute_digest(records: Iterable[object]) -> str:
+    h = hashlib.sha256()
+    for record in records:
+        h.update(repr(record).encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def index_store(
+    *,
+    seed: int,
+    size: int,
+    banques: Iterable[Banque],
+    guichets: Iterable[Guichet],
+    personnes_physiques: Iterable[PersonnePhysique],
+    personnes_morales: Iterable[PersonneMorale],
+    comptes: Iterable[Compte],
+    droits: Iterable[Droit],
+) -> Store:
+    """Assemble the indexes from records (generation or cache). Order of the inputs is kept."""
+    b = {x.numeroEtablissement: x for x in banques}
+    g = {(x.numeroEtablissement, x.numeroGuichet): x for x in guichets}
+    pp = {x.id: x for x in personnes_physiques}
+    pm = {x.id: x for x in personnes_morales}
+    cpt = {x.iban: x for x in comptes}
+    by_iban: dict[str, list[Droit]] = {}
+    by_pers: dict[str, list[Droit]] = {}
+    for d in droits:
+        by_iban.setdefault(d.iban, []).append(d)
+        by_pers.setdefault(d.personne, []).append(d)
+    pp_by_nom: dict[str, list[str]] = {}
+    addresses: set[tuple[str, ...]] = set()
+    for p in pp.values():
+        keys = set(_name_keys(p.nomNaissance)) | set(_name_keys(p.nomUsage))
+        for k in sorted(keys):
+            pp_by_nom.setdefault(k, []).append(p.id)
+        if p.adresse:
+            addresses.update(_address_keys(p.adresse))
+    pm_by_siren: dict[str, list[str]] = {}
+    pm_by_word: dict[str, list[str]] = {}
+    for m in pm.values():
+        if m.siren:
+            pm_by_siren.setdefault(m.siren, []).append(m.id)
+        words = {
+            normalize_text(v).split()[0]
+            for v in (m.raisonSociale, m.sigle, m.enseigne)
+            if normalize_text(v)
+        }
+        for w in sorted(words):
+            pm_by_word.setdefault(w, []).append(m.id)
+        if m.adresse:
+            addresses.update(_address_keys(m.adresse))
+    store = Store(
+        seed=seed,
+        size=size,
+        banques=b,
+        guichets=g,
+        _pp=pp,
+        _pm=pm,
+        _comptes=cpt,
+        _droits_by_iban={k: tuple(v) for k, v in by_iban.items()},
+        _droits_by_personne={k: tuple(v) for k, v in by_pers.items()},
+        _pp_by_spi={p.numeroSpi: p.id for p in pp.values() if p.numeroSpi},
+        _pm_by_siret={m.siret: m.id for m in pm.values() if m.siret},
+        _pm_by_siren={
+            k: tuple(sorted(v, key=lambda i: pm[i].siret)) for k, v in pm_by_siren.items()
+        },
+        _pp_by_nom={k: tuple(v) for k, v in pp_by_nom.items()},
+        _pm_by_word={k: tuple(v) for k, v in pm_by_word.items()},
+        _addresses=frozenset(addresses),
+    )
+    store._digest = compute_digest(
+        [*b.values(), *g.values(), *pp.values(), *pm.values(), *cpt.values(), *store.droits()]
+    )
+    return store
+
+
+def default_personas_dir() -> Path | None:
+    """The shipped personas: `<repo>/fixtures/personas` when running from a checkout (the package
+    lives in `<repo>/src/ficoba_sandbox`), else `$FICOBA_SANDBOX_PERSONAS` if set. None if absent."""
+    import os
+
+    env = os.environ.get("FICOBA_SANDBOX_PERSONAS")
+    if env:
+        return Path(env)
+    candidate = Path(__file__).resolve().parents[3] / "fixtures" / "personas"
+    return candidate if candidate.is_dir() else None
+
+
+def build_store(
+    seed: int,
+    size: int,
+    personas_dirs: Sequence[Path] = (),
+    cache_dir: Path | None = None,
+) -> Store:
+    """Generate (or load from `cache_dir`) the dataset for (seed, size) plus the personas found
+    in `personas_dirs` (*.yaml, sorted by name). Personas come first in every order; generated
+    identifiers never collide with them (see data/reserved.py).
+
+    Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
+    """
+    from ficoba_sandbox.data.build import build
+
+    return build(seed=seed, size=size, personas_dirs=personas_dirs, cache_dir=cache_dir)
