@@ -1,0 +1,264 @@
+"""Per-client quota: a moving window of 60 s over `limits.aio` storage, timed by the app clock.
+
+Semantics (docs/quota.md):
+
+- one counter per authenticated `client_id`, never per IP or per a header the caller chooses;
+- a call is admitted when fewer than `quota` calls were admitted in the 60 seconds before it
+  (moving window, exact: no 2x burst at a minute boundary as with a fixed window);
+- a call admitted at instant t stops counting strictly after t + 60 s;
+- refused calls (429) do not consume quota, so a client that keeps retrying is not locked out
+  for longer than the window;
+- time is the app's injectable clock (`domain.clock.Clock`), so tests advance it instead of
+  sleeping. `limits` itself reads `time.time()`, so the two storages below subclass the `limits.aio`
+  storages and pass the clock's timestamp to the same data structures (memory) and to the same
+  Lua scripts (Redis). Redis calls are awaited (`redis.asyncio`): the event loop is never blocked.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.errors import StorageError
+
+from ficoba_sandbox.domain.clock import Clock
+
+DEFAULT_QUOTA = 200
+WINDOW_SECONDS = 60
+POLICY_NAME = "default"
+KEY_PREFIX = "ficoba-sandbox"
+
+__all__ = [
+    "DEFAULT_QUOTA",
+    "WINDOW_SECONDS",
+    "Quota",
+    "QuotaDecision",
+    "QuotaStorageError",
+    "storage_from_uri",
+]
+
+
+class QuotaStorageError(RuntimeError):
+    """The quota storage (Redis) cannot be reached: the call is refused, never let through."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaDecision:
+    """The outcome of one counted call, and what the IETF RateLimit fields say about it."""
+
+    allowed: bool
+    quota: int
+    remaining: int
+    #: whole seconds until the oldest counted call leaves the window (when `remaining` next grows)
+    reset_in: int
+    window: int = WINDOW_SECONDS
+
+    @property
+    def retry_after(self) -> int:
+        """`Retry-After` for a 429: whole seconds, at least 1, not before a slot frees."""
+        return max(1, self.reset_in)
+
+    def headers(self) -> list[tuple[str, str]]:
+        """RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers), + Retry-After."""
+        t = self.retry_after if not self.allowed else self.reset_in
+        out = [
+            ("RateLimit-Policy", f'"{POLICY_NAME}";q={self.quota};w={self.window}'),
+            ("RateLimit", f'"{POLICY_NAME}";r={self.remaining};t={t}'),
+        ]
+        if not self.allowed:
+            out.append(("Retry-After", str(self.retry_after)))
+        return out
+
+
+class _ClockedMemoryStorage(MemoryStorage):
+    """`limits`' in-process storage, with timestamps from the app clock.
+
+    Each key holds the admitted timestamps, newest first, trimmed to the quota (as the Redis
+    script does with LTRIM), so memory stays bounded without the real-time expiry task.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__("async+memory://")
+        self._clock = clock
+        self._mutex = threading.Lock()
+        self._log: dict[str, list[float]] = {}
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        now = self._now()
+        with self._mutex:
+            log = self._log.setdefault(key, [])
+            if len(log) > limit - amount and log[limit - amount] >= now - expiry:
+                return False
+            log[:0] = [now] * amount
+            del log[limit:]
+            return True
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        now = self._now()
+        with self._mutex:
+            inside = [t for t in self._log.get(key, ())[:limit] if t >= now - expiry]
+        if not inside:
+            return now, 0
+        return inside[-1], len(inside)
+
+    async def clear(self, key: str) -> None:
+        with self._mutex:
+            self._log.pop(key, None)
+        await super().clear(key)
+
+    async def reset(self) -> int | None:
+        with self._mutex:
+            n = len(self._log)
+            self._log.clear()
+        return n
+
+
+class _ClockedRedisStorage(RedisStorage):
+    """`limits`' asyncio Redis storage (redis-py), with timestamps from the app clock.
+
+    Uses the same Lua scripts as `limits` (`acquire_moving_window`, `moving_window`), which take
+    the timestamp as an argument; every call is awaited on the running loop.
+    """
+
+    def __init__(self, uri: str, clock: Clock, **options: Any) -> None:
+        options.setdefault("socket_timeout", 2)
+        options.setdefault("socket_connect_timeout", 2)
+        super().__init__(
+            uri,
+            wrap_exceptions=True,
+            implementation="redispy",
+            key_prefix=KEY_PREFIX,
+            **options,
+        )
+        self._clock = clock
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        bridge: Any = self.bridge
+        try:
+            acquired = await bridge.lua_acquire_moving_window(
+                [bridge.prefixed_key(key)], [self._now(), limit, expiry, amount]
+            )
+        except self.base_exceptions as exc:
+            raise StorageError(exc) from exc
+        return bool(acquired)
+
+    async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        bridge: Any = self.bridge
+        now = self._now()
+        try:
+            window = await bridge.lua_moving_window(
+                [bridge.prefixed_key(key)], [now - expiry, limit]
+            )
+        except self.base_exceptions as exc:
+            raise StorageError(exc) from exc
+        if window:
+            return float(window[0]), int(window[1])
+        return now, 0
+
+
+def storage_from_uri(uri: str, clock: Clock) -> MemoryStorage | RedisStorage:
+    """`memory://` (default) or `redis://HOST:PORT/DB` (also `rediss://`, `redis+unix://`)."""
+    scheme = uri.split("://", 1)[0].lower().removeprefix("async+")
+    if scheme == "memory":
+        return _ClockedMemoryStorage(clock)
+    if scheme in ("redis", "rediss", "redis+unix"):
+        try:
+            return _ClockedRedisStorage(uri, clock)
+        except Exception as exc:  # ConfigurationError (no redis client), bad URI
+            raise ValueError(f"quota storage {uri!r}: {exc}") from exc
+    raise ValueError(f"unsupported quota storage {uri!r}: use memory:// or redis://HOST:PORT/DB")
+
+
+class Quota:
+    """Calls per minute per client. `hit` counts a call; `state` and `reset` serve the admin plane."""
+
+    def __init__(
+        self,
+        storage_uri: str = "memory://",
+        *,
+        clock: Clock,
+        default_quota: int = DEFAULT_QUOTA,
+        window: int = WINDOW_SECONDS,
+    ) -> None:
+        if default_quota < 1:
+            raise ValueError("the default quota must be at least 1 call per window")
+        self.storage_uri = storage_uri
+        self.clock = clock
+        self.default_quota = default_quota
+        self.window = window
+        self.storage = storage_from_uri(storage_uri, clock)
+
+    @property
+    def shared(self) -> bool:
+        return not isinstance(self.storage, _ClockedMemoryStorage)
+
+    @staticmethod
+    def key(client_id: str) -> str:
+        # Independent of the quota value: changing a client's tier keeps its history.
+        return f"quota/{client_id}"
+
+    def _decision(self, allowed: bool, quota: int, start: float, count: int) -> QuotaDecision:
+        now = self.clock.now().timestamp()
+        reset_in = math.ceil(start + self.window - now) if count else 0
+        return QuotaDecision(
+            allowed=allowed,
+            quota=quota,
+            remaining=max(0, quota - count),
+            reset_in=max(0, min(reset_in, self.window)),
+            window=self.window,
+        )
+
+    async def hit(self, client_id: str, quota: int | None = None) -> QuotaDecision:
+        """Count one call of `client_id` if its quota allows it. Raises QuotaStorageError."""
+        quota = quota or self.default_quota
+        key = self.key(client_id)
+        try:
+            allowed = await self.storage.acquire_entry(key, quota, self.window)
+            start, count = await self.storage.get_moving_window(key, quota, self.window)
+        except StorageError as exc:
+            raise QuotaStorageError(f"quota storage unavailable: {exc}") from exc
+        return self._decision(allowed, quota, start, count)
+
+    async def state(self, client_id: str, quota: int | None = None) -> dict[str, Any]:
+        """What the admin plane shows: quota, calls counted in the window, remaining, reset."""
+        quota = quota or self.default_quota
+        try:
+            start, count = await self.storage.get_moving_window(
+                self.key(client_id), quota, self.window
+            )
+        except StorageError as exc:
+            raise QuotaStorageError(f"quota storage unavailable: {exc}") from exc
+        d = self._decision(count < quota, quota, start, count)
+        return {
+            "client_id": client_id,
+            "quota": quota,
+            "window_seconds": self.window,
+            "used": min(count, quota),
+            "remaining": d.remaining,
+            "reset_in_seconds": d.reset_in,
+            "storage": "redis" if self.shared else "memory",
+        }
+
+    async def reset(self, client_id: str) -> None:
+        """Forget every call counted for `client_id` (in the shared storage too)."""
+        try:
+            await self.storage.clear(self.key(client_id))
+        except StorageError as exc:
+            raise QuotaStorageError(f"quota storage unavailable: {exc}") from exc
+
+    async def check(self) -> bool:
+        try:
+            return bool(await self.storage.check())
+        except Exception:
+            return False
