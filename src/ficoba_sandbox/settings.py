@@ -30,7 +30,15 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     san: list[str] = Field(default_factory=list)
 
-    quota_storage: str = "memory://"
+    quota_storage: str = Field(
+        "memory://", description="memory:// or redis://HOST:PORT/DB (shared by replicas)"
+    )
+    default_quota: int = Field(
+        200, ge=1, description="calls per minute for a client without its own quota"
+    )
+    request_timeout: str | None = Field(
+        None, description="e.g. 2s: an emulated latency above it answers 408"
+    )
     maintenance_window: str | None = None
     latency: str | None = None
     admin_token: str | None = None
