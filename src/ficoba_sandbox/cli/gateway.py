@@ -1,0 +1,196 @@
+"""`ficoba-sandbox init` and `ficoba-sandbox clients add|list|revoke`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ficoba_sandbox.domain.access import MODALITIES, SCOPES
+from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
+from ficoba_sandbox.gateway.pki import DEFAULT_CLIENT_VALIDITY_DAYS, PkiPaths, ensure_pki
+from ficoba_sandbox.gateway.registry import (
+    DEFAULT_MOTIFS,
+    DEFAULT_QUOTA,
+    Registry,
+    RegistryError,
+    parse_motif,
+)
+from ficoba_sandbox.settings import Settings
+
+
+def settings_from(args: argparse.Namespace, **mapping: str) -> Settings:
+    """Settings from the environment (`FICOBA_SANDBOX_*`), overridden by the flags given."""
+    values: dict[str, Any] = {}
+    for arg, field in {"dir": "state_dir", **mapping}.items():
+        value = getattr(args, arg, None)
+        if value not in (None, []):
+            values[field] = value
+    return Settings(**values)
+
+
+def _add_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="state directory D (env FICOBA_SANDBOX_STATE_DIR, default .sandbox)",
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "init",
+        help="create the dev PKI and the demo client in D (idempotent)",
+        description="Create the sandbox CA, the server certificate (SANs localhost, 127.0.0.1, "
+        "::1 and every --san), the token signing key and the demo client, whose credentials are "
+        "written to D/demo-client.json. Never overwrites anything that exists.",
+    )
+    _add_dir(p)
+    p.add_argument("--san", action="append", default=[], help="extra server name (repeatable)")
+    p.add_argument("--host", default=None, help="public host used in the printed URLs")
+    p.add_argument("--port", type=int, default=None, help="TLS port used in the printed URLs")
+    p.set_defaults(handler=cmd_init)
+
+    clients = sub.add_parser("clients", help="manage the client registry of D")
+    csub = clients.add_subparsers(dest="clients_command", required=True, metavar="ACTION")
+
+    add = csub.add_parser(
+        "add",
+        help="register a client: certificate, secret, rights; prints its credentials",
+        description="Defaults: every modality and scope, quota 200/min, loopback IPs, a "
+        "fictitious requester SIRET, motifs "
+        + ", ".join(f"{m} ({len(t)} search types)" for m, t in DEFAULT_MOTIFS.items())
+        + ". A running server sees the change at once.",
+    )
+    _add_dir(add)
+    add.add_argument("--id", required=True, dest="client_id", help="client_id (also the CN)")
+    add.add_argument("--modality", action="append", choices=MODALITIES, help="repeatable")
+    add.add_argument(
+        "--scope",
+        action="append",
+        help="repeatable; dgfip_ficoba_* data scope (the prefix may be left out)",
+    )
+    add.add_argument("--quota", type=int, default=DEFAULT_QUOTA, help="calls per minute")
+    add.add_argument("--ip", action="append", help="allowed caller network, CIDR (repeatable)")
+    add.add_argument("--siret", action="append", help="requester SIRET it may declare")
+    add.add_argument("--siren", action="append", help="requester SIREN it may declare")
+    add.add_argument(
+        "--motif",
+        action="append",
+        help="CODE (every search type) or CODE:type,type (repeatable; first = main motif)",
+    )
+    add.add_argument("--code-etablissement", action="append", help="bank code (multiDet)")
+    add.add_argument(
+        "--cert-validity",
+        type=int,
+        default=DEFAULT_CLIENT_VALIDITY_DAYS,
+        metavar="DAYS",
+        help="client certificate validity (days)",
+    )
+    shape = add.add_mutually_exclusive_group()
+    shape.add_argument("--expired", action="store_true", help="test only: an expired certificate")
+    shape.add_argument(
+        "--not-yet-valid", action="store_true", help="test only: a certificate valid in 30 days"
+    )
+    add.add_argument(
+        "--no-client-credentials",
+        action="store_true",
+        help="test only: the client may not use the client_credentials grant",
+    )
+    add.add_argument("--replace", action="store_true", help="re-issue an existing client")
+    add.add_argument("--host", default=None, help="public host used in the URLs")
+    add.add_argument("--port", type=int, default=None, help="TLS port used in the URLs")
+    add.set_defaults(handler=cmd_clients_add)
+
+    ls = csub.add_parser("list", help="list the registered clients")
+    _add_dir(ls)
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.set_defaults(handler=cmd_clients_list)
+
+    rv = csub.add_parser("revoke", help="revoke a client (its tokens stop working at once)")
+    _add_dir(rv)
+    rv.add_argument("client_id")
+    rv.set_defaults(handler=cmd_clients_revoke)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = settings_from(args, host="host", port="port")
+    sans = [*settings.san, *args.san]
+    paths, done = ensure_pki(settings.state_dir, sans)
+    for line in done:
+        print(line, file=sys.stderr)
+    creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
+    demo = paths.root / "demo-client.json"
+    print(f"{'wrote' if created else 'kept existing'} {demo}", file=sys.stderr)
+    print(json.dumps(creds, indent=2))
+    return 0
+
+
+def _scope(value: str) -> str:
+    return value if value.startswith("dgfip_ficoba_") else f"dgfip_ficoba_{value}"
+
+
+def cmd_clients_add(args: argparse.Namespace) -> int:
+    settings = settings_from(args, host="host", port="port")
+    paths, _ = ensure_pki(settings.state_dir, settings.san)
+    try:
+        motifs = dict(parse_motif(m) for m in args.motif) if args.motif else dict(DEFAULT_MOTIFS)
+        scopes = [_scope(s) for s in args.scope] if args.scope else list(SCOPES)
+        spec = ClientSpec(
+            client_id=args.client_id,
+            modalities=args.modality or MODALITIES,
+            scopes=scopes,
+            quota=args.quota,
+            ips=args.ip or ClientSpec.ips,
+            sirets=args.siret,
+            sirens=args.siren or (),
+            motifs=motifs,
+            codes_etablissement=args.code_etablissement or (),
+            cert_validity_days=args.cert_validity,
+            expired=args.expired,
+            not_yet_valid=args.not_yet_valid,
+            grant_types=() if args.no_client_credentials else ClientSpec.grant_types,
+        )
+        creds = enrol(
+            PkiPaths(paths.root),
+            spec,
+            public_origin(settings.host, settings.port),
+            replace=args.replace,
+        )
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(creds, indent=2))
+    return 0
+
+
+def cmd_clients_list(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    records = list(Registry(settings.state_dir))
+    if args.json:
+        out = [{k: v for k, v in r.to_json().items() if k != "secret_hash"} for r in records]
+        print(json.dumps(out, indent=2))
+        return 0
+    print(f"{'client_id':<24} {'status':<8} {'cert until':<26} {'quota':>5}  ips / rights")
+    for r in records:
+        status = "revoked" if r.revoked else "active"
+        print(
+            f"{r.client_id:<24} {status:<8} {r.cert_not_after:<26} {r.quota_per_minute:>5}  "
+            f"{','.join(map(str, r.ips))} / {len(r.modalities)} modalities, "
+            f"{len(r.scopes)} scopes, motifs {','.join(r.motifs)}"
+        )
+    return 0
+
+
+def cmd_clients_revoke(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    try:
+        Registry(settings.state_dir).revoke(args.client_id)
+    except RegistryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"revoked {args.client_id}", file=sys.stderr)
+    return 0

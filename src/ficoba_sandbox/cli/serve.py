@@ -1,0 +1,252 @@
+"""`ficoba-sandbox serve`: the mutual-TLS API listener and the plain-HTTP admin listener.
+
+The API listener is uvicorn with TLS >= 1.2, our server certificate and client certificates
+verified against the sandbox CA (`CERT_REQUIRED`: a missing, foreign, expired or not-yet-valid
+certificate fails the handshake). With `--trusted-proxy CIDR` it is `CERT_OPTIONAL` instead, because
+a TLS-terminating ingress may connect without a client certificate: the app then takes the client
+certificate from the RFC 9440 `Client-Cert` header, only from those addresses, and still refuses
+any call without one. Proxy headers are never trusted by uvicorn itself (`proxy_headers=False`).
+
+The admin listener (plain HTTP, `--admin-host`/`--admin-port`, loopback by default) serves
+`ficoba_sandbox.admin.create_admin_app(app, settings)` when the admin package provides it, else a
+minimal health app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import shlex
+import ssl
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ficoba_sandbox.cli.gateway import settings_from
+from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
+from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
+from ficoba_sandbox.settings import Settings
+
+DEMO_CORRELATION_ID = "62d8e8ff-ce4f-4e50-b318-1edd2dab0f9f"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "serve",
+        help="run the sandbox (mutual TLS API + admin plane)",
+        description="Every option is also an environment variable FICOBA_SANDBOX_<NAME> "
+        "(e.g. FICOBA_SANDBOX_PORT). Runs `init` first when D has no demo client.",
+    )
+    p.add_argument("--dir", type=Path, default=None, help="state directory D (default .sandbox)")
+    p.add_argument("--host", default=None, help="API bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="API TLS port (default 8443)")
+    p.add_argument("--admin-host", default=None, help="admin bind address (default 127.0.0.1)")
+    p.add_argument("--admin-port", type=int, default=None, help="admin HTTP port (default 8081)")
+    p.add_argument("--seed", type=int, default=None, help="dataset seed (default 42)")
+    p.add_argument("--size", type=int, default=None, help="natural persons generated")
+    p.add_argument("--san", action="append", default=None, help="extra server certificate name")
+    p.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=None,
+        metavar="CIDR",
+        help="accept RFC 9440 Client-Cert and X-Forwarded-For from these addresses only",
+    )
+    p.add_argument("--token-ttl", type=int, default=None, help="access-token lifetime (s)")
+    p.add_argument("--log-level", default="info", help="uvicorn log level")
+    p.set_defaults(handler=cmd_serve)
+
+
+def serve_settings(args: argparse.Namespace) -> Settings:
+    return settings_from(
+        args,
+        host="host",
+        port="port",
+        admin_host="admin_host",
+        admin_port="admin_port",
+        seed="seed",
+        size="size",
+        san="san",
+        trusted_proxy="trusted_proxies",
+        token_ttl="token_ttl",
+    )
+
+
+def build_app(settings: Settings) -> Any:
+    """`create_app(settings)`, with the gateway installed (by create_app, or here)."""
+    from ficoba_sandbox.api.gateway import install_gateway
+
+    app = None
+    with contextlib.suppress(ImportError):
+        from ficoba_sandbox.app import create_app  # type: ignore[attr-defined]
+
+        app = create_app(settings)
+    if app is None:  # the backend is not wired yet: gateway alone
+        from fastapi import FastAPI
+
+        app = FastAPI(title="ficoba-sandbox (gateway only)")
+    if getattr(app.state, "gateway", None) is None:
+        install_gateway(app, settings)
+    return app
+
+
+def build_admin_app(app: Any, settings: Settings) -> Any:
+    with contextlib.suppress(ImportError):
+        from ficoba_sandbox.admin import create_admin_app  # type: ignore[attr-defined]
+
+        return create_admin_app(app, settings)
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "admin": "minimal"})
+
+    return Starlette(routes=[Route("/", health), Route("/health", health)])
+
+
+def tls_context_factory(config: Any, default_factory: Any) -> ssl.SSLContext:
+    """uvicorn `ssl_context_factory`: its context, plus TLS >= 1.2 (top-level, picklable)."""
+    ctx: ssl.SSLContext = default_factory()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def uvicorn_config(app: Any, settings: Settings, paths: PkiPaths, **extra: Any) -> Any:
+    import uvicorn
+
+    from ficoba_sandbox.gateway.tls import TLSExtensionH11Protocol
+
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        http=TLSExtensionH11Protocol,
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        ssl_certfile=str(paths.server_cert),
+        ssl_keyfile=str(paths.server_key),
+        ssl_ca_certs=str(paths.ca_cert),
+        ssl_cert_reqs=ssl.CERT_OPTIONAL if settings.trusted_proxies else ssl.CERT_REQUIRED,
+        ssl_context_factory=tls_context_factory,
+        lifespan="auto",
+        server_header=False,
+        **extra,
+    )
+
+
+def demo_search(app: Any, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A search that answers with data: numCpte on an IBAN of the dataset, when one is known."""
+    iban = None
+    store = getattr(app.state, "store", None)
+    if store is not None:
+        with contextlib.suppress(Exception):
+            iban = next(iter(store.comptes())).iban
+    body = {
+        "dateDemande": "2025-01-15",
+        "motif": creds["motifs"][0],
+        "siretDemandeur": creds["siret_demandeur"],
+        "sirenDemandeur": "",
+        "justification": "Demo ficoba-sandbox",
+        "criteresRecherche": {
+            "iban": iban or "FR7630004009550000135601429",
+            "verificationCompte": "0",
+        },
+    }
+    return "/comptes/numCpte", body
+
+
+def curl_lines(creds: dict[str, Any], search: tuple[str, dict[str, Any]] | None) -> list[str]:
+    """The ready-to-paste commands: a token, then a call with it (POSIX shell)."""
+    q = shlex.quote
+    tls = f"--cacert {q(creds['ca'])} --cert {q(creds['cert'])} --key {q(creds['key'])}"
+    lines = [
+        f"TOKEN=$(curl -sS {tls} -u {q(creds['client_id'] + ':' + creds['client_secret'])} "
+        f"-d grant_type=client_credentials {q(creds['token_url'])} "
+        "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+    ]
+    common = (
+        f'curl -sS {tls} -H "Authorization: Bearer $TOKEN" '
+        f"-H {q('X-Correlation-ID: ' + DEMO_CORRELATION_ID)}"
+    )
+    if search is None:
+        lines.append(f"{common} {q(creds['base_url'] + '/etatSante')}")
+    else:
+        path, body = search
+        lines.append(
+            f"{common} -H 'Content-Type: application/json' "
+            f"-d {q(json.dumps(body, ensure_ascii=False))} {q(creds['base_url'] + path)}"
+        )
+    return lines
+
+
+def banner(settings: Settings, creds: dict[str, Any], app: Any) -> str:
+    origin = public_origin(settings.host, settings.port)
+    mode = (
+        f"trusted proxies {', '.join(settings.trusted_proxies)}"
+        if settings.trusted_proxies
+        else "client certificate required"
+    )
+    lines = [
+        f"ficoba-sandbox: API {origin}/ficoba-api/v2 (mutual TLS, {mode}), token {origin}/token",
+        f"admin: http://{settings.admin_host}:{settings.admin_port}/",
+        f"demo client credentials: {Path(settings.state_dir).resolve() / 'demo-client.json'}",
+        "Try it (token, then a search):",
+        "",
+        *curl_lines(creds, demo_search(app, creds)),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _admin_server(config: Any) -> Any:
+    """A uvicorn Server that leaves signal handling to the API server (it stops with it)."""
+    import uvicorn
+
+    class AdminServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return AdminServer(config)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = serve_settings(args)
+    paths, done = ensure_pki(settings.state_dir, settings.san)
+    for line in done:
+        print(line, file=sys.stderr)
+    creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
+    if created:
+        print(f"created the demo client: {paths.root / 'demo-client.json'}", file=sys.stderr)
+    app = build_app(settings)
+    admin = build_admin_app(app, settings)
+    main_server = uvicorn.Server(uvicorn_config(app, settings, paths, log_level=args.log_level))
+    admin_server = _admin_server(
+        uvicorn.Config(
+            admin,
+            host=settings.admin_host,
+            port=settings.admin_port,
+            proxy_headers=False,
+            log_level=args.log_level,
+            server_header=False,
+        )
+    )
+    print(banner(settings, creds, app), flush=True)
+
+    async def run() -> None:
+        admin_task = asyncio.create_task(admin_server.serve())
+        try:
+            await main_server.serve()
+        finally:
+            admin_server.should_exit = True
+            await admin_task
+
+    asyncio.run(run())
+    return 0

@@ -1,0 +1,116 @@
+"""The gateway checks on every API call, in the order of issue #4 / CONTRACT §6.4.
+
+1. `X-Correlation-ID` present and a UUID, else 400 `910000` (gateway path) or `CAT005`
+   (backend path `/fcb-masrestit/api/v2`);
+2. bearer token: none → 401 `900902` (`WWW-Authenticate: Bearer realm=...`, no error attribute,
+   RFC 6750 §3); a malformed `Authorization` (empty or several tokens) or `access_token` in the
+   query → 400 `900901` with `error="invalid_request"` (RFC 6750 §2.3, §3.1); invalid, expired,
+   tampered, revoked client → 401 `900901` `error="invalid_token"`;
+3. certificate binding: the token's `cnf.x5t#S256` must match the connection's certificate and the
+   client's registered one → else 401 `900901` `error="invalid_token"` (RFC 8705 §3);
+4. caller IP in the client's allow-list → else 403 `HTTP403`.
+
+The modality right (900910) and the requester/motif checks are the backend's: it needs the parsed
+body to know the search type. It receives a `domain.access.Caller`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from ficoba_sandbox.domain.access import Caller
+from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.gateway.peer import Peer
+from ficoba_sandbox.gateway.pki import x5t_s256
+from ficoba_sandbox.gateway.registry import ClientRecord
+from ficoba_sandbox.gateway.service import REALM, Gateway
+from ficoba_sandbox.gateway.tokens import InvalidToken, TokenClaims, thumbprints_match
+
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+B64TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 §2.1 b64token
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    caller: Caller
+    record: ClientRecord
+    claims: TokenClaims
+
+
+def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
+    value = f'Bearer realm="{REALM}"'
+    if error:
+        value += f', error="{error}"'
+    if description:
+        value += f', error_description="{description}"'
+    return {"WWW-Authenticate": value}
+
+
+def invalid_token(description: str) -> FicobaError:
+    return FicobaError("900901", headers=_challenge("invalid_token", description))
+
+
+def check_correlation_id(value: str | None, *, backend_path: bool) -> str:
+    if value is None or not UUID_RE.fullmatch(value):
+        raise FicobaError("CAT005" if backend_path else "910000")
+    return value
+
+
+def bearer_token(authorization: list[str], query_string: bytes) -> str:
+    if any(
+        name == "access_token"
+        for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    ):
+        raise FicobaError(
+            "900901",
+            http_status=400,
+            headers=_challenge("invalid_request", "access_token in the URL query is not accepted"),
+        )
+    if not authorization:
+        raise FicobaError("900902", headers=_challenge())
+    if len(authorization) > 1:
+        raise FicobaError(
+            "900901",
+            http_status=400,
+            headers=_challenge("invalid_request", "several Authorization headers"),
+        )
+    scheme, _, rest = authorization[0].strip().partition(" ")
+    if scheme.lower() != "bearer":
+        # Another scheme (Basic ...): no bearer credentials were presented.
+        raise FicobaError("900902", headers=_challenge())
+    token = rest.strip()
+    if not token or not B64TOKEN_RE.fullmatch(token):
+        raise FicobaError(
+            "900901",
+            http_status=400,
+            headers=_challenge("invalid_request", "malformed Bearer credentials"),
+        )
+    return token
+
+
+def authenticate(
+    gw: Gateway, headers: Mapping[str, list[str]], query_string: bytes, peer: Peer
+) -> Authenticated:
+    """Steps 2-4 above. `headers` maps lower-case names to their values."""
+    token = bearer_token(headers.get("authorization", []), query_string)
+    try:
+        claims = gw.tokens.verify(token)
+    except InvalidToken as exc:
+        raise invalid_token(str(exc)) from None
+    record = gw.registry.active(claims.client_id)
+    if record is None:
+        raise invalid_token("client unknown or revoked")
+    presented = x5t_s256(peer.cert_der) if peer.cert_der else None
+    if not thumbprints_match(claims.x5t_s256, presented) or not thumbprints_match(
+        claims.x5t_s256, record.cert_x5t_s256
+    ):
+        raise invalid_token("token bound to another certificate")
+    if not record.ip_allowed(peer.ip):
+        raise FicobaError("HTTP403")
+    return Authenticated(record.caller(claims.scopes), record, claims)

@@ -1,0 +1,178 @@
+"""Enrolling clients: certificate + secret + registry entry + the credentials file.
+
+Used by `ficoba-sandbox init` (the demo client) and `ficoba-sandbox clients add`. The credentials
+file (`D/demo-client.json`, `D/clients/<id>.json`, mode 0600) has exactly these keys:
+`client_id`, `client_secret`, `cert`, `key`, `ca` (absolute paths), `token_url`, `base_url`,
+`siret_demandeur`, `motifs`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from stdnum import luhn
+
+from ficoba_sandbox.domain.access import MODALITIES, SCOPES, SearchType
+from ficoba_sandbox.gateway.pki import (
+    DEFAULT_CLIENT_VALIDITY_DAYS,
+    PkiPaths,
+    write_client_cert,
+    write_private,
+    x5t_s256,
+)
+from ficoba_sandbox.gateway.registry import (
+    DEFAULT_IPS,
+    DEFAULT_MOTIFS,
+    DEFAULT_QUOTA,
+    GRANT_CLIENT_CREDENTIALS,
+    ClientRecord,
+    Registry,
+    RegistryError,
+    _networks,
+    hash_secret,
+    new_secret,
+    validate_client_id,
+)
+
+DEMO_CLIENT_ID = "demo-client"
+GATEWAY_PREFIX = "/ficoba-api/v2"
+CREDENTIAL_KEYS = (
+    "client_id",
+    "client_secret",
+    "cert",
+    "key",
+    "ca",
+    "token_url",
+    "base_url",
+    "siret_demandeur",
+    "motifs",
+)
+
+
+def public_origin(host: str, port: int) -> str:
+    """The https origin clients should use: `localhost` for loopback/wildcard binds."""
+    if host in ("127.0.0.1", "::1", "0.0.0.0", "::", "localhost", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{port}"
+
+
+def fictitious_siret(seed: str) -> str:
+    """A Luhn-valid SIRET of the fictitious range 99xxxxxxx, derived from `seed`."""
+    digits = str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:6]
+    siren = "99" + digits
+    siren += luhn.calc_check_digit(siren)
+    base = siren + "0001"
+    return base + luhn.calc_check_digit(base)
+
+
+@dataclass
+class ClientSpec:
+    client_id: str
+    modalities: Iterable[str] = MODALITIES
+    scopes: Iterable[str] = SCOPES
+    quota: int = DEFAULT_QUOTA
+    ips: Iterable[str] = DEFAULT_IPS
+    sirets: Iterable[str] | None = None
+    sirens: Iterable[str] = ()
+    motifs: Mapping[str, Iterable[SearchType]] = field(default_factory=lambda: dict(DEFAULT_MOTIFS))
+    codes_etablissement: Iterable[str] = ()
+    cert_validity_days: int = DEFAULT_CLIENT_VALIDITY_DAYS
+    expired: bool = False
+    not_yet_valid: bool = False
+    grant_types: Iterable[str] = (GRANT_CLIENT_CREDENTIALS,)
+
+
+def enrol(
+    paths: PkiPaths, spec: ClientSpec, origin: str, *, replace: bool = False
+) -> dict[str, Any]:
+    """Issue certificate and secret, register, write `D/clients/<id>.json`; return credentials."""
+    client_id = validate_client_id(spec.client_id)
+    registry = Registry(paths.root)
+    existing = registry.get(client_id)
+    if existing is not None and not replace:
+        raise RegistryError(f"client {client_id!r} already exists (use --replace to re-issue)")
+    bad = sorted(set(spec.modalities) - set(MODALITIES)) + sorted(set(spec.scopes) - set(SCOPES))
+    if bad:
+        raise RegistryError(f"unknown modality or scope: {', '.join(bad)}")
+    if spec.quota < 1:
+        raise RegistryError("quota must be at least 1 call per minute")
+    motifs = {code: frozenset(types) for code, types in spec.motifs.items()}
+    if not motifs:
+        raise RegistryError("at least one motif is needed")
+    sirets = list(spec.sirets) if spec.sirets is not None else [fictitious_siret(client_id)]
+    for siret in sirets:
+        if not (len(siret) == 14 and siret.isdigit() and luhn.is_valid(siret)):
+            raise RegistryError(f"invalid SIRET {siret!r} (14 digits, Luhn)")
+    sirens = list(spec.sirens)
+    for siren in sirens:
+        if not (len(siren) == 9 and siren.isdigit() and luhn.is_valid(siren)):
+            raise RegistryError(f"invalid SIREN {siren!r} (9 digits, Luhn)")
+    ips = _networks(spec.ips)
+
+    cert = write_client_cert(
+        paths,
+        client_id,
+        validity_days=spec.cert_validity_days,
+        expired=spec.expired,
+        not_yet_valid=spec.not_yet_valid,
+    )
+    secret = new_secret()
+    record = ClientRecord(
+        client_id=client_id,
+        secret_hash=hash_secret(secret),
+        cert_x5t_s256=x5t_s256(cert),
+        cert_subject=cert.subject.rfc4514_string(),
+        cert_not_after=cert.not_valid_after_utc.isoformat(),
+        grant_types=frozenset(spec.grant_types),
+        modalities=frozenset(spec.modalities),
+        scopes=frozenset(spec.scopes),
+        quota_per_minute=spec.quota,
+        ips=ips,
+        sirets=frozenset(sirets),
+        sirens=frozenset(sirens),
+        motifs=motifs,
+        codes_etablissement=frozenset(spec.codes_etablissement),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    registry.put(record)
+    creds = {
+        "client_id": client_id,
+        "client_secret": secret,
+        "cert": str(paths.client_cert(client_id)),
+        "key": str(paths.client_key(client_id)),
+        "ca": str(paths.ca_cert),
+        "token_url": f"{origin}/token",
+        "base_url": f"{origin}{GATEWAY_PREFIX}",
+        "siret_demandeur": sirets[0] if sirets else "",
+        "motifs": list(motifs),
+    }
+    write_credentials(paths.clients / f"{client_id}.json", creds)
+    return creds
+
+
+def write_credentials(path: Path, creds: Mapping[str, Any]) -> None:
+    write_private(path, (json.dumps(dict(creds), indent=2) + "\n").encode("utf-8"))
+
+
+def demo_spec() -> ClientSpec:
+    from ficoba_sandbox.gateway.registry import DEMO_SIREN, DEMO_SIRET
+
+    return ClientSpec(client_id=DEMO_CLIENT_ID, sirets=[DEMO_SIRET], sirens=[DEMO_SIREN])
+
+
+def ensure_demo_client(paths: PkiPaths, origin: str) -> tuple[dict[str, Any], bool]:
+    """`D/demo-client.json`, created once (never overwritten). Returns (credentials, created)."""
+    demo_file = paths.root / "demo-client.json"
+    if demo_file.exists():
+        return json.loads(demo_file.read_text("utf-8")), False
+    creds = enrol(paths, demo_spec(), origin, replace=True)
+    write_credentials(demo_file, creds)
+    return creds, True

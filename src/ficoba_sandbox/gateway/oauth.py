@@ -1,0 +1,209 @@
+"""`POST /token`: OAuth 2.0 client credentials (RFC 6749 §4.4) with mutual-TLS client identity.
+
+Framework-free: `token_endpoint(...)` takes the raw request parts and the resolved `Peer`, and
+returns status, JSON body and headers; `api/token.py` adapts it to ASGI.
+
+Decisions (documented in the README and tested):
+- POST only (other methods: 405 `invalid_request`, `Allow: POST`); any URL query → 400
+  `invalid_request` (RFC 6749 §2.3.1, §3.2); `Content-Type` other than
+  `application/x-www-form-urlencoded` → 400 `invalid_request`; repeated parameter → 400
+  `invalid_request`; empty values count as omitted (§3.2).
+- Client authentication: `client_secret_basic`, `client_secret_post` or `tls_client_auth`
+  (RFC 8705 §2.1: `client_id` in the body, no secret). More than one method → 400
+  `invalid_request`. In every case the TLS client certificate must be the one registered for the
+  client (exact `x5t#S256` match), else 401 `invalid_client`. Every 401 carries
+  `WWW-Authenticate: Basic realm="ficoba-sandbox"` (RFC 6749 §5.2, RFC 9110 §15.5.2).
+- `scope` (optional, space-separated `dgfip_ficoba_*`): every value must be one of the client's
+  scopes, else 400 `invalid_scope` (no silent narrowing); absent → all the client's scopes.
+  The response always carries the granted `scope`.
+- No refresh token (§4.4.3). `Cache-Control: no-store`, `Pragma: no-cache` on every answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+from ficoba_sandbox.domain.access import SCOPES
+from ficoba_sandbox.gateway.peer import Peer
+from ficoba_sandbox.gateway.pki import x5t_s256
+from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS, verify_secret
+from ficoba_sandbox.gateway.service import REALM, Gateway
+from ficoba_sandbox.gateway.tokens import thumbprints_match
+
+FORM = "application/x-www-form-urlencoded"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@dataclass
+class TokenResult:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def result(self) -> TokenResult:
+        headers = dict(NO_STORE)
+        if self.status == 401:
+            headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+        return TokenResult(
+            self.status, {"error": self.error, "error_description": self.description}, headers
+        )
+
+
+def _invalid_client() -> OAuthError:
+    # One answer for unknown id, wrong secret, wrong/missing certificate, revoked client.
+    return OAuthError("invalid_client", "Client authentication failed", 401)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]:
+    return [v.decode("latin-1") for k, v in headers if k.lower() == name]
+
+
+def _parse_form(body: bytes) -> dict[str, str]:
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise OAuthError("invalid_request", "Malformed form-encoded body") from None
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise OAuthError("invalid_request", f"Repeated parameter: {_ascii(name)}")
+        params[name] = value
+    return {k: v for k, v in params.items() if v != ""}
+
+
+def _ascii(text: str) -> str:
+    """Restrict to the RFC 6749 `error_description` character set."""
+    return "".join(c for c in text if 0x20 <= ord(c) <= 0x7E and c not in '"\\')[:64]
+
+
+def _basic_credentials(value: str) -> tuple[str, str]:
+    scheme, _, encoded = value.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise _invalid_client()
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise _invalid_client() from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise _invalid_client()
+    # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def token_endpoint(
+    gw: Gateway,
+    *,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> TokenResult:
+    try:
+        return _token(gw, method, query_string, headers, body, peer)
+    except OAuthError as exc:
+        result = exc.result()
+        if exc.status == 405:
+            result.headers["Allow"] = "POST"
+        return result
+
+
+def _token(
+    gw: Gateway,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> TokenResult:
+    if method.upper() != "POST":
+        raise OAuthError("invalid_request", "Unsupported request method, use POST", 405)
+    if query_string:
+        raise OAuthError("invalid_request", "URL query parameters are not allowed")
+    content_types = _header(headers, b"content-type")
+    mime = content_types[0].split(";", 1)[0].strip().lower() if len(content_types) == 1 else ""
+    if mime != FORM:
+        raise OAuthError("invalid_request", f"Content-Type must be {FORM}")
+    params = _parse_form(body)
+
+    authorization = _header(headers, b"authorization")
+    if len(authorization) > 1:
+        raise OAuthError("invalid_request", "Repeated Authorization header")
+    if authorization and "client_secret" in params:
+        raise OAuthError("invalid_request", "More than one client authentication method")
+
+    grant_type = params.get("grant_type")
+    if grant_type is None:
+        raise OAuthError("invalid_request", "Missing parameter: grant_type")
+    if grant_type != GRANT_CLIENT_CREDENTIALS:
+        raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
+
+    # -- client authentication
+    secret: str | None
+    if authorization:
+        client_id, secret = _basic_credentials(authorization[0])
+        if "client_id" in params and params["client_id"] != client_id:
+            raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
+    else:
+        client_id = params.get("client_id", "")
+        secret = params.get("client_secret")
+        if not client_id:
+            raise _invalid_client()
+    record = gw.registry.active(client_id)
+    if secret is not None:
+        ok = verify_secret(secret, record.secret_hash if record else None)
+    else:
+        ok = record is not None  # tls_client_auth: the certificate is the credential
+    cert_ok = (
+        record is not None
+        and peer.cert_der is not None
+        and thumbprints_match(x5t_s256(peer.cert_der), record.cert_x5t_s256)
+    )
+    if record is None or not ok or not cert_ok:
+        raise _invalid_client()
+
+    if GRANT_CLIENT_CREDENTIALS not in record.grant_types:
+        raise OAuthError(
+            "unauthorized_client", "The client may not use the client_credentials grant"
+        )
+
+    # -- scope
+    requested = params.get("scope")
+    if requested is None:
+        granted = [s for s in SCOPES if s in record.scopes]
+    else:
+        values = requested.split(" ")
+        if any(v == "" for v in values) or len(set(values)) != len(values):
+            raise OAuthError("invalid_scope", "Malformed scope")
+        unknown = [v for v in values if v not in record.scopes]
+        if unknown:
+            raise OAuthError(
+                "invalid_scope", f"Scope not granted to this client: {_ascii(unknown[0])}"
+            )
+        granted = [s for s in SCOPES if s in values]
+
+    token, expires_in = gw.tokens.issue(record.client_id, granted, record.cert_x5t_s256)
+    return TokenResult(
+        200,
+        {
+            "access_token": token,
+            "scope": " ".join(granted),
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        },
+        dict(NO_STORE),
+    )

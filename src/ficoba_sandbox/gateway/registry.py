@@ -1,0 +1,354 @@
+"""The client registry: who may call, with which certificate, rights, IPs and requesters.
+
+Stored in one file, `D/registry.json` (mode 0600), written atomically (temporary file + rename)
+under an advisory lock `D/registry.lock`. A running server re-reads it when its `stat` changes,
+so `ficoba-sandbox clients add|revoke` takes effect without a restart. Format::
+
+    {
+      "format": "ficoba-sandbox/registry/v1",
+      "clients": {
+        "<client_id>": {
+          "client_id": "<client_id>",
+          "secret_hash": "scrypt$<n>$<r>$<p>$<salt b64url>$<hash b64url>",
+          "cert": {"x5t#S256": "<RFC 8705 thumbprint>", "subject": "<RFC 4514 DN>",
+                   "not_after": "<ISO 8601>"},
+          "grant_types": ["client_credentials"],
+          "modalities": ["with_ficoba_iban", ...],       # DataPass modalities (access.MODALITIES)
+          "scopes": ["dgfip_ficoba_compte", ...],        # DataPass data scopes (access.SCOPES)
+          "quota_per_minute": 200,
+          "ips": ["127.0.0.0/8", "::1/128"],             # caller IP allow-list (CIDR)
+          "sirets": ["99000001000019"], "sirens": ["990000010"],   # requesters it may declare
+          "motifs": {"0001": ["compte", "spi", ...]},    # motif -> search types (access.SearchType)
+          "codes_etablissement": [],                     # banks it is linked to (multiDet; [] = any)
+          "revoked": false, "created_at": "<ISO 8601>", "revoked_at": null
+        }
+      }
+    }
+
+Secrets are never stored: only their scrypt hash. Client secrets are 256-bit random strings, so
+the hash cost is modest on purpose (the token endpoint hashes on every call).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import re
+import secrets
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+
+FORMAT = "ficoba-sandbox/registry/v1"
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DEFAULT_IPS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+DEFAULT_QUOTA = 200
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+
+#: The demo requester: fictitious SIREN 990000010 (Luhn-valid), establishment NIC 00001.
+DEMO_SIRET = "99000001000019"
+DEMO_SIREN = "990000010"
+
+#: Default motifs: the first one allows every search type (issue #4); the others exist so
+#: integrators can exercise CAF031 (motif not allowed for the search type).
+ALL_SEARCH_TYPES: tuple[SearchType, ...] = tuple(SearchType)
+DEFAULT_MOTIFS: Mapping[str, tuple[SearchType, ...]] = {
+    "0001": ALL_SEARCH_TYPES,
+    "0002": (
+        SearchType.COMPTE,
+        SearchType.VERIF_IBAN_PP,
+        SearchType.VERIF_IBAN_PM,
+        SearchType.VERIF_IBAN_SIRET,
+    ),
+    "0003": (SearchType.MULTIDET_PP, SearchType.MULTIDET_PM, SearchType.MULTIDET_SIRET),
+}
+
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+class RegistryError(ValueError):
+    """A registry operation could not be done (bad id, unknown client, bad value)."""
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        secret.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
+    )
+    b64 = base64.urlsafe_b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+_DUMMY_HASH: str | None = None
+
+
+def verify_secret(secret: str, stored: str | None) -> bool:
+    """Constant-time check of `secret` against a stored hash. `stored=None` still costs a hash."""
+    global _DUMMY_HASH
+    if stored is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_secret(new_secret())
+        stored = _DUMMY_HASH
+    try:
+        scheme, n, r, p, salt, expected = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        digest = hashlib.scrypt(
+            secret.encode("utf-8", "surrogatepass"),
+            salt=base64.urlsafe_b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=32,
+        )
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return (
+        hmac.compare_digest(digest, base64.urlsafe_b64decode(expected))
+        and stored is not _DUMMY_HASH
+    )
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(v, strict=False) for v in values)
+    except ValueError as exc:
+        raise RegistryError(f"invalid IP network: {exc}") from None
+
+
+def normalise_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    client_id: str
+    secret_hash: str
+    cert_x5t_s256: str
+    cert_subject: str = ""
+    cert_not_after: str = ""
+    grant_types: frozenset[str] = frozenset({GRANT_CLIENT_CREDENTIALS})
+    modalities: frozenset[str] = frozenset(MODALITIES)
+    scopes: frozenset[str] = frozenset(SCOPES)
+    quota_per_minute: int = DEFAULT_QUOTA
+    ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
+        default_factory=lambda: _networks(DEFAULT_IPS)
+    )
+    sirets: frozenset[str] = frozenset()
+    sirens: frozenset[str] = frozenset()
+    motifs: Mapping[str, frozenset[SearchType]] = field(default_factory=dict)
+    codes_etablissement: frozenset[str] = frozenset()
+    revoked: bool = False
+    created_at: str = ""
+    revoked_at: str | None = None
+
+    def ip_allowed(self, ip: str | None) -> bool:
+        addr = normalise_ip(ip) if ip else None
+        return addr is not None and any(addr in net for net in self.ips)
+
+    def caller(self, granted_scopes: Iterable[str] | None = None) -> Caller:
+        """The `Caller` handed to the backend; scopes narrowed to those the token carries."""
+        scopes = self.scopes if granted_scopes is None else self.scopes & frozenset(granted_scopes)
+        return Caller(
+            client_id=self.client_id,
+            modalities=self.modalities,
+            scopes=scopes,
+            sirets=self.sirets,
+            sirens=self.sirens,
+            motifs=dict(self.motifs),
+            codes_etablissement=self.codes_etablissement,
+        )
+
+    # -- (de)serialisation
+
+    def to_json(self) -> dict[str, Any]:
+        order = {t: i for i, t in enumerate(SearchType)}
+        return {
+            "client_id": self.client_id,
+            "secret_hash": self.secret_hash,
+            "cert": {
+                "x5t#S256": self.cert_x5t_s256,
+                "subject": self.cert_subject,
+                "not_after": self.cert_not_after,
+            },
+            "grant_types": sorted(self.grant_types),
+            "modalities": [m for m in MODALITIES if m in self.modalities],
+            "scopes": [s for s in SCOPES if s in self.scopes],
+            "quota_per_minute": self.quota_per_minute,
+            "ips": [str(n) for n in self.ips],
+            "sirets": sorted(self.sirets),
+            "sirens": sorted(self.sirens),
+            "motifs": {
+                m: [str(t) for t in sorted(types, key=order.__getitem__)]
+                for m, types in self.motifs.items()
+            },
+            "codes_etablissement": sorted(self.codes_etablissement),
+            "revoked": self.revoked,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClientRecord:
+        cert = data.get("cert") or {}
+        return cls(
+            client_id=str(data["client_id"]),
+            secret_hash=str(data["secret_hash"]),
+            cert_x5t_s256=str(cert.get("x5t#S256", "")),
+            cert_subject=str(cert.get("subject", "")),
+            cert_not_after=str(cert.get("not_after", "")),
+            grant_types=frozenset(data.get("grant_types", [GRANT_CLIENT_CREDENTIALS])),
+            modalities=frozenset(data.get("modalities", MODALITIES)),
+            scopes=frozenset(data.get("scopes", SCOPES)),
+            quota_per_minute=int(data.get("quota_per_minute", DEFAULT_QUOTA)),
+            ips=_networks(data.get("ips", DEFAULT_IPS)),
+            sirets=frozenset(data.get("sirets", ())),
+            sirens=frozenset(data.get("sirens", ())),
+            motifs={
+                str(m): frozenset(SearchType(t) for t in types)
+                for m, types in (data.get("motifs") or {}).items()
+            },
+            codes_etablissement=frozenset(data.get("codes_etablissement", ())),
+            revoked=bool(data.get("revoked", False)),
+            created_at=str(data.get("created_at", "")),
+            revoked_at=data.get("revoked_at"),
+        )
+
+
+def validate_client_id(client_id: str) -> str:
+    if not CLIENT_ID_RE.fullmatch(client_id):
+        raise RegistryError(
+            f"invalid client id {client_id!r}: 1-64 characters among letters, digits, '.', '_', '-',"
+            " starting with a letter or digit"
+        )
+    return client_id
+
+
+def parse_motif(spec: str) -> tuple[str, frozenset[SearchType]]:
+    """`CODE` (every search type) or `CODE:type,type` (types from `access.SearchType`)."""
+    code, _, types = spec.partition(":")
+    code = code.strip()
+    if not re.fullmatch(r"\d{3,4}", code):
+        raise RegistryError(f"invalid motif {code!r}: 3 or 4 digits expected")
+    if not types.strip():
+        return code, frozenset(SearchType)
+    try:
+        return code, frozenset(SearchType(t.strip()) for t in types.split(",") if t.strip())
+    except ValueError:
+        known = ", ".join(t.value for t in SearchType)
+        raise RegistryError(f"invalid search type in motif {spec!r}; known: {known}") from None
+
+
+# --------------------------------------------------------------------------- the registry file
+
+
+class Registry:
+    """`D/registry.json`, re-read whenever it changes on disk (cheap `stat` per lookup)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = Path(state_dir).resolve() / "registry.json"
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int, int] | None = None
+        self._clients: dict[str, ClientRecord] = {}
+
+    # -- reading
+
+    def _current(self) -> dict[str, ClientRecord]:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            with self._lock:
+                self._stamp, self._clients = None, {}
+            return {}
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        with self._lock:
+            if stamp != self._stamp:
+                self._clients = self._read()
+                self._stamp = stamp
+            return self._clients
+
+    def _read(self) -> dict[str, ClientRecord]:
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return {}
+        if data.get("format") != FORMAT:
+            raise RegistryError(f"{self.path}: unknown format {data.get('format')!r}")
+        return {cid: ClientRecord.from_json(c) for cid, c in data.get("clients", {}).items()}
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        return self._current().get(client_id)
+
+    def active(self, client_id: str) -> ClientRecord | None:
+        record = self.get(client_id)
+        return None if record is None or record.revoked else record
+
+    def __iter__(self) -> Iterator[ClientRecord]:
+        return iter(sorted(self._current().values(), key=lambda c: c.client_id))
+
+    # -- writing (command line)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[dict[str, ClientRecord]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name("registry.lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                clients = self._read()
+                yield clients
+                self._write(clients)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _write(self, clients: Mapping[str, ClientRecord]) -> None:
+        from ficoba_sandbox.gateway.pki import write_private
+
+        doc = {
+            "format": FORMAT,
+            "clients": {cid: clients[cid].to_json() for cid in sorted(clients)},
+        }
+        write_private(self.path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+
+    def put(self, record: ClientRecord) -> None:
+        validate_client_id(record.client_id)
+        with self._locked() as clients:
+            clients[record.client_id] = record
+
+    def revoke(self, client_id: str) -> ClientRecord:
+        with self._locked() as clients:
+            if client_id not in clients:
+                raise RegistryError(f"unknown client {client_id!r}")
+            record = replace(
+                clients[client_id],
+                revoked=True,
+                revoked_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            )
+            clients[client_id] = record
+            return record

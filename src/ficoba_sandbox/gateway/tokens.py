@@ -1,0 +1,140 @@
+"""Access tokens: ES256-signed JWTs, RFC 9068 profile, bound to the client certificate (RFC 8705).
+
+The signing key is `D/pki/token-signing.key`; any server started on the same `D` verifies the
+tokens of the others (self-contained, no shared session state). Time comes from the injectable
+clock so tests expire tokens without sleeping.
+
+Claims: `iss`, `aud`, `sub` (= client_id), `client_id`, `iat`, `nbf`, `exp`, `jti`, `scope`
+(space-separated granted `dgfip_ficoba_*` scopes) and `cnf: {"x5t#S256": ...}`. Header
+`typ: at+jwt`, `alg: ES256`, `kid`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+
+from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.gateway.pki import load_key
+
+ISSUER = "urn:ficoba-sandbox:gateway"
+AUDIENCE = "urn:ficoba-sandbox:ficoba-api-v2"
+ALGORITHM = "ES256"
+TYP = "at+jwt"
+#: Clock skew tolerated on `iat`/`nbf` between two servers sharing a state directory.
+LEEWAY_SECONDS = 30
+
+
+class InvalidToken(Exception):
+    """The token cannot be accepted; `str(exc)` is an ASCII reason for `error_description`."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    client_id: str
+    scopes: tuple[str, ...]
+    x5t_s256: str
+    expires_at: int
+    jti: str
+    raw: dict[str, Any]
+
+
+class TokenService:
+    def __init__(self, key_path: Path, clock: Clock, ttl: int) -> None:
+        self._key = load_key(key_path)
+        self._public = self._key.public_key()
+        spki = self._public.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.kid = base64.urlsafe_b64encode(hashlib.sha256(spki).digest()[:12]).decode().rstrip("=")
+        self.clock = clock
+        self.ttl = int(ttl)
+
+    def issue(self, client_id: str, scopes: Iterable[str], x5t_s256: str) -> tuple[str, int]:
+        """A signed token and its lifetime in seconds."""
+        now = int(self.clock.now().timestamp())
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": client_id,
+            "client_id": client_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl,
+            "jti": secrets.token_urlsafe(18),
+            "scope": " ".join(scopes),
+            "cnf": {"x5t#S256": x5t_s256},
+        }
+        token = jwt.encode(
+            claims, self._key, algorithm=ALGORITHM, headers={"typ": TYP, "kid": self.kid}
+        )
+        return token, self.ttl
+
+    def verify(self, token: str) -> TokenClaims:
+        """Signature, header, issuer, audience and times (against the injected clock)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise InvalidToken("malformed token") from None
+        if header.get("alg") != ALGORITHM or str(header.get("typ", "")).lower() not in (
+            TYP,
+            "application/" + TYP,
+        ):
+            raise InvalidToken("unexpected token type or algorithm")
+        try:
+            claims = jwt.decode(
+                token,
+                self._public,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={
+                    "verify_exp": False,  # checked below against the injectable clock
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "require": ["iss", "aud", "sub", "client_id", "iat", "exp", "jti", "cnf"],
+                },
+            )
+        except jwt.PyJWTError:
+            raise InvalidToken("invalid token") from None
+        now = self.clock.now().timestamp()
+        try:
+            exp, iat = int(claims["exp"]), int(claims["iat"])
+            nbf = int(claims.get("nbf", iat))
+        except (TypeError, ValueError):
+            raise InvalidToken("invalid token") from None
+        if now >= exp:
+            raise InvalidToken("token expired")
+        if nbf > now + LEEWAY_SECONDS or iat > now + LEEWAY_SECONDS:
+            raise InvalidToken("token not yet valid")
+        cnf = claims.get("cnf")
+        x5t = cnf.get("x5t#S256") if isinstance(cnf, dict) else None
+        client_id = claims.get("client_id")
+        if not isinstance(x5t, str) or not x5t or not isinstance(client_id, str):
+            raise InvalidToken("invalid token")
+        if claims.get("sub") != client_id:
+            raise InvalidToken("invalid token")
+        scope = claims.get("scope", "")
+        return TokenClaims(
+            client_id=client_id,
+            scopes=tuple(str(scope).split()) if isinstance(scope, str) else (),
+            x5t_s256=x5t,
+            expires_at=exp,
+            jti=str(claims["jti"]),
+            raw=claims,
+        )
+
+
+def thumbprints_match(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
