@@ -141,3 +141,19 @@ class Droit:
     @property
     def est_personne_physique(self) -> bool:
         return self.personne.startswith("pp:")
+
+
+def _install_fast_pickle(*classes: type) -> None:
+    """Pickle records as `cls(*values)`: ~2x faster to load than the dataclass default
+    (`__setstate__` per object), which matters for the start-up cache."""
+    for cls in classes:
+        names = tuple(cls.__dataclass_fields__)
+        getter = __import__("operator").attrgetter(*names)
+
+        def __reduce__(self, _getter=getter):
+            return (type(self), _getter(self))
+
+        cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+
+
+_install_fast_pickle(Adresse, PersonnePhysique, PersonneMorale, Banque, Guichet, Compte, Droit)
