@@ -43,4 +43,8 @@ class Settings(BaseSettings):
     latency: str | None = None
     admin_token: str | None = None
     mask_journal: bool = True
+    journal_mask_keep: int = Field(2, ge=0, description="characters kept at each end of a masked identifier")
+    journal_max_rows: int = Field(200_000, ge=0, description="journal bound: rows (0: none)")
+    journal_max_bytes: int = Field(256 * 1024 * 1024, ge=0, description="journal bound: bytes (0: none)")
+    journal_retention_days: float = Field(30, ge=0, description="journal rows older than this go (0: kept)")
     log_json: bool = False

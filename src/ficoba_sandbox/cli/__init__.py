@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ficoba_sandbox.cli import data
 
     data.register(sub)
+    from ficoba_sandbox.cli import journal
+
+    journal.register(sub)
     return parser
 
 

@@ -1,0 +1,841 @@
+"""The audit journal: one row per HTTP call, masked, bounded, durable (issue 6 item 2).
+
+Storage is SQLite from the standard library, `<state_dir>/journal.sqlite3`, in WAL mode so the
+`journal tail|export` commands can read it while the server writes. Writes never block the event
+loop: `Journal.record()` only puts the call on a queue; one writer thread masks it, inserts in
+batches, commits, and enforces the bounds (row count, database size, retention). `flush()` waits
+for everything queued so far; `close()` flushes and stops the thread.
+
+Masking happens in the writer, before anything touches the disk:
+- secrets are never stored, masked or not: `Authorization` (only its scheme is kept),
+  `client_secret`, tokens, assertions, passwords, anything shaped like a JWT;
+- with masking on (the default), identifiers (IBAN, SPI, SIREN, SIRET: by key and by shape
+  anywhere in the body or path) keep `mask_keep` characters at each end, names and addresses keep
+  their first letter, free text (`justification`) keeps nothing. Lengths and separators survive so
+  the QA toolkit can still explain a format error.
+
+This module imports only the standard library and `domain` (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import queue
+import re
+import sqlite3
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ficoba_sandbox.domain.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+JOURNAL_FILE = "journal.sqlite3"
+SCHEMA_VERSION = 1
+
+#: Columns of a journal row, in storage and export order.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "ts",
+    "client_id",
+    "client_id_source",
+    "thumbprint",
+    "peer_ip",
+    "method",
+    "path",
+    "search_type",
+    "motif",
+    "correlation_id",
+    "request_id",
+    "reference_demande",
+    "status",
+    "error_code",
+    "info_code",
+    "latency_ms",
+    "auth_scheme",
+    "justification",
+    "request_body",
+    "details",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts TEXT NOT NULL,
+    client_id TEXT,
+    client_id_source TEXT,
+    thumbprint TEXT,
+    peer_ip TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    search_type TEXT,
+    motif TEXT,
+    correlation_id TEXT,
+    request_id TEXT,
+    reference_demande TEXT,
+    status INTEGER NOT NULL,
+    error_code TEXT,
+    info_code TEXT,
+    latency_ms REAL NOT NULL,
+    auth_scheme TEXT,
+    justification TEXT,
+    request_body TEXT,
+    details TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_journal_client ON journal (client_id, id);
+CREATE INDEX IF NOT EXISTS ix_journal_ts ON journal (ts);
+"""
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_ts(at: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def parse_since(value: str | datetime, now: datetime | None = None) -> datetime:
+    """An ISO 8601 instant (naive means UTC) or a relative age: `90s`, `15m`, `2h`, `7d`."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = value.strip()
+    rel = re.fullmatch(r"(\d+)\s*([smhd])", text)
+    if rel:
+        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[rel.group(2)]
+        return (now or datetime.now(UTC)) - timedelta(**{unit: int(rel.group(1))})
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    at = datetime.fromisoformat(text)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Masking
+# --------------------------------------------------------------------------------------------
+
+#: Keys whose value is a secret: replaced by REDACTED whatever the masking setting.
+SECRET_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "client_secret",
+        "secret",
+        "password",
+        "passwd",
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "client_assertion",
+        "assertion",
+        "authorization",
+        "api_key",
+        "apikey",
+        "code",  # OAuth authorization code, only in a form body
+        "cookie",
+        "private_key",
+        "key",
+    )
+)
+#: Keys of a form-encoded body (the token endpoint) kept as they are; every other one is redacted.
+FORM_KEYS_KEPT = frozenset({"grant_type", "client_id", "scope"})
+#: Identifier keys (IBAN, SPI, SIREN, SIRET, including the requester's).
+IDENTIFIER_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "iban",
+        "numeroSPI",
+        "numeroSpi",
+        "spi",
+        "siren",
+        "siret",
+        "sirenDemandeur",
+        "siretDemandeur",
+        "numCpte",
+        "numeroCompte",
+    )
+)
+#: Names and address lines: keep the first letter.
+NAME_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "nom",
+        "nomNaissance",
+        "nomUsage",
+        "prenom",
+        "prenoms",
+        "raisonSociale",
+        "sigle",
+        "enseigne",
+        "denomination",
+        "libelleVoie",
+        "libelleComplAdr",
+        "libAdr1",
+        "libAdr2",
+        "libAdr3",
+        "libAdr4",
+    )
+)
+#: Free text: nothing kept.
+FREE_TEXT_KEYS = frozenset({"justification"})
+
+REDACTED = "[redacted]"
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30}\b", re.IGNORECASE)
+_DIGITS_RE = re.compile(r"\d(?:[ ]?\d){8,}")  # SIREN (9), SPI (13), SIRET (14), bank numbers
+
+
+def _hide(text: str, keep_start: int, keep_end: int) -> str:
+    """Replace letters and digits by `*`, keeping the given counts of them at each end."""
+    positions = [i for i, ch in enumerate(text) if ch.isalnum()]
+    if len(positions) <= keep_start + keep_end:
+        keep_start, keep_end = 0, 0  # too short to reveal anything
+    hidden = set(positions[keep_start : len(positions) - keep_end])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Masker:
+    """What leaves the process: secrets always redacted; identifiers and names masked if `enabled`."""
+
+    enabled: bool = True
+    keep: int = 2  # characters kept at each end of an identifier (0: all hidden)
+
+    def secrets(self, text: str) -> str:
+        return _JWT_RE.sub(REDACTED, text)
+
+    def identifier(self, text: str) -> str:
+        return _hide(text, self.keep, self.keep) if self.enabled else text
+
+    def name(self, text: str) -> str:
+        return _hide(text, min(self.keep, 1), 0) if self.enabled else text
+
+    def free_text(self, text: str) -> str:
+        return _hide(text, 0, 0) if self.enabled else text
+
+    def text(self, text: str) -> str:
+        """Any string: secrets out, and identifier-shaped runs masked."""
+        text = self.secrets(text)
+        if self.enabled:
+            text = _IBAN_RE.sub(lambda m: self.identifier(m.group(0)), text)
+            text = _DIGITS_RE.sub(lambda m: self.identifier(m.group(0)), text)
+        return text
+
+    def value(self, key: str | None, value: Any) -> Any:
+        """One JSON value under `key` (recursively)."""
+        lowered = key.lower() if key else ""
+        if isinstance(value, Mapping):
+            return {str(k): self.value(str(k), v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(key, v) for v in value]
+        if lowered in SECRET_KEYS and value is not None:
+            return REDACTED
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int | float):
+            if self.enabled and (lowered in IDENTIFIER_KEYS or len(str(value)) >= 9):
+                return self.identifier(str(value))
+            return value
+        text = str(value)
+        if lowered in IDENTIFIER_KEYS:
+            return self.identifier(self.secrets(text))
+        if lowered in NAME_KEYS:
+            return self.name(self.secrets(text))
+        if lowered in FREE_TEXT_KEYS:
+            return self.free_text(self.secrets(text))
+        return self.text(text)
+
+    def body(self, raw: bytes | None, content_type: str | None, limit: int) -> str | None:
+        """The stored form of a request body: masked JSON, masked form, or a masked text excerpt."""
+        if not raw:
+            return None
+        ctype = (content_type or "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            try:
+                pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+            except UnicodeDecodeError:
+                pairs = None
+            if pairs is not None:
+                kept = [
+                    (k, self.text(v) if k.lower() in FORM_KEYS_KEPT else REDACTED) for k, v in pairs
+                ]
+                return _cap(urllib.parse.urlencode(kept, safe="[]"), limit)
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            text = raw[: limit * 2].decode("utf-8", errors="replace")
+            return _cap("[not JSON] " + self.text(text), limit)
+        try:
+            masked = self.value(None, parsed)
+            return _cap(json.dumps(masked, ensure_ascii=False, separators=(",", ":")), limit)
+        except RecursionError:
+            return "[not stored: nesting too deep]"
+
+
+def _release_free_pages(conn: sqlite3.Connection) -> None:
+    """Give freed pages back to the file system, then truncate the WAL.
+
+    `executescript`, not `execute`: the sqlite3 module steps a statement once, and
+    `incremental_vacuum` frees one page per step.
+    """
+    conn.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"…[truncated, {len(text)} chars]"
+
+
+# --------------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One call as seen on the wire, before masking. The journal masks it in its writer thread."""
+
+    ts: datetime
+    method: str
+    path: str
+    status: int
+    latency_ms: float
+    client_id: str | None = None
+    client_id_source: str | None = None  # gateway | form | basic | token_claim | certificate
+    thumbprint: str | None = None  # x5t#S256 of the client certificate
+    peer_ip: str | None = None
+    search_type: str | None = None
+    motif: str | None = None
+    correlation_id: str | None = None
+    request_id: str | None = None
+    reference_demande: str | None = None
+    error_code: str | None = None  # erreur.code, or the OAuth `error` on /token
+    info_code: str | None = None  # messageInformatif.code (HTTP 200 "no result")
+    auth_scheme: str | None = None  # "Bearer", "Basic", "other"; never the credentials
+    justification: str | None = None  # "absent" | "empty" | "present"
+    request_body: bytes | None = None  # raw; masked before storage
+    content_type: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Flush:
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+_STOP = object()
+
+
+def _row_to_dict(row: sqlite3.Row) -> dict[str, Any]:
+    out = {k: row[k] for k in row.keys()}  # noqa: SIM118 - sqlite3.Row is not a Mapping
+    if out.get("details"):
+        with contextlib.suppress(ValueError):
+            out["details"] = json.loads(out["details"])
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Read side (used by the CLI while the server runs)
+# --------------------------------------------------------------------------------------------
+
+
+def _status_clause(status: int | str | None) -> tuple[str, list[Any]]:
+    if status is None or status == "":
+        return "", []
+    if isinstance(status, int):
+        return "status = ?", [status]
+    text = str(status).strip().lower()
+    if text.isdigit():
+        return "status = ?", [int(text)]
+    if re.fullmatch(r"[1-5]xx", text):
+        base = int(text[0]) * 100
+        return "status BETWEEN ? AND ?", [base, base + 99]
+    if text in {"error", "rejected"}:
+        return "status >= ?", [400]
+    raise ValueError(f"status filter must be a code, 4xx-style class or 'error': {status!r}")
+
+
+class JournalReader:
+    """Queries over a journal file. Opens its own connection per call (safe from any thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def in_dir(cls, state_dir: Path) -> JournalReader:
+        return cls(Path(state_dir) / JOURNAL_FILE)
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise FileNotFoundError(f"no journal at {self.path}")
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    def _select(
+        self,
+        *,
+        client_id: str | None = None,
+        since: str | datetime | None = None,
+        status: int | str | None = None,
+        after_id: int | None = None,
+        newest_first: bool = True,
+        limit: int | None = 100,
+    ) -> tuple[str, list[Any]]:
+        where, params = [], []
+        if client_id is not None:
+            where.append("client_id = ?")
+            params.append(client_id)
+        if since is not None:
+            where.append("ts >= ?")
+            params.append(format_ts(parse_since(since)))
+        clause, extra = _status_clause(status)
+        if clause:
+            where.append(clause)
+            params.extend(extra)
+        if after_id is not None:
+            where.append("id > ?")
+            params.append(after_id)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM journal"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        return sql, params
+
+    def query(
+        self,
+        client_id: str | None = None,
+        since: str | datetime | None = None,
+        status: int | str | None = None,
+        limit: int = 100,
+        *,
+        after_id: int | None = None,
+        newest_first: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Rows as JSON-ready dicts, newest first by default. `status`: 429, "4xx", "error"."""
+        sql, params = self._select(
+            client_id=client_id,
+            since=since,
+            status=status,
+            after_id=after_id,
+            newest_first=newest_first,
+            limit=limit,
+        )
+        with contextlib.closing(self._connect()) as conn:
+            return [_row_to_dict(r) for r in conn.execute(sql, params)]
+
+    def iter_rows(
+        self,
+        client_id: str | None = None,
+        since: str | datetime | None = None,
+        status: int | str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching row, oldest first, streamed (for export)."""
+        sql, params = self._select(
+            client_id=client_id, since=since, status=status, newest_first=False, limit=None
+        )
+        with contextlib.closing(self._connect()) as conn:
+            for row in conn.execute(sql, params):
+                yield _row_to_dict(row)
+
+    def tail(self, n: int = 20, client_id: str | None = None) -> list[dict[str, Any]]:
+        """The last `n` rows, oldest first."""
+        return list(reversed(self.query(client_id=client_id, limit=n)))
+
+    def last_rejected(self, client_id: str) -> dict[str, Any] | None:
+        """The client's most recent call answered with a status >= 400, or None."""
+        rows = self.query(client_id=client_id, status="error", limit=1)
+        return rows[0] if rows else None
+
+    def count(self, client_id: str | None = None) -> int:
+        sql = "SELECT COUNT(*) FROM journal" + (" WHERE client_id = ?" if client_id else "")
+        with contextlib.closing(self._connect()) as conn:
+            return int(conn.execute(sql, [client_id] if client_id else []).fetchone()[0])
+
+
+# --------------------------------------------------------------------------------------------
+# The journal (writer side)
+# --------------------------------------------------------------------------------------------
+
+
+class Journal(JournalReader):
+    """Append-only, masked, bounded audit journal with a background writer thread.
+
+    Bounds, enforced by the writer after commits (and by `prune()`):
+    - retention: rows whose `ts` is older than `retention_days` (by the injected clock) go;
+    - rows: at most `max_rows`, the oldest go first;
+    - size: the live data (pages in use) stays under `max_bytes`; the oldest rows go first and
+      freed pages are returned to the file system (incremental auto-vacuum). The WAL file is
+      truncated at each checkpoint.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock | None = None,
+        masker: Masker | None = None,
+        max_rows: int = 200_000,
+        max_bytes: int = 256 * 1024 * 1024,
+        retention_days: float = 30,
+        body_max_chars: int = 8192,
+        batch_size: int = 500,
+        prune_every: float = 5.0,
+    ) -> None:
+        super().__init__(path)
+        self.clock: Clock = clock or SystemClock()
+        self.masker = masker or Masker()
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.retention_days = retention_days
+        self.body_max_chars = body_max_chars
+        self.batch_size = batch_size
+        self.prune_every = prune_every
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()  # guards _conn use outside the writer (after close)
+        self._healthy = True
+        self.last_error: str | None = None
+        self.written = 0
+        self._conn = self._open_writer()
+        self._last_prune = 0.0
+        self.prune()
+        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def in_dir(cls, state_dir: Path, **kwargs: Any) -> Journal:  # type: ignore[override]
+        return cls(Path(state_dir) / JOURNAL_FILE, **kwargs)
+
+    @classmethod
+    def from_settings(cls, settings: Any, clock: Clock | None = None, **kwargs: Any) -> Journal:
+        """`<state_dir>/journal.sqlite3` with the `mask_journal` and `journal_*` settings."""
+        options: dict[str, Any] = {
+            "clock": clock,
+            "masker": Masker(
+                enabled=bool(getattr(settings, "mask_journal", True)),
+                keep=int(getattr(settings, "journal_mask_keep", 2)),
+            ),
+        }
+        for name in ("max_rows", "max_bytes", "retention_days"):
+            value = getattr(settings, f"journal_{name}", None)
+            if value is not None:
+                options[name] = value
+        options.update(kwargs)
+        return cls.in_dir(Path(settings.state_dir), **options)
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def _open_writer(self) -> sqlite3.Connection:
+        fresh = not self.path.exists()
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        if fresh:
+            # Must precede the first table: lets the file shrink when old rows are deleted.
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA journal_size_limit = 4194304")
+        conn.executescript(_SCHEMA)
+        conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        conn.commit()
+        return conn
+
+    # -- producer side ------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """False while the last write failed (the entries stay queued and are retried)."""
+        return self._healthy
+
+    def record(self, call: CallRecord) -> None:
+        """Queue one call. Never blocks, never raises on the caller's path."""
+        if self._closed:
+            # Late call after shutdown: write it synchronously rather than lose it.
+            with self._lock:
+                try:
+                    self._write([call])
+                except sqlite3.Error:
+                    log.exception("journal: late write failed")
+            return
+        self._queue.put(call)
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every call queued before now is committed. False on timeout."""
+        if self._closed or not self._thread.is_alive():
+            return self._queue.empty()
+        marker = _Flush()
+        self._queue.put(marker)
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush, stop the writer, checkpoint the WAL. Idempotent."""
+        if self._closed:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        with self._lock:
+            # Anything the writer could not commit (a failing disk) gets one last chance.
+            leftovers = []
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if isinstance(item, CallRecord):
+                    leftovers.append(item)
+            if leftovers:
+                try:
+                    self._write(leftovers)
+                except sqlite3.Error:
+                    log.exception("journal: %d entries lost at close", len(leftovers))
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+            self._closed = True
+            # Calls queued while we were closing: written with a connection of their own.
+            late = []
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if isinstance(item, CallRecord):
+                    late.append(item)
+                elif isinstance(item, _Flush):
+                    item.done.set()
+            if late:
+                try:
+                    self._write(late)
+                except sqlite3.Error:
+                    log.exception("journal: %d entries lost at close", len(late))
+
+    # -- admin operations -------------------------------------------------------------------
+
+    def query(self, *args: Any, flush: bool = True, **kwargs: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+        """As `JournalReader.query`, after committing what is queued (read-your-writes).
+
+        Blocks for the flush: call it from a worker thread (a plain `def` FastAPI endpoint).
+        """
+        if flush:
+            self.flush(timeout=5.0)
+        return super().query(*args, **kwargs)
+
+    def last_rejected(self, client_id: str) -> dict[str, Any] | None:
+        self.flush(timeout=5.0)
+        return super().last_rejected(client_id)
+
+    def purge(self, client_id: str | None = None) -> int:
+        """Delete every row (or one client's rows). Returns how many went."""
+        self.flush(timeout=5.0)
+        with contextlib.closing(self._side_connection()) as conn:
+            if client_id is None:
+                cur = conn.execute("DELETE FROM journal")
+            else:
+                cur = conn.execute("DELETE FROM journal WHERE client_id = ?", (client_id,))
+            conn.commit()
+            _release_free_pages(conn)
+            return cur.rowcount
+
+    def prune(self) -> int:
+        """Enforce retention, row and size bounds now. Returns the number of rows deleted."""
+        with contextlib.closing(self._side_connection()) as conn:
+            return self._prune(conn)
+
+    def _side_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.execute("PRAGMA journal_mode = WAL")
+        return conn
+
+    # -- writer thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pending: list[CallRecord] = []
+        markers: list[_Flush] = []
+        stop = False
+        while True:
+            if not pending and not markers:
+                item = self._queue.get()  # block until there is work
+            else:
+                try:
+                    item = self._queue.get(timeout=0.2 if not self._healthy else 0.0)
+                except queue.Empty:
+                    item = None
+            while item is not None:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, _Flush):
+                    markers.append(item)
+                else:
+                    pending.append(item)
+                if len(pending) >= self.batch_size:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            if pending:
+                try:
+                    self._write(pending)
+                except Exception as exc:  # keep the entries, retry; tell the middleware
+                    self._healthy = False
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.error("journal write failed, will retry: %s", self.last_error)
+                    if stop:
+                        # close() gives the leftovers a last try
+                        for call in pending:
+                            self._queue.put(call)
+                        return
+                    time.sleep(0.2)
+                    continue
+                pending = []
+                self._healthy = True
+            if time.monotonic() - self._last_prune >= self.prune_every:
+                try:
+                    self._prune(self._conn)
+                except sqlite3.Error:
+                    log.exception("journal: prune failed")
+            if self._queue.empty() or stop:
+                for marker in markers:
+                    marker.done.set()
+                markers = []
+            if stop and self._queue.empty():
+                return
+
+    def _write(self, calls: list[CallRecord]) -> None:
+        if self._closed:  # after close(): a short-lived connection of our own
+            with contextlib.closing(self._side_connection()) as conn:
+                self._insert(conn, calls)
+        else:
+            self._insert(self._conn, calls)
+
+    def _insert(self, conn: sqlite3.Connection, calls: list[CallRecord]) -> None:
+        rows = [self._to_row(call) for call in calls]
+        placeholders = ", ".join("?" for _ in COLUMNS[1:])
+        with conn:  # one transaction per batch
+            conn.executemany(
+                f"INSERT INTO journal ({', '.join(COLUMNS[1:])}) VALUES ({placeholders})", rows
+            )
+        self.written += len(rows)
+
+    def _to_row(self, call: CallRecord) -> tuple[Any, ...]:
+        m = self.masker
+
+        def t(value: str | None, cap: int = 200) -> str | None:
+            return None if value is None else _cap(m.text(str(value)), cap)
+
+        details = {k: v for k, v in call.details.items() if v is not None}
+        if call.content_type:
+            details["content_type"] = call.content_type[:100]
+        masked_details = m.value(None, details) if details else None
+        return (
+            format_ts(call.ts),
+            t(call.client_id),
+            call.client_id_source,
+            call.thumbprint,
+            t(call.peer_ip, 64),
+            call.method[:16],
+            t(call.path, 300),
+            t(call.search_type, 64),
+            t(call.motif, 32),
+            t(call.correlation_id, 128),
+            t(call.request_id, 128),
+            t(call.reference_demande, 64),
+            int(call.status),
+            t(call.error_code, 32),
+            t(call.info_code, 32),
+            round(float(call.latency_ms), 3),
+            call.auth_scheme,
+            call.justification,
+            m.body(call.request_body, call.content_type, self.body_max_chars),
+            json.dumps(masked_details, ensure_ascii=False) if masked_details else None,
+        )
+
+    def _prune(self, conn: sqlite3.Connection) -> int:
+        self._last_prune = time.monotonic()
+        deleted = 0
+        with conn:
+            if self.retention_days and self.retention_days > 0:
+                horizon = self.clock.now() - timedelta(days=self.retention_days)
+                deleted += conn.execute(
+                    "DELETE FROM journal WHERE ts < ?", (format_ts(horizon),)
+                ).rowcount
+            if self.max_rows and self.max_rows > 0:
+                deleted += conn.execute(
+                    "DELETE FROM journal WHERE id <= "
+                    "(SELECT id FROM journal ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                    (self.max_rows,),
+                ).rowcount
+        if self.max_bytes and self.max_bytes > 0:
+            deleted += self._shrink(conn)
+        if deleted or conn.execute("PRAGMA freelist_count").fetchone()[0]:
+            _release_free_pages(conn)
+        return deleted
+
+    def _used_bytes(self, conn: sqlite3.Connection) -> int:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((pages - free) * page_size)
+
+    def _shrink(self, conn: sqlite3.Connection) -> int:
+        deleted = 0
+        for _ in range(50):
+            used = self._used_bytes(conn)
+            if used <= self.max_bytes:
+                break
+            rows = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+            if rows == 0:
+                break
+            # Aim at 90% of the bound, from the average row size; at least 1% of the rows.
+            per_row = used / rows
+            target = max(int((used - 0.9 * self.max_bytes) / per_row) + 1, rows // 100, 1)
+            with conn:
+                deleted += conn.execute(
+                    "DELETE FROM journal WHERE id IN "
+                    "(SELECT id FROM journal ORDER BY id ASC LIMIT ?)",
+                    (target,),
+                ).rowcount
+        return deleted
+
+
+# --------------------------------------------------------------------------------------------
+# Export formats (CLI and admin plane)
+# --------------------------------------------------------------------------------------------
+
+
+def to_jsonl(row: Mapping[str, Any]) -> str:
+    return json.dumps(dict(row), ensure_ascii=False, separators=(",", ":"))
+
+
+def csv_header() -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(COLUMNS)
+    return buf.getvalue()
+
+
+def to_csv(row: Mapping[str, Any]) -> str:
+    buf = io.StringIO()
+    values = []
+    for col in COLUMNS:
+        v = row.get(col)
+        if isinstance(v, dict | list):
+            v = json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+        values.append("" if v is None else v)
+    csv.writer(buf).writerow(values)
+    return buf.getvalue()
