@@ -32,14 +32,19 @@ PREFIX = "/fcb-masrestit/api/v2"
 
 
 class StubGateway:
-    def __init__(self, app: Callable[..., Any]) -> None:
+    def __init__(self, app: Callable[..., Any], tiers: dict[str, int] | None = None) -> None:
         self.app = app
+        self.tiers = tiers or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             for name, value in scope.get("headers", []):
                 if name == b"authorization" and value.startswith(b"Bearer "):
-                    scope.setdefault("state", {})["caller"] = Caller(value[7:].decode())
+                    client_id = value[7:].decode()
+                    state = scope.setdefault("state", {})
+                    state["caller"] = Caller(client_id)
+                    if client_id in self.tiers:  # as the gateway does, from the registry
+                        state["client_quota_per_minute"] = self.tiers[client_id]
         await self.app(scope, receive, send)
 
 
@@ -61,6 +66,7 @@ def build(
     clock: Clock | None = None,
     quota_of: QuotaOf | None = None,
     availability: AvailabilityHook | None = None,
+    tiers: dict[str, int] | None = None,
 ) -> tuple[Starlette, ServiceLevels]:
     app = Starlette(
         routes=[
@@ -72,7 +78,7 @@ def build(
     if clock is not None:
         app.state.clock = clock
     levels = install_service_levels(app, settings, quota_of=quota_of, availability=availability)
-    app.add_middleware(StubGateway)  # added last: runs first, as the real gateway does
+    app.add_middleware(StubGateway, tiers=tiers)  # added last: runs first, as the real gateway does
     return app, levels
 
 

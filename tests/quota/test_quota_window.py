@@ -97,6 +97,14 @@ async def test_a_500_per_minute_client_gets_500(clock: SystemClock) -> None:
     assert state["quota"] == 500 and state["used"] == 500 and state["remaining"] == 0
 
 
+async def test_the_quota_the_gateway_read_from_the_registry_wins(clock: SystemClock) -> None:
+    app, _ = build(Settings(default_quota=2), clock=clock, tiers={"tier-500": 500, "tier-3": 3})
+    async with client_for(app) as c:
+        assert (await burst(c, "tier-500", 501)).count(200) == 500
+        assert await burst(c, "tier-3", 4) == [200, 200, 200, 429]
+        assert await burst(c, "untiered", 3) == [200, 200, 429]
+
+
 async def test_the_window_slides(clock: SystemClock) -> None:
     """A call made at t counts until t+60 s inclusive and frees its slot strictly after."""
     app, _ = build(Settings(default_quota=10), clock=clock)

@@ -8,7 +8,9 @@ For each request that reaches it:
 1. the availability of the service (forced state, then maintenance window) is handed to the
    backend's availability flag (resources answer 503 CAT001, `/etatSante` 503
    `ResultatErreurApiSante`); without a flag hook, this middleware answers those 503 itself;
-2. an authenticated call (not `/token`) is counted against its client's quota; over quota it is
+2. an authenticated call (not `/token`) is counted against its client's quota (the gateway's
+   `request.state.client_quota_per_minute`, read from the registry; else `quota_of(client_id)`;
+   else `--default-quota`, 200); over quota it is
    answered 429 `900804` with `Retry-After`, and every counted response carries the IETF
    `RateLimit-Policy` and `RateLimit` fields;
 3. the emulated latency is waited with `asyncio.sleep`; when it exceeds `--request-timeout`,
@@ -117,8 +119,8 @@ class ServiceLevels:
         value = self.quota_of(client_id) if self.quota_of else None
         return value or self.quota.default_quota
 
-    async def hit(self, client_id: str) -> QuotaDecision:
-        return await self.quota.hit(client_id, self.quota_for(client_id))
+    async def hit(self, client_id: str, quota: int | None = None) -> QuotaDecision:
+        return await self.quota.hit(client_id, quota or self.quota_for(client_id))
 
     async def quota_state(self, client_id: str) -> dict[str, Any]:
         """Admin plane: the client's quota, calls counted in the window, remaining, reset."""
@@ -168,11 +170,16 @@ def _resource(path: str) -> str:
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _caller_id(scope: Scope) -> str | None:
+def _caller(scope: Scope) -> tuple[str | None, int | None]:
+    """The authenticated client_id, and its quota when the gateway read it from the registry."""
     state = scope.get("state")
-    caller = state.get("caller") if isinstance(state, dict) else None
-    client_id = getattr(caller, "client_id", None)
-    return client_id if isinstance(client_id, str) and client_id else None
+    if not isinstance(state, dict):
+        return None, None
+    client_id = getattr(state.get("caller"), "client_id", None)
+    if not isinstance(client_id, str) or not client_id:
+        return None, None
+    quota = state.get("client_quota_per_minute")
+    return client_id, quota if isinstance(quota, int) and quota > 0 else None
 
 
 async def send_error(
@@ -221,10 +228,10 @@ class ServiceLevelsMiddleware:
 
         # 2. Quota, for authenticated callers only.
         headers: list[tuple[str, str]] = []
-        client_id = _caller_id(scope)
+        client_id, client_quota = _caller(scope)
         if client_id is not None:
             try:
-                decision = await levels.hit(client_id)
+                decision = await levels.hit(client_id, client_quota)
             except QuotaStorageError:
                 log.exception("quota storage unavailable; refusing the call")
                 await send_error(send, FicobaError("CAT001"), levels.clock.now())
