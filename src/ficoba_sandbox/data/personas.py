@@ -289,11 +289,15 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
             dep_label, com_label = p.libelleDepartementNaissance, p.libelleCommuneNaissance
             if p.codeCommuneNaissance:
                 found = insee.commune(p.codeDepartementNaissance, p.codeCommuneNaissance)
-                if found is None:
+                # A code outside the INSEE list is accepted only with explicit labels: some
+                # protocol examples print such codes (BLANGY NOAH, Paris "100").
+                if found is None and com_label is None:
                     raise PersonaError(
-                        path, place + ".codeCommuneNaissance", "unknown INSEE commune"
+                        path,
+                        place + ".codeCommuneNaissance",
+                        "unknown INSEE commune (give libelleCommuneNaissance to force it)",
                     )
-                if com_label is None:
+                if com_label is None and found is not None:
                     com_label = insee.libelle_commune_ficoba(found)
             if p.codeDepartementNaissance and dep_label is None:
                 dep_label = insee.libelle_departement_ficoba(p.codeDepartementNaissance) or ""

@@ -240,6 +240,7 @@ class Store:
     _pp_by_nom: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _pm_by_word: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _addresses: frozenset[tuple[str, ...]] = frozenset()
+    _ei_by_pp: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _digest: str = ""
 
     # ---------------------------------------------------------------- identifier lookups
@@ -292,8 +293,19 @@ class Store:
         self, pp: PersonnePhysique | str
     ) -> tuple[tuple[Compte, Droit], ...]:
         """Every account the person has a right on (any right, closed accounts included), with
-        that right. The backend filters by right / motif."""
-        return self._comptes_of(pp if isinstance(pp, str) else pp.id)
+        that right, then the accounts of the entrepreneurs individuels (category 1000) the person
+        runs, with the entity's right (`droit.personne` is then "pm:..."): the protocol's SPI
+        example (DUBOIS DANIEL) lists his EI's account. The backend filters by right / motif."""
+        pid = pp if isinstance(pp, str) else pp.id
+        own = self._comptes_of(pid)
+        seen = {c.iban for c, _ in own}
+        extra = [
+            (c, d)
+            for pm_id in self._ei_by_pp.get(pid, ())
+            for c, d in self._comptes_of(pm_id)
+            if c.iban not in seen
+        ]
+        return own + tuple(extra)
 
     def comptes_of_personne_morale(
         self, pm: PersonneMorale | str
@@ -302,7 +314,7 @@ class Store:
 
     def entrepreneur_individuel_of(self, pp: PersonnePhysique) -> tuple[PersonneMorale, ...]:
         """Entrepreneurs individuels (category 1000) run by this natural person."""
-        return tuple(pm for pm in self._pm.values() if pm.entrepreneur == pp.id)
+        return tuple(self._pm[i] for i in self._ei_by_pp.get(pp.id, ()))
 
     # ---------------------------------------------------------------- searches
 
@@ -475,7 +487,10 @@ def index_store(
             addresses.update(_address_keys(p.adresse))
     pm_by_siren: dict[str, list[str]] = {}
     pm_by_word: dict[str, list[str]] = {}
+    ei_by_pp: dict[str, list[str]] = {}
     for m in pm.values():
+        if m.entrepreneur:
+            ei_by_pp.setdefault(m.entrepreneur, []).append(m.id)
         if m.siren:
             pm_by_siren.setdefault(m.siren, []).append(m.id)
         words = {
@@ -505,6 +520,7 @@ def index_store(
         _pp_by_nom={k: tuple(v) for k, v in pp_by_nom.items()},
         _pm_by_word={k: tuple(v) for k, v in pm_by_word.items()},
         _addresses=frozenset(addresses),
+        _ei_by_pp={k: tuple(v) for k, v in ei_by_pp.items()},
     )
     store._digest = compute_digest(
         [*b.values(), *g.values(), *pp.values(), *pm.values(), *cpt.values(), *store.droits()]
