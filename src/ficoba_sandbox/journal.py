@@ -737,7 +737,8 @@ class Journal(JournalReader):
         m = self.masker
 
         def t(value: str | None, cap: int = 200) -> str | None:
-            return None if value is None else _cap(m.text(str(value)), cap)
+            """Our own identifiers and codes: secrets scrubbed, nothing else touched."""
+            return None if value is None else _cap(m.secrets(str(value)), cap)
 
         details = {k: v for k, v in call.details.items() if v is not None}
         if call.content_type:
@@ -750,7 +751,7 @@ class Journal(JournalReader):
             call.thumbprint,
             t(call.peer_ip, 64),
             call.method[:16],
-            t(call.path, 300),
+            _cap(m.text(call.path), 300),  # a client may put anything in a path
             t(call.search_type, 64),
             t(call.motif, 32),
             t(call.correlation_id, 128),
