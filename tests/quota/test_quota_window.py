@@ -190,7 +190,7 @@ async def test_the_key_is_the_client_id_not_the_ip_nor_a_header(clock: SystemClo
 
 async def test_storage_failure_refuses_the_call() -> None:
     """Redis unreachable: 503 CAT001, never an unlimited pass."""
-    from conftest import free_port
+    from quota_helpers import free_port
 
     settings = Settings(quota_storage=f"redis://127.0.0.1:{free_port()}/0")
     app, _ = build(settings)
