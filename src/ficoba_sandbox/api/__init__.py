@@ -1,0 +1,1 @@
+"""The HTTP edge: wire schemas, error rendering, resource routers."""

@@ -1,0 +1,540 @@
+"""The seven resources, mounted under `/ficoba-api/v2` and `/fcb-masrestit/api/v2` (app.py).
+
+Each POST: service state (503 CAT001) -> media types (406) -> body cap (413) -> JSON (CAT002)
+-> envelope (CAF001/CAF002) -> search type -> modality (900910) -> backend rules -> result.
+The caller comes from `request.state.caller` (set by the gateway middleware).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ficoba_sandbox.api import schemas as sc
+from ficoba_sandbox.api.errors import corps_erreur, reponse_erreur
+from ficoba_sandbox.backend.demandes import Demande
+from ficoba_sandbox.backend.service import Backend
+from ficoba_sandbox.domain.access import Caller
+from ficoba_sandbox.domain.errors import FicobaError
+
+log = logging.getLogger(__name__)
+
+MEDIA_JSON = ("application/json", "application/vnd.dgfip.ficoba3.v1.1+json")
+
+# --- the protocol's request examples (v11 §2.3.1, §3.5.2, §4.5.2, §5.3.1, §6.3.1, §7.3, §8.3) ---
+
+_ENV = {
+    "dateDemande": "2024-02-08",
+    "motif": "020",
+    "siretDemandeur": "13000453400017",
+    "sirenDemandeur": "",
+}
+
+EXEMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "numCpte": {
+        "compte": {
+            **_ENV,
+            "justification": "test performance",
+            "criteresRecherche": {"iban": "FR7630004009550000135601429", "verificationCompte": "0"},
+        },
+        "existence": {
+            **_ENV,
+            "justification": "test",
+            "criteresRecherche": {"iban": "FR7630004009550000135601429", "verificationCompte": "1"},
+        },
+    },
+    "spi": {
+        "spi": {
+            "dateDemande": "2022-03-26",
+            "motif": "005",
+            "siretDemandeur": "11210489100013",
+            "sirenDemandeur": "",
+            "justification": "référence recherche par spi",
+            "criteresRecherche": {"numeroSPI": "1489335901"},
+        }
+    },
+    "siretSiren": {
+        "siret": {
+            "dateDemande": "2024-05-16",
+            "motif": "003",
+            "siretDemandeur": "13000495500121",
+            "sirenDemandeur": "",
+            "justification": "Contrôle IBAN SARL LES FLOTS BLEUS REF XXX225",
+            "criteresRecherche": {"siret": "94682768462289", "siren": ""},
+        }
+    },
+    "perPro": {
+        "designation": {
+            "dateDemande": "2024-04-23",
+            "motif": "003",
+            "siretDemandeur": "13000495500121",
+            "sirenDemandeur": "",
+            "justification": "recherche pm adresse",
+            "criteresRecherche": {
+                "designation": {
+                    "raisonSociale": "SNPE",
+                    "sigle": "",
+                    "enseigne": "",
+                    "codeCategorieJuridique": "5710",
+                },
+                "domiciliation": {
+                    "codePays": "99100",
+                    "codeDepartement": "75",
+                    "codeCommune": "104",
+                    "codeNatureVoie": None,
+                    "libelleVoie": None,
+                    "numeroVoie": None,
+                    "indiceRepetition": None,
+                    "codePostal": "75189",
+                },
+            },
+        }
+    },
+    "perPhy": {
+        "intervalle": {
+            "dateDemande": "2024-07-10",
+            "motif": "003",
+            "siretDemandeur": "13000495500121",
+            "sirenDemandeur": "",
+            "justification": "Test Recherche Personne Physique avec adresse",
+            "criteresRecherche": {
+                "etatCivil": {
+                    "anneeNaissance": "",
+                    "moisNaissance": "",
+                    "jourNaissance": "",
+                    "anneeNaissanceDebut": "1911",
+                    "moisNaissanceDebut": "01",
+                    "jourNaissanceDebut": "01",
+                    "anneeNaissanceFin": "1911",
+                    "moisNaissanceFin": "11",
+                    "jourNaissanceFin": "11",
+                    "nom": "CORBuSIER",
+                    "prenoms": "CHARLES-éDOUARD",
+                    "sexe": "",
+                },
+                "lieuNaissance": {
+                    "codePaysNaissance": "99100",
+                    "codeDepartementNaissance": "78",
+                    "codeCommuneNaissance": "498",
+                },
+                "domiciliation": {
+                    "codePays": "",
+                    "codeDepartement": "",
+                    "codeCommune": "",
+                    "codeNatureVoie": "",
+                    "libelleVoie": "",
+                    "numeroVoie": "",
+                    "indiceRepetition": "",
+                    "codePostal": "",
+                },
+            },
+        }
+    },
+    "verifIban": {
+        "personnePhysique": {
+            "dateDemande": "2024-02-08",
+            "motif": "100",
+            "siretDemandeur": "81325471100020",
+            "sirenDemandeur": "",
+            "justification": "Test - Vérifier titulaire IBAN",
+            "criteresRecherche": {
+                "iban": "FR7611689007003478364737625",
+                "recherchePP": "1",
+                "recherchePM": "0",
+                "rechercheSirenSiret": "0",
+                "etatCivil": {
+                    "nom": "CORBUSIER",
+                    "prenoms": "CHARLES-EDOUARD",
+                    "sexe": "",
+                    "anneeNaissance": "1911",
+                    "moisNaissance": "11",
+                    "jourNaissance": "11",
+                },
+                "lieuNaissance": {
+                    "codePaysNaissance": "99100",
+                    "codeDepartementNaissance": "78",
+                    "codeCommuneNaissance": "498",
+                },
+                "designation": {
+                    "raisonSociale": "",
+                    "sigle": "",
+                    "enseigne": "",
+                    "codeCategorieJuridique": "",
+                },
+                "siret": "",
+                "siren": "",
+            },
+        },
+        "siret": {
+            "dateDemande": "2023-10-11",
+            "motif": "0100",
+            "siretDemandeur": "81325471100020",
+            "sirenDemandeur": "",
+            "justification": "référence vérification titulaire iban",
+            "criteresRecherche": {
+                "iban": "FC1030004008711812050237399",
+                "recherchePP": "0",
+                "recherchePM": "0",
+                "rechercheSirenSiret": "1",
+                "designation": {
+                    "raisonSociale": "",
+                    "sigle": "",
+                    "enseigne": "",
+                    "codeCategorieJuridique": "",
+                },
+                "siret": "78562072500032",
+                "siren": "",
+            },
+        },
+    },
+    "multiDet": {
+        "personnePhysique": {
+            "dateDemande": "2022-03-26",
+            "motif": "0021",
+            "siretDemandeur": "66204244900014",
+            "sirenDemandeur": "",
+            "justification": "test multi detention",
+            "criteresRecherche": {
+                "accordClient": "1",
+                "codeNatureCompte": "201",
+                "recherchePP": "1",
+                "recherchePM": "0",
+                "rechercheSIRENSIRET": "0",
+                "criteresRecherchePro": {
+                    "designation": {
+                        "raisonSociale": None,
+                        "sigle": None,
+                        "enseigne": None,
+                        "codeCategorieJuridique": None,
+                    },
+                    "domiciliation": {},
+                },
+                "criteresRecherchePhy": {
+                    "etatCivil": {
+                        "anneeNaissance": "1995",
+                        "moisNaissance": "10",
+                        "jourNaissance": "9",
+                        "nom": "MAHAMADOU GARBA",
+                        "prenoms": "MALKA",
+                        "sexe": "2",
+                    },
+                    "lieuNaissance": {
+                        "codePaysNaissance": "99344",
+                        "codeDepartementNaissance": "",
+                        "codeCommuneNaissance": "",
+                    },
+                    "domiciliation": {
+                        "codePays": "",
+                        "codeDepartement": "",
+                        "codeCommune": "",
+                        "codeNatureVoie": "",
+                        "libelleVoie": "",
+                        "numeroVoie": "",
+                        "codePostal": "",
+                    },
+                },
+                "criteresSiretSiren": {},
+            },
+        },
+        "siren": {
+            "dateDemande": "2022-03-26",
+            "motif": "021",
+            "siretDemandeur": "66204244900014",
+            "sirenDemandeur": "",
+            "justification": "test multi detention",
+            "criteresRecherche": {
+                "accordClient": "1",
+                "codeNatureCompte": "201",
+                "recherchePP": "0",
+                "recherchePM": "0",
+                "rechercheSIRENSIRET": "1",
+                "criteresSiretSiren": {"siret": "", "siren": "345678901"},
+            },
+        },
+    },
+}
+
+
+# --- request plumbing --------------------------------------------------------------------------
+
+
+def _media(valeur: str) -> tuple[str, float]:
+    parts = [p.strip() for p in valeur.split(";")]
+    q = 1.0
+    for p in parts[1:]:
+        if p.lower().startswith("q="):
+            try:
+                q = float(p[2:])
+            except ValueError:
+                q = 0.0
+    return parts[0].lower(), q
+
+
+def accepte_json(accept: str | None) -> bool:
+    """`Accept` absent, or listing JSON (application/json, the vendor type, any +json,
+    application/*, */*) with q > 0."""
+    if not accept or not accept.strip():
+        return True
+    for item in accept.split(","):
+        media, q = _media(item)
+        if q <= 0:
+            continue
+        if media in (*MEDIA_JSON, "application/*", "*/*") or media.endswith("+json"):
+            return True
+    return False
+
+
+def content_type_json(ct: str | None) -> bool:
+    """Content-Type: application/json or application/vnd.dgfip.ficoba3.v1.1+json (protocol
+    §1.4-1.5); absent is tolerated (read as JSON)."""
+    if ct is None or not ct.strip():
+        return True
+    return _media(ct)[0] in MEDIA_JSON
+
+
+def verifier_service(request: Request) -> None:
+    service = getattr(request.app.state, "service", None)
+    if service is not None and not getattr(service, "disponible", True):
+        raise FicobaError("CAT001")
+
+
+async def lire_json(request: Request) -> Any:
+    if not accepte_json(request.headers.get("accept")):
+        raise FicobaError("HTTP406")
+    if not content_type_json(request.headers.get("content-type")):
+        raise FicobaError("HTTP406")
+    limite = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limite:
+                raise FicobaError("HTTP413")
+        except ValueError:
+            raise FicobaError("CAT002") from None
+    morceaux = bytearray()
+    async for chunk in request.stream():
+        morceaux += chunk
+        if len(morceaux) > limite:
+            raise FicobaError("HTTP413")
+    if not morceaux.strip():
+        raise FicobaError("CAT002")
+
+    def _refuse(constante: str) -> Any:
+        raise ValueError(constante)
+
+    try:
+        return json.loads(bytes(morceaux), parse_constant=_refuse)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise FicobaError("CAT002") from None
+
+
+def appelant(request: Request) -> Caller:
+    caller = getattr(request.state, "caller", None)
+    if not isinstance(caller, Caller):
+        raise FicobaError("900902")
+    return caller
+
+
+def wire(modele: type[BaseModel], resultat: Any, corps: dict[str, Any]) -> dict[str, Any]:
+    dump = modele.model_validate(resultat, from_attributes=True).model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
+    return {"caracteristiquesDemande": sc.echo(corps), **dump}
+
+
+async def traiter(
+    request: Request, lire: Callable[[Any], Demande], modele: type[BaseModel]
+) -> JSONResponse:
+    try:
+        verifier_service(request)
+        corps = await lire_json(request)
+        demande = lire(corps)
+        backend: Backend = request.app.state.backend
+        type_recherche = backend.type_de_recherche(demande)
+        caller = appelant(request)
+        request.state.search_type = type_recherche  # for the journal / quota engineers
+        resultat = backend.executer(caller, demande)
+        return JSONResponse(wire(modele, resultat, corps))
+    except FicobaError as err:
+        return reponse_erreur(request, err)
+    except Exception:  # never a stack trace, never a bare 500
+        log.exception("unexpected error on %s", request.url.path)
+        return reponse_erreur(request, FicobaError("CAT004"))
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+_ERREURS = {
+    400: {
+        "model": sc.ResultatErreurApiSante,
+        "description": "Erreur pendant le traitement de la recherche (CAT002, CAF0xx)",
+    },
+    401: {"model": sc.ResultatErreurApiSante, "description": "Authentification nécessaire (jeton)"},
+    403: {"model": sc.ResultatErreurApiSante, "description": "Droits insuffisants"},
+    406: {"model": sc.ResultatErreurApiSante, "description": "Seul le JSON est accepté"},
+    413: {"model": sc.ResultatErreurApiSante, "description": "Corps de requête trop volumineux"},
+    429: {"model": sc.ResultatErreurApiSante, "description": "Quota dépassé"},
+    500: {"model": sc.ResultatErreurApiSante, "description": "Erreur de traitement"},
+    503: {"model": sc.ResultatErreurApiSante, "description": "Service indisponible (CAT001)"},
+}
+
+_ENTETES = [
+    {
+        "name": "X-Correlation-ID",
+        "in": "header",
+        "required": True,
+        "description": "Identifiant de corrélation (UUID), renvoyé dans la réponse",
+        "schema": {
+            "type": "string",
+            "format": "uuid",
+            "example": "110e8400-e29b-11d4-a716-446655440000",
+        },
+    }
+]
+
+
+def _corps(modele: type[BaseModel], exemples: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{modele.__name__}"}
+    ex = {nom: {"summary": nom, "value": v} for nom, v in exemples.items()}
+    return {
+        "parameters": _ENTETES,
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema, "examples": ex},
+                "application/vnd.dgfip.ficoba3.v1.1+json": {"schema": schema},
+            },
+        },
+    }
+
+
+def build_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get(
+        "/etatSante",
+        operation_id="getInfo",
+        tags=["Etat Santé"],
+        summary="Vérifier le statut de l'API",
+        response_model=sc.EtatSante,
+        responses={
+            503: {
+                "model": sc.ResultatErreurApiSante,
+                "description": "L'API est actuellement indisponible",
+            }
+        },
+        openapi_extra={"parameters": _ENTETES},
+    )
+    async def etat_sante(request: Request) -> JSONResponse:
+        service = getattr(request.app.state, "service", None)
+        if service is not None and not getattr(service, "disponible", True):
+            err = FicobaError("CAT001")
+            return JSONResponse(corps_erreur(err.code, err.message, request), status_code=503)
+        return JSONResponse({"descriptif": "L'API est opérationnelle"})
+
+    def post(
+        chemin: str,
+        operation_id: str,
+        tag: str,
+        resume: str,
+        requete: type[BaseModel],
+        reponse: type[BaseModel],
+        lire: Callable[[Any], Demande],
+        exemples: dict[str, dict[str, Any]],
+    ) -> None:
+        async def handler(request: Request) -> JSONResponse:
+            return await traiter(request, lire, reponse)
+
+        handler.__name__ = operation_id
+        router.add_api_route(
+            chemin,
+            handler,
+            methods=["POST"],
+            operation_id=operation_id,
+            tags=[tag],
+            summary=resume,
+            response_model=None,
+            responses={
+                200: {"model": reponse, "description": "Recherche effectuée avec succès"},
+                **_ERREURS,
+            },
+            openapi_extra=_corps(requete, exemples),
+        )
+
+    post(
+        "/comptes/numCpte",
+        "rechercherCompteParNumCpte",
+        "OS041 - RechercherComptesParNumCpte",
+        "Rechercher compte clos et actif par numéro de compte (IBAN)",
+        sc.DemandeRestitRechCompte,
+        sc.ReponseListeFinaleComptes,
+        sc.lire_num_cpte,
+        EXEMPLES["numCpte"],
+    )
+    post(
+        "/comptes/siretSiren",
+        "rechercherCompteParSiretSiren",
+        "OS044 - RechercherComptesParSiretSiren",
+        "Rechercher les comptes par SIRET ou SIREN",
+        sc.DemandeRestitSiretSiren,
+        sc.ReponseListeFinaleComptesPourPM,
+        sc.lire_siret_siren,
+        EXEMPLES["siretSiren"],
+    )
+    post(
+        "/comptes/spi",
+        "rechercherComptesSpi",
+        "OS045 - RechercherComptesParSpi",
+        "Rechercher les comptes par identifiant fiscal (SPI)",
+        sc.DemandeRestitRechSpi,
+        sc.ReponseListeFinaleComptesPourPP,
+        sc.lire_spi,
+        EXEMPLES["spi"],
+    )
+    post(
+        "/comptes/perPhy",
+        "rechercherComptesPersonnePhysique",
+        "OS043 - RechercherComptesPerPhy",
+        "Rechercher les comptes d'une personne physique (état civil, lieu de naissance, adresse)",
+        sc.DemandeRestitRechPerPhy,
+        sc.ReponseListeFinaleComptesPourPP,
+        sc.lire_per_phy,
+        EXEMPLES["perPhy"],
+    )
+    post(
+        "/comptes/perPro",
+        "rechercherComptesPerPro",
+        "OS042 - RechercherComptesPerPro",
+        "Rechercher les comptes d'une personne morale (désignation, adresse)",
+        sc.DemandeRestitRechPerPro,
+        sc.ReponseListeFinaleComptesPourPM,
+        sc.lire_per_pro,
+        EXEMPLES["perPro"],
+    )
+    post(
+        "/comptes/verifIban",
+        "rechercherCompteParNumCpte_1",
+        "OS050 - VerifierTitulaireIban",
+        "Vérifier le titulaire d'un IBAN (personne physique, morale ou SIREN/SIRET)",
+        sc.DemandeRestitVerifIban,
+        sc.ReponseListeFinaleComptes,
+        sc.lire_verif_iban,
+        EXEMPLES["verifIban"],
+    )
+    post(
+        "/comptes/multiDet",
+        "rechercherMultiDetention",
+        "OS035 - RechercherMutiDetention",
+        "Contrôler la multi-détention d'un compte d'épargne réglementée",
+        sc.DemandeRestitMultiDet,
+        sc.ReponseMultiDetention,
+        sc.lire_multi_det,
+        EXEMPLES["multiDet"],
+    )
+    return router
