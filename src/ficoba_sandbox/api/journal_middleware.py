@@ -158,6 +158,14 @@ class JournalMiddleware:
         self.body_cap = body_cap
         self.close_on_shutdown = close_on_shutdown
 
+    def current(self, scope: Scope | None = None) -> Journal:
+        """`app.state.journal` of the app being called if set (swappable), else ours."""
+        app_state = getattr(getattr((scope or {}).get("app"), "state", None), "_state", {}) or {}
+        journal = app_state.get("journal")
+        if isinstance(journal, Journal):
+            self.journal = journal
+        return self.journal
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
@@ -167,9 +175,10 @@ class JournalMiddleware:
             return
 
         started = time.perf_counter()
+        journal = self.current(scope)
         app_obj = scope.get("app")
         app_state = getattr(getattr(app_obj, "state", None), "_state", {}) or {}
-        clock = app_state.get("clock") or self.journal.clock or SystemClock()
+        clock = app_state.get("clock") or journal.clock or SystemClock()
         at = clock.now()
         state = scope.setdefault("state", {})
         req_headers = _headers(scope)
@@ -212,7 +221,7 @@ class JournalMiddleware:
 
         error: BaseException | None = None
         try:
-            if not self.journal.healthy and _is_data_endpoint(scope.get("path", "")):
+            if not journal.healthy and _is_data_endpoint(scope.get("path", "")):
                 await self._fail_closed(send_wrapper, req_headers, at)
             else:
                 await self.app(scope, replay, send_wrapper)
@@ -226,6 +235,7 @@ class JournalMiddleware:
                 status = 499 if isinstance(error, asyncio.CancelledError) or error is None else 500
             try:
                 self._record(
+                    journal,
                     scope,
                     state,
                     req_headers,
@@ -277,6 +287,7 @@ class JournalMiddleware:
 
     def _record(
         self,
+        journal: Journal,
         scope: Scope,
         state: Any,
         req_headers: dict[str, str],
@@ -328,7 +339,8 @@ class JournalMiddleware:
                 auth_scheme = "Basic"
                 try:
                     decoded = base64.b64decode(cred.strip(), validate=True).decode("utf-8")
-                    basic_user = decoded.partition(":")[0] or None
+                    # RFC 6749 §2.3.1: form-urlencoded before the Basic encoding
+                    basic_user = urllib.parse.unquote_plus(decoded.partition(":")[0]) or None
                 except (ValueError, binascii.Error, UnicodeDecodeError):
                     basic_user = None
             else:
@@ -396,6 +408,9 @@ class JournalMiddleware:
                 reference = match.group(1).decode("utf-8", errors="replace")
         if reference is None:
             reference = _state_value(state, "reference_demande", "referenceDemande")
+        if error_code is None and status >= 400:
+            gateway_error = _state_value(state, "gateway_error")
+            error_code = str(gateway_error) if gateway_error is not None else None
         if error is not None:
             details["exception"] = type(error).__name__
 
@@ -409,7 +424,7 @@ class JournalMiddleware:
             details["user_agent"] = ua[:200]
         details["body_bytes"] = len(body)
 
-        self.journal.record(
+        journal.record(
             CallRecord(
                 ts=at,
                 method=method,
@@ -452,6 +467,7 @@ class JournalMiddleware:
         return peer.ip, thumb
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.current(scope)
         shutting_down = False
         done = False
 
@@ -486,9 +502,13 @@ def install_journal(app: Any, journal: Journal, **options: Any) -> Any:
     """Make `JournalMiddleware` the outermost layer of a Starlette/FastAPI `app`.
 
     Wraps `app.build_middleware_stack`, so it stays outermost even if middlewares are added after
-    this call, and wraps `ServerErrorMiddleware` too (500s are journaled as sent). Also sets
-    `app.state.journal`. Returns the app.
+    this call, and wraps `ServerErrorMiddleware` too (500s are journaled as sent). Sets
+    `app.state.journal`, which the middleware follows: calling this again, or assigning
+    `app.state.journal`, swaps the journal without wrapping twice. Returns the app.
     """
+    app.state.journal = journal
+    if getattr(app, "_journal_installed", False):
+        return app  # already wrapped: the middleware follows `app.state.journal`
     original = app.build_middleware_stack
 
     def build_middleware_stack() -> Any:
@@ -496,5 +516,5 @@ def install_journal(app: Any, journal: Journal, **options: Any) -> Any:
 
     app.build_middleware_stack = build_middleware_stack
     app.middleware_stack = None
-    app.state.journal = journal
+    app._journal_installed = True
     return app
