@@ -1,0 +1,92 @@
+"""Test-only plumbing for the resource tests: a fixed clock, callers, and an ASGI middleware that
+stands in for the gateway by putting a `Caller` into the request state."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+
+PREFIXES = ("/ficoba-api/v2", "/fcb-masrestit/api/v2")
+NOW = datetime(2025, 6, 15, 10, 0, 0, 123456, tzinfo=UTC)
+
+
+class FixedClock:
+    def __init__(self, at: datetime = NOW) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+ALL_TYPES = frozenset(SearchType)
+#: the requester SIRETs of the protocol's examples
+SIRETS = frozenset(
+    {
+        "13000453400017",
+        "11210489100013",
+        "13000495500121",
+        "81325471100020",
+        "66204244900014",
+        "42062523800040",
+        "81325471100019",
+    }
+)
+MOTIFS = {m: ALL_TYPES for m in ("0020", "0005", "0003", "0100", "0021")}
+
+CALLERS: dict[str, Caller] = {
+    "full": Caller(client_id="full", sirets=SIRETS, sirens=frozenset({"662042449"}), motifs=MOTIFS),
+    "verif": Caller(
+        client_id="verif",
+        scopes=frozenset({"dgfip_ficoba_restitution_verification"}),
+        sirets=SIRETS,
+        motifs=MOTIFS,
+    ),
+    "no_spi": Caller(
+        client_id="no_spi",
+        modalities=frozenset(MODALITIES) - {"with_ficoba_spi"},
+        sirets=SIRETS,
+        motifs=MOTIFS,
+    ),
+    "motif_restreint": Caller(
+        client_id="motif_restreint",
+        sirets=SIRETS,
+        motifs={"0020": frozenset({SearchType.COMPTE})},
+    ),
+    "banque": Caller(
+        client_id="banque",
+        sirets=SIRETS,
+        motifs=MOTIFS,
+        codes_etablissement=frozenset({"30004"}),
+    ),
+}
+assert set(SCOPES)
+
+
+class FakeGateway:
+    """Puts `CALLERS[<X-Test-Caller header or "full">]` into `request.state.caller`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            name = "full"
+            for k, v in scope.get("headers", []):
+                if k == b"x-test-caller":
+                    name = v.decode()
+            scope.setdefault("state", {})["caller"] = CALLERS[name]
+        await self.app(scope, receive, send)
+
+
+def headers(**extra: str) -> dict[str, str]:
+    return {"X-Correlation-ID": str(uuid.uuid4()), "Content-Type": "application/json", **extra}
+
+
+def body(example: dict[str, Any], **criteres: Any) -> dict[str, Any]:
+    out = copy.deepcopy(example)
+    out["criteresRecherche"].update(criteres)
+    return out
