@@ -22,6 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ficoba_sandbox.cli import journal
 
     journal.register(sub)
+    from ficoba_sandbox.cli import gateway, serve
+
+    gateway.register(sub)
+    serve.register(sub)
     return parser
 
 
