@@ -22,7 +22,9 @@ from fastapi.openapi.utils import get_openapi
 
 from ficoba_sandbox.api import schemas
 from ficoba_sandbox.api.errors import install_error_handlers
+from ficoba_sandbox.api.gateway import install_gateway
 from ficoba_sandbox.api.resources import build_router
+from ficoba_sandbox.api.service_levels import install_service_levels
 from ficoba_sandbox.backend.service import Backend, EtatService
 from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
 from ficoba_sandbox.domain.clock import Clock, SystemClock
@@ -60,8 +62,20 @@ def create_app(
     app.state.store = store if store is not None else _default_store(settings)
     app.state.backend = Backend(app.state.store, app.state.clock)
     app.state.service = EtatService()
+    # Audit journal (issue 6): wraps the whole stack, so it stays outermost whatever is added
+    # below; `app.state.journal` (D/journal.sqlite3) is flushed and closed at lifespan shutdown.
+    from ficoba_sandbox.api.journal_middleware import install_journal
+    from ficoba_sandbox.journal import Journal
+
+    install_journal(app, Journal.from_settings(settings, app.state.clock))
 
     install_error_handlers(app)
+    # Quota (429 900804), service hours (drives app.state.service), latency (408): a middleware
+    # that must run after authentication, so the gateway middleware has to be added after it.
+    install_service_levels(app, settings)
+    # Gateway (issue 4): correlation id, token, certificate binding, IP -> request.state.caller,
+    # and POST /token. Added after the service levels so that it runs before them.
+    install_gateway(app, settings)
     router = build_router()
     for prefix in PREFIXES:
         app.include_router(router, prefix=prefix)

@@ -45,8 +45,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: client_id -> its quota per minute (None: unknown, use the default)
 QuotaOf = Callable[[str], "int | None"]
-#: told the availability before each request: (available, retry_after_seconds or None)
-AvailabilityHook = Callable[[bool, "int | None"], None]
+#: told the availability before each request: (available, retry_after_seconds or None); returns
+#: False when there is no backend flag to drive (the middleware then answers the 503 itself)
+AvailabilityHook = Callable[[bool, "int | None"], "bool | None"]
 
 #: last path segments never counted nor delayed (the OAuth token endpoint)
 UNCOUNTED = frozenset({"token"})
@@ -222,9 +223,10 @@ class ServiceLevelsMiddleware:
         now = levels.clock.now()
         available = levels.service_hours.available(now)
         retry = None if available else levels.service_hours.retry_after(now)
-        own_503 = levels.availability is None and not available
-        if levels.availability is not None:
-            levels.availability(available, retry)
+        handled = levels.availability is not None and (
+            levels.availability(available, retry) is not False
+        )
+        own_503 = not available and not handled
 
         # 2. Quota, for authenticated callers only.
         headers: list[tuple[str, str]] = []
@@ -274,6 +276,32 @@ class ServiceLevelsMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def backend_flag(app: Any) -> AvailabilityHook:
+    """Drive the backend's `app.state.service.disponible` (looked up at each request)."""
+
+    def drive(available: bool, retry_after: int | None) -> bool:
+        service = getattr(app.state, "service", None)
+        if service is None or not hasattr(service, "disponible"):
+            return False
+        if service.disponible is not available:
+            service.disponible = available
+        return True
+
+    return drive
+
+
+def registry_quota(app: Any) -> QuotaOf:
+    """A client's quota from the gateway's registry (`app.state.gateway`), looked up lazily."""
+
+    def quota_of(client_id: str) -> int | None:
+        registry = getattr(getattr(app.state, "gateway", None), "registry", None)
+        record = registry.get(client_id) if registry is not None else None
+        value = getattr(record, "quota_per_minute", None)
+        return value if isinstance(value, int) and value > 0 else None
+
+    return quota_of
+
+
 def install_service_levels(
     app: Any,
     settings: Any,
@@ -287,14 +315,16 @@ def install_service_levels(
     Call it *before* adding the gateway middleware (Starlette runs the last added middleware
     first), so that authentication has set `request.state.caller` when the quota counts.
     `clock`: defaults to one that follows `app.state.clock`. `quota_of(client_id)`: the client's
-    quota per minute from the registry. `availability(available, retry_after)`: drives the
-    backend's availability flag; without it the middleware answers the 503 itself.
+    quota per minute, by default from `app.state.gateway.registry` (for the admin plane; on a
+    request the gateway's `client_quota_per_minute` comes first). `availability(available,
+    retry_after)`: by default drives `app.state.service.disponible` (the backend then answers
+    503 CAT001 / ResultatErreurApiSante); without such a flag the middleware answers the 503.
     """
     levels = ServiceLevels.from_settings(
         settings,
         clock=clock or AppClock(app),
-        quota_of=quota_of,
-        availability=availability,
+        quota_of=quota_of or registry_quota(app),
+        availability=availability or backend_flag(app),
     )
     app.state.service_levels = levels
     app.add_middleware(ServiceLevelsMiddleware, levels=levels)
