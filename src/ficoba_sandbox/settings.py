@@ -23,9 +23,13 @@ class Settings(BaseSettings):
 
     seed: int = 42
     size: int = Field(10_000, ge=1, description="number of natural persons generated")
-    personas_dir: Path | None = Field(None, description="extra persona files, beside fixtures/personas")
+    personas_dir: Path | None = Field(
+        None, description="extra persona files, beside fixtures/personas"
+    )
 
-    max_body_bytes: int = Field(64 * 1024, description="request bodies above this are refused (413)")
+    max_body_bytes: int = Field(
+        64 * 1024, description="request bodies above this are refused (413)"
+    )
     token_ttl: int = Field(3600, description="access-token lifetime in seconds")
     trusted_proxies: list[str] = Field(default_factory=list)
     san: list[str] = Field(default_factory=list)
@@ -43,8 +47,14 @@ class Settings(BaseSettings):
     latency: str | None = None
     admin_token: str | None = None
     mask_journal: bool = True
-    journal_mask_keep: int = Field(2, ge=0, description="characters kept at each end of a masked identifier")
+    journal_mask_keep: int = Field(
+        2, ge=0, description="characters kept at each end of a masked identifier"
+    )
     journal_max_rows: int = Field(200_000, ge=0, description="journal bound: rows (0: none)")
-    journal_max_bytes: int = Field(256 * 1024 * 1024, ge=0, description="journal bound: bytes (0: none)")
-    journal_retention_days: float = Field(30, ge=0, description="journal rows older than this go (0: kept)")
+    journal_max_bytes: int = Field(
+        256 * 1024 * 1024, ge=0, description="journal bound: bytes (0: none)"
+    )
+    journal_retention_days: float = Field(
+        30, ge=0, description="journal rows older than this go (0: kept)"
+    )
     log_json: bool = False
