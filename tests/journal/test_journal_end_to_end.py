@@ -100,3 +100,13 @@ def test_real_app_calls_are_journaled(
     raw += b"".join(p.read_bytes() for p in tmp_path.glob("journal.sqlite3*"))
     for secret in (demo_creds["client_secret"], token, token.split(".")[1], SPI):
         assert secret.encode() not in raw
+
+
+def test_create_app_wires_a_journal_in_the_state_dir(
+    make_app: Callable[..., Any], settings: Any
+) -> None:
+    app = make_app()
+    journal = app.state.journal
+    assert isinstance(journal, Journal)
+    assert journal.path == Path(settings.state_dir) / "journal.sqlite3"
+    assert journal.masker.enabled is settings.mask_journal
