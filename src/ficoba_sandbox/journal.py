@@ -396,7 +396,8 @@ class JournalReader:
         newest_first: bool = True,
         limit: int | None = 100,
     ) -> tuple[str, list[Any]]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if client_id is not None:
             where.append("client_id = ?")
             params.append(client_id)

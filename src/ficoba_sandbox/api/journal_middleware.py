@@ -358,7 +358,7 @@ class JournalMiddleware:
             if (content_type or "").startswith("application/x-www-form-urlencoded") and body:
                 try:
                     form = urllib.parse.parse_qs(body.decode("utf-8"))
-                    form_client = (form.get("client_id") or [None])[0]
+                    form_client = (form.get("client_id") or [""])[0] or None
                 except UnicodeDecodeError:
                     form_client = None
             if form_client:
