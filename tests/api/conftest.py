@@ -1,20 +1,22 @@
+"""Resource tests go through the real gateway (issue 4): one enrolled client per caller profile
+of `helpers.CALLERS`, chosen per request with the `X-Test-Caller` header (stripped before
+sending). Falls back on nothing: the gateway is part of `create_app`."""
+
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
+from conftest import make_client_for  # tests/conftest.py (gateway engineer)
 from fastapi import FastAPI
 
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
 from ficoba_sandbox.settings import Settings
 
-from .helpers import FakeGateway, FixedClock
-
-with warnings.catch_warnings():  # starlette 1.10 deprecates httpx in its TestClient
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from .helpers import CALLERS, FixedClock, substituer
 
 
 @pytest.fixture(scope="session")
@@ -25,12 +27,50 @@ def store() -> Store:
 
 
 @pytest.fixture(scope="session")
-def backend_app(store: Store, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    settings = Settings(state_dir=tmp_path_factory.mktemp("api"), size=300, max_body_bytes=16_384)
-    return create_app(settings, clock=FixedClock(), store=store)
+def backend_app(store: Store, settings: Settings) -> FastAPI:
+    s = settings.model_copy(update={"max_body_bytes": 16_384})
+    return create_app(s, clock=FixedClock(), store=store)
+
+
+class Api:
+    """`api.post(path, json=..., headers={"X-Test-Caller": "verif", ...})`."""
+
+    def __init__(self, clients: dict[str, httpx.Client]) -> None:
+        self.clients = clients
+
+    def _pick(self, kw: dict[str, Any]) -> httpx.Client:
+        hdrs = dict(kw.get("headers") or {})
+        name = hdrs.pop("X-Test-Caller", "full")
+        kw["headers"] = hdrs
+        return self.clients[name]
+
+    def post(self, url: str, **kw: Any) -> httpx.Response:
+        if "json" in kw:
+            kw["json"] = substituer(kw["json"])
+        return self._pick(kw).post(url, **kw)
+
+    def get(self, url: str, **kw: Any) -> httpx.Response:
+        return self._pick(kw).get(url, **kw)
+
+    def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        return self._pick(kw).request(method, url, **kw)
 
 
 @pytest.fixture(scope="session")
-def api(backend_app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(FakeGateway(backend_app), raise_server_exceptions=False) as c:
-        yield c
+def api(backend_app: FastAPI, enrol_client: Callable[..., dict[str, Any]]) -> Iterator[Api]:
+    clients = {}
+    for name, c in CALLERS.items():
+        creds = enrol_client(
+            f"backend-{name.replace('_', '-')}",
+            modalities=sorted(c.modalities),
+            scopes=sorted(c.scopes),
+            quota=1_000_000,
+            sirets=sorted(c.sirets),
+            sirens=sorted(c.sirens),
+            motifs={m: sorted(t) for m, t in c.motifs.items()},
+            codes_etablissement=sorted(c.codes_etablissement),
+        )
+        clients[name] = make_client_for(backend_app, creds)
+    yield Api(clients)
+    for http in clients.values():
+        http.close()

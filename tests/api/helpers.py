@@ -11,7 +11,8 @@ from typing import Any
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
 
 PREFIXES = ("/ficoba-api/v2", "/fcb-masrestit/api/v2")
-NOW = datetime(2025, 6, 15, 10, 0, 0, 123456, tzinfo=UTC)
+# Near the real time: the gateway checks certificate and token validity against the app clock.
+NOW = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=123456)
 
 
 class FixedClock:
@@ -23,18 +24,20 @@ class FixedClock:
 
 
 ALL_TYPES = frozenset(SearchType)
-#: the requester SIRETs of the protocol's examples
-SIRETS = frozenset(
-    {
-        "13000453400017",
-        "11210489100013",
-        "13000495500121",
-        "81325471100020",
-        "66204244900014",
-        "42062523800040",
-        "81325471100019",
-    }
-)
+#: The requester SIRETs of the protocol's examples. The gateway registry only accepts
+#: Luhn-valid SIRETs, and three of the examples' are not: requests carrying one of those are sent
+#: with SIRET_DE_REMPLACEMENT instead (`substituer`), and the expected echo is adapted the same way.
+SIRETS_INVALIDES = frozenset({"11210489100013", "81325471100020", "42062523800040"})
+SIRET_DE_REMPLACEMENT = "13000453400017"
+SIRETS = frozenset({"13000453400017", "13000495500121", "66204244900014", "81325471100019"})
+
+
+def substituer(corps: Any) -> Any:
+    if isinstance(corps, dict) and corps.get("siretDemandeur") in SIRETS_INVALIDES:
+        corps = {**corps, "siretDemandeur": SIRET_DE_REMPLACEMENT}
+    return corps
+
+
 MOTIFS = {m: ALL_TYPES for m in ("0020", "0005", "0003", "0100", "0021")}
 
 CALLERS: dict[str, Caller] = {

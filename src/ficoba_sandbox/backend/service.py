@@ -56,6 +56,7 @@ from ficoba_sandbox.backend.resultats import (
 )
 from ficoba_sandbox.data import model
 from ficoba_sandbox.data.store import (
+    MAX_REPONSES,
     CriteresAdresse,
     CriteresPersonneMorale,
     CriteresPersonnePhysique,
@@ -103,9 +104,11 @@ def n3(n: int) -> str:
 
 
 class Backend:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, *, max_reponses: int = MAX_REPONSES) -> None:
         self.store = store
         self.clock = clock
+        #: CAF036 threshold for perPhy / perPro (data/store.py MAX_REPONSES by default)
+        self.max_reponses = max_reponses
         self.references = References()
 
     # --- entry points --------------------------------------------------------------------------
@@ -216,7 +219,7 @@ class Backend:
         regles.verifier_lieu_naissance(c.lieu_naissance, obligatoire=False, france_complet=False)
         regles.verifier_date_complete_france(c.etat_civil, c.lieu_naissance)
         regles.verifier_domiciliation(c.domiciliation, france_seulement=True)
-        res = self.store.search_personnes_physiques(_criteres_pp(c))
+        res = self.store.search_personnes_physiques(_criteres_pp(c), limit=self.max_reponses)
         return self._selon_statut(caller, res, self._reponses_pp, "CAF013")
 
     # --- perPro --------------------------------------------------------------------------------
@@ -225,7 +228,7 @@ class Backend:
         c = d.criteres
         regles.verifier_designation(c, categorie_obligatoire=False)
         regles.verifier_domiciliation(c.domiciliation, france_seulement=True)
-        res = self.store.search_personnes_morales(_criteres_pm(c))
+        res = self.store.search_personnes_morales(_criteres_pm(c), limit=self.max_reponses)
         return self._selon_statut(caller, res, self._reponses_pm, "CAF015")
 
     def _selon_statut(self, caller, res: SearchResult, reponses, code_aucun):  # type: ignore[no-untyped-def]
