@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import make_client_for  # tests/conftest.py (gateway engineer)
 from fastapi import FastAPI
 
+from conftest import make_client_for  # tests/conftest.py (gateway engineer)
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
 from ficoba_sandbox.settings import Settings

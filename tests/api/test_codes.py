@@ -4,8 +4,8 @@ HTTP status, `erreur.code`, message wording; "no result" codes in `messageInform
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
