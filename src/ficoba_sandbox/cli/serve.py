@@ -56,6 +56,34 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="accept RFC 9440 Client-Cert and X-Forwarded-For from these addresses only",
     )
     p.add_argument("--token-ttl", type=int, default=None, help="access-token lifetime (s)")
+    # Service levels (issue 5): quota storage, service hours, latency.
+    p.add_argument(
+        "--quota-storage",
+        default=None,
+        metavar="URI",
+        help="quota counters: memory:// (default) or redis://HOST:PORT/DB, shared by replicas",
+    )
+    p.add_argument(
+        "--default-quota", type=int, default=None, help="calls/minute of a client without one"
+    )
+    p.add_argument(
+        "--maintenance-window",
+        default=None,
+        metavar="HH:MM-HH:MM",
+        help="daily maintenance, Europe/Paris time (503 CAT001); off by default",
+    )
+    p.add_argument(
+        "--latency",
+        default=None,
+        metavar="SPEC",
+        help="emulated latency: 200ms | p50=80ms,p99=400ms | numCpte=300ms;*=20ms",
+    )
+    p.add_argument(
+        "--request-timeout",
+        default=None,
+        metavar="DURATION",
+        help="e.g. 2s: an emulated latency above it is answered 408 after this wait",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.set_defaults(handler=cmd_serve)
 
@@ -72,6 +100,11 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         san="san",
         trusted_proxy="trusted_proxies",
         token_ttl="token_ttl",
+        quota_storage="quota_storage",
+        default_quota="default_quota",
+        maintenance_window="maintenance_window",
+        latency="latency",
+        request_timeout="request_timeout",
     )
 
 
