@@ -1,0 +1,176 @@
+"""Test support for clients of the sandbox, importable from any test directory.
+
+`from gateway_support import make_client_for, fetch_token, InjectTLS, TLSServer, run_tls_server`
+(`tests/` is on `sys.path`; a module named `conftest` is not reliably importable, there are
+several). The shared fixtures in `tests/conftest.py` are built on these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ficoba_sandbox.gateway.clients import public_origin
+from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
+from ficoba_sandbox.settings import Settings
+
+
+class InjectTLS:
+    """Test-only ASGI wrapper: what our uvicorn protocol class does on a real TLS connection."""
+
+    def __init__(self, app: Any, cert_pem: str | None) -> None:
+        self.app = app
+        self.cert_pem = cert_pem
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = dict(scope)
+            scope["extensions"] = {
+                **(scope.get("extensions") or {}),
+                "tls": {
+                    "server_cert": None,
+                    "client_cert_chain": [self.cert_pem] if self.cert_pem else [],
+                    "client_cert_name": None,
+                    "client_cert_error": None,
+                    "tls_version": "TLSv1.3",
+                    "cipher_suite": None,
+                },
+            }
+        await self.app(scope, receive, send)
+
+
+class _Loop:
+    """One event loop in a daemon thread, shared by every sync ASGI client of the session."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def get(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="asgi-loop", daemon=True).start()
+                cls._loop = loop
+            return cls._loop
+
+
+class SyncASGITransport(httpx.BaseTransport):
+    """`httpx.ASGITransport` for a sync `httpx.Client` (Starlette's TestClient wants httpx2)."""
+
+    def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 50000)) -> None:
+        self._transport = httpx.ASGITransport(app=app, client=client)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def run() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            response = await self._transport.handle_async_request(request)
+            body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+            return response.status_code, response.headers.raw, body
+
+        future = asyncio.run_coroutine_threadsafe(run(), _Loop.get())
+        status, headers, body = future.result(timeout=60)
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+
+def fetch_token(http: httpx.Client, creds: dict[str, Any], scope: str | None = None) -> str:
+    data = {"grant_type": "client_credentials"}
+    if scope is not None:
+        data["scope"] = scope
+    r = http.post("/token", data=data, auth=(creds["client_id"], creds["client_secret"]))
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def _add_correlation_id(request: httpx.Request) -> None:
+    if "x-correlation-id" not in request.headers:
+        request.headers["X-Correlation-ID"] = str(uuid.uuid4())
+
+
+def make_client_for(
+    app: Any,
+    creds: dict[str, Any] | None,
+    *,
+    token: bool = True,
+    scope: str | None = None,
+    correlation: bool = True,
+    client_ip: str = "127.0.0.1",
+    cert_pem: str | None = None,
+) -> httpx.Client:
+    """An httpx.Client over ASGI presenting `creds`' certificate (or `cert_pem`)."""
+    if cert_pem is None and creds is not None:
+        cert_pem = Path(creds["cert"]).read_text()
+    http = httpx.Client(
+        transport=SyncASGITransport(InjectTLS(app, cert_pem), client=(client_ip, 50000)),
+        base_url="https://localhost",
+        event_hooks={"request": [_add_correlation_id] if correlation else []},
+    )
+    if token and creds is not None:
+        http.headers["Authorization"] = f"Bearer {fetch_token(http, creds, scope)}"
+    return http
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class TLSServer:
+    origin: str
+    dir: Path
+    demo: dict[str, Any]
+    app: Any
+    settings: Settings
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/ficoba-api/v2"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.origin}/token"
+
+    def ssl_context(self, creds: dict[str, Any] | None = None) -> ssl.SSLContext:
+        """Trusts the sandbox CA; presents `creds`' certificate (none if `creds` is None)."""
+        ca = self.dir / "pki" / "ca.pem"
+        if creds is None:
+            return ssl.create_default_context(cafile=str(ca))
+        return client_ssl_context(ca, Path(creds["cert"]), Path(creds["key"]))
+
+    def http(self, creds: dict[str, Any] | None = None, **kw: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.origin, verify=self.ssl_context(creds), **kw)
+
+
+@contextlib.contextmanager
+def run_tls_server(settings: Settings, app: Any) -> Iterator[str]:
+    import uvicorn
+
+    from ficoba_sandbox.cli.serve import uvicorn_config
+
+    paths, _ = ensure_pki(settings.state_dir)
+    config = uvicorn_config(app, settings, paths, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="tls-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the TLS server did not start")
+        time.sleep(0.02)
+    try:
+        yield public_origin(settings.host, settings.port)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
