@@ -414,12 +414,14 @@ def _corps(modele: type[BaseModel], exemples: dict[str, dict[str, Any]]) -> dict
     }
 
 
-def build_router() -> APIRouter:
+def build_router(id_suffix: str = "") -> APIRouter:
+    """The resources; `id_suffix` keeps operationIds unique when mounted on both prefixes (the
+    gateway path keeps the official operationIds)."""
     router = APIRouter()
 
     @router.get(
         "/etatSante",
-        operation_id="getInfo",
+        operation_id="getInfo" + id_suffix,
         tags=["Etat Santé"],
         summary="Vérifier le statut de l'API",
         response_model=sc.EtatSante,
@@ -456,7 +458,7 @@ def build_router() -> APIRouter:
             chemin,
             handler,
             methods=["POST"],
-            operation_id=operation_id,
+            operation_id=operation_id + id_suffix,
             tags=[tag],
             summary=resume,
             response_model=None,
