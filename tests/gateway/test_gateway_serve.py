@@ -1,0 +1,76 @@
+"""`ficoba-sandbox serve` as a new user runs it: the printed curl pair works as printed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gateway_support import free_port
+
+pytestmark = [pytest.mark.tls, pytest.mark.slow]
+
+
+def _wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "serve exited early"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_serve_prints_a_working_curl_pair(tmp_path: Path) -> None:
+    port, admin_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "FICOBA_SANDBOX_SIZE": "300",  # options are environment variables too
+        "FICOBA_SANDBOX_ADMIN_PORT": str(admin_port),
+    }
+    cmd = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(tmp_path / "D")]
+    cmd += ["--port", str(port), "--log-level", "warning"]
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as proc:
+        _check_serve(proc, port, admin_port, tmp_path)
+
+
+def _check_serve(proc: subprocess.Popen[str], port: int, admin_port: int, tmp_path: Path) -> None:
+    try:
+        assert proc.stdout is not None
+        lines: list[str] = []
+        while not (lines and lines[-1].startswith("curl ")):
+            line = proc.stdout.readline()
+            assert line, f"serve ended: {proc.stderr.read() if proc.stderr else ''}"
+            lines.append(line.rstrip("\n"))
+        commands = [ln for ln in lines if ln.startswith(("TOKEN=", "curl "))]
+        assert len(commands) == 2 and f"https://localhost:{port}/token" in commands[0]
+        _wait_port(port, proc)
+        _wait_port(admin_port, proc)
+        out = subprocess.run(
+            ["bash", "-c", "set -e\n" + "\n".join(commands)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        assert '"referenceDemande"' in out.stdout, out.stdout
+        assert '"nombreReponses":"001"' in out.stdout.replace(" ", ""), out.stdout
+        assert (tmp_path / "D" / "demo-client.json").exists()  # serve ran init on a fresh D
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait()
