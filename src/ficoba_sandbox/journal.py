@@ -293,6 +293,18 @@ def _release_free_pages(conn: sqlite3.Connection) -> None:
     conn.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
 
 
+def _storable(value: Any) -> Any:
+    """Text SQLite can bind: a client may send lone surrogates (`"\\ud800"`), which decode as
+    JSON but cannot be encoded as UTF-8 (PITFALLS.md); they are kept visible as `\\ud800`.
+    Without this one bad request would fail every later batch and close the journal."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
 def _cap(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -726,7 +738,7 @@ class Journal(JournalReader):
             self._insert(self._conn, calls)
 
     def _insert(self, conn: sqlite3.Connection, calls: list[CallRecord]) -> None:
-        rows = [self._to_row(call) for call in calls]
+        rows = [tuple(_storable(v) for v in self._to_row(call)) for call in calls]
         placeholders = ", ".join("?" for _ in COLUMNS[1:])
         with conn:  # one transaction per batch
             conn.executemany(
