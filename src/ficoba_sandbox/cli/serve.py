@@ -22,6 +22,7 @@ import shlex
 import ssl
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -179,8 +180,10 @@ def demo_search(app: Any, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if store is not None:
         with contextlib.suppress(Exception):
             iban = next(iter(store.comptes())).iban
+    clock = getattr(app.state, "clock", None)
+    today = clock.now().date() if clock is not None else datetime.now(UTC).date()
     body = {
-        "dateDemande": "2025-01-15",
+        "dateDemande": today.isoformat(),
         "motif": creds["motifs"][0],
         "siretDemandeur": creds["siret_demandeur"],
         "sirenDemandeur": "",
