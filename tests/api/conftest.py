@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from conftest import make_client_for  # tests/conftest.py (gateway engineer)
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
 from ficoba_sandbox.settings import Settings
+from gateway_support import make_client_for  # tests/gateway_support.py (gateway engineer)
 
 from .helpers import CALLERS, FixedClock, substituer
 
