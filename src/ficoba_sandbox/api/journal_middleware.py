@@ -31,12 +31,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import re
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ficoba_sandbox.domain.access import RESOURCE_OF, SearchType
@@ -125,6 +127,28 @@ def _unverified_claim(token: str, name: str) -> str | None:
         return None
     value = payload.get(name) if isinstance(payload, dict) else None
     return value if isinstance(value, str) and len(value) <= 200 else None
+
+
+def token_ref(jti: str) -> str:
+    """A short, letters-only fingerprint of a token id (never the token): tells reuse apart."""
+    digest = hashlib.sha256(jti.encode("utf-8")).hexdigest()[:12]
+    return digest.translate(str.maketrans("0123456789abcdef", "abcdefghijklmnop"))
+
+
+def _unverified_int(token: str, name: str) -> int | None:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    value = payload.get(name) if isinstance(payload, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _state_value(state: Any, *names: str) -> Any:
@@ -402,6 +426,14 @@ class JournalMiddleware:
                 info = out.get("messageInformatif")
                 if isinstance(info, dict) and info.get("code") is not None:
                     info_code = str(info["code"])
+                issued = out.get("access_token")  # /token: which token, never the token itself
+                if isinstance(issued, str) and issued:
+                    issued_jti = _unverified_claim(issued, "jti")
+                    if issued_jti:
+                        details["issued_token"] = token_ref(issued_jti)
+                    issued_exp = _unverified_int(issued, "exp")
+                    if issued_exp is not None:
+                        details["token_exp"] = _iso(issued_exp)
         elif resp_body:
             match = _FIELD_RE["reference"].search(resp_body[:65536])
             if match:
@@ -413,6 +445,21 @@ class JournalMiddleware:
             error_code = str(gateway_error) if gateway_error is not None else None
         if error is not None:
             details["exception"] = type(error).__name__
+        # Recette (issue 8): the token used (fingerprint of its jti) and its expiry, the answer's
+        # Retry-After, and the recette drill that shaped the answer, if any.
+        jti = _state_value(state, "token_jti") or (
+            _unverified_claim(bearer, "jti") if bearer else None
+        )
+        if jti:
+            details["token_ref"] = token_ref(str(jti))
+            exp = _unverified_int(bearer, "exp") if bearer else None
+            if exp is not None:
+                details["token_exp"] = _iso(exp)
+        if resp_headers.get("retry-after"):
+            details["retry_after"] = resp_headers["retry-after"][:16]
+        drill = _state_value(state, "recette_drill")
+        if drill:
+            details["drill"] = str(drill)[:64]
 
         query = scope.get("query_string") or b""
         if query:

@@ -1,0 +1,92 @@
+"""Admin plane routes of the recette (issue 8), under `/__sandbox/recette/`.
+
+- `GET /__sandbox/recette/{client_id}?format=html|json|md&lang=fr|en&since=T`: the report;
+- `GET|POST|DELETE /__sandbox/recette/{client_id}/drills[?drills=all|LIST]`: drill state, arm,
+  disarm (the same plan file as `ficoba-sandbox recette start|stop`).
+
+`build_router(app)` takes the API app (its `app.state`: settings, journal, recette_drills, store).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+PREFIX = "/__sandbox/recette"
+
+
+def build_router(app: Any) -> APIRouter:
+    from ficoba_sandbox.recette.collect import RecetteError, build_recette
+    from ficoba_sandbox.recette.drills import (
+        DrillError,
+        disarm,
+        make_plan,
+        parse_drills,
+        record_event,
+        server_info,
+        write_plan,
+    )
+    from ficoba_sandbox.recette.render import render, to_json
+
+    r = APIRouter(prefix=PREFIX, tags=["recette"])
+
+    def state_dir() -> Path:
+        return Path(app.state.settings.state_dir)
+
+    def journal() -> Any:
+        return getattr(app.state, "journal", None)
+
+    @r.get("/{client_id}", summary="Recette report of a client (html, json or md)")
+    def recette_report(
+        client_id: str,
+        format: Literal["html", "json", "md"] = Query("json"),
+        lang: Literal["fr", "en"] = Query("fr"),
+        since: str | None = Query(None, description="ISO 8601 instant or age: 90s, 15m, 2h, 7d"),
+    ) -> Response:
+        j = journal()
+        if j is not None and hasattr(j, "flush"):
+            j.flush(timeout=5.0)
+        try:
+            recette = build_recette(state_dir(), client_id, since, server=server_info(app))
+        except RecetteError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        if format == "json":
+            return JSONResponse(to_json(recette, lang))
+        text = render(recette, format, lang)
+        if format == "html":
+            return HTMLResponse(text)
+        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
+
+    @r.get("/{client_id}/drills", summary="Drill plan and what fired so far")
+    def drills_status(client_id: str) -> dict[str, Any]:
+        runner = getattr(app.state, "recette_drills", None)
+        if runner is None:
+            raise HTTPException(404, "recette drills are not installed on this app")
+        return dict(runner.status(client_id))
+
+    @r.post("/{client_id}/drills", summary="Arm the drills for a client's run")
+    def drills_arm(client_id: str, drills: str = Query("all")) -> dict[str, Any]:
+        registry = getattr(getattr(app.state, "gateway", None), "registry", None)
+        if registry is not None and registry.get(client_id) is None:
+            raise HTTPException(404, f"unknown client {client_id!r}")
+        try:
+            plan = make_plan(client_id, parse_drills(drills))
+        except DrillError as exc:
+            raise HTTPException(400, str(exc)) from None
+        write_plan(state_dir(), plan)
+        record_event(state_dir(), client_id, "start", plan, journal=journal())
+        return plan.to_json()
+
+    @r.delete("/{client_id}/drills", summary="Disarm the drills")
+    def drills_disarm(client_id: str) -> dict[str, Any]:
+        plan = disarm(state_dir(), client_id)
+        if plan is not None:
+            record_event(state_dir(), client_id, "stop", plan, journal=journal())
+        return {"client_id": client_id, "plan": plan.to_json() if plan else None}
+
+    return r

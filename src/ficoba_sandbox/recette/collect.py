@@ -1,0 +1,105 @@
+"""Gather a recette's inputs from a state directory: journal rows, registration, plan, server info."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ficoba_sandbox.journal import JournalReader
+from ficoba_sandbox.recette.criteria import Evaluation, Profile, evaluate
+from ficoba_sandbox.recette.drills import SERVER_INFO, read_plan
+
+
+class RecetteError(LookupError):
+    """The client is unknown, or the state directory has no journal."""
+
+
+def profile_of(state_dir: Path, client_id: str) -> tuple[Profile, dict[str, Any]]:
+    """The client's registration as a `Profile`, and header facts (certificate subject...)."""
+    from ficoba_sandbox.gateway.registry import Registry
+
+    record = Registry(Path(state_dir)).get(client_id)
+    if record is None:
+        raise RecetteError(f"client {client_id!r} is not registered in {state_dir}")
+    profile = Profile(
+        client_id=record.client_id,
+        thumbprint=record.cert_x5t_s256 or None,
+        modalities=frozenset(record.modalities),
+        motifs={m: frozenset(str(t) for t in types) for m, types in record.motifs.items()},
+        sirets=frozenset(record.sirets),
+        sirens=frozenset(record.sirens),
+        quota_per_minute=record.quota_per_minute,
+        ips=tuple(str(n) for n in record.ips),
+    )
+    facts = {
+        "certificate_subject": record.cert_subject,
+        "certificate_not_after": record.cert_not_after,
+        "revoked": record.revoked,
+    }
+    return profile, facts
+
+
+def rows_of(
+    state_dir: Path, client_id: str, since: str | datetime | None = None
+) -> list[dict[str, Any]]:
+    reader = JournalReader.in_dir(Path(state_dir))
+    try:
+        return list(reader.iter_rows(client_id=client_id, since=since))
+    except FileNotFoundError as exc:
+        raise RecetteError(str(exc)) from None
+
+
+def server_facts(state_dir: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads((Path(state_dir) / SERVER_INFO).read_text("utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+@dataclass(slots=True)
+class Recette:
+    """Everything a report shows."""
+
+    evaluation: Evaluation
+    header: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"header": self.header, **self.evaluation.to_json()}
+
+
+def build_recette(
+    state_dir: Path,
+    client_id: str,
+    since: str | datetime | None = None,
+    *,
+    rows: list[dict[str, Any]] | None = None,
+    server: dict[str, Any] | None = None,
+) -> Recette:
+    from ficoba_sandbox import __version__
+
+    profile, facts = profile_of(state_dir, client_id)
+    if rows is None:
+        rows = rows_of(state_dir, client_id, since)
+    evaluation = evaluate(rows, profile)
+    server = server if server is not None else server_facts(state_dir)
+    plan = read_plan(state_dir, client_id)
+    header = {
+        "client_id": client_id,
+        "certificate_thumbprint": profile.thumbprint,
+        **facts,
+        "period_from": evaluation.period[0],
+        "period_to": evaluation.period[1],
+        "since": str(since) if since is not None else None,
+        "sandbox_version": server.get("sandbox_version") or __version__,
+        "dataset_digest": server.get("dataset_digest"),
+        "dataset_seed": server.get("seed"),
+        "dataset_size": server.get("size"),
+        "quota_per_minute": profile.quota_per_minute,
+        "modalities": sorted(profile.modalities),
+        "motifs": {m: sorted(t) for m, t in profile.motifs.items()},
+        "drill_plan": plan.to_json() if plan else None,
+    }
+    return Recette(evaluation=evaluation, header=header)

@@ -1,0 +1,484 @@
+"""Recette drills (issue 8 item 2): a documented sequence of incidents during a client's run.
+
+`ficoba-sandbox recette start --dir D --client ID [--drills all|LIST]` writes a *plan* to
+`D/recette/drills/<client_id>.json` (atomically); `recette stop` marks it disarmed. A running
+server started on the same `D` sees the plan at the client's next call (one `stat` per call, as
+the client registry is re-read), so the CLI needs no connection to the server and every replica
+on `D` applies it. The admin plane's `POST/DELETE /__sandbox/recette/{client_id}/drills` writes
+the same file.
+
+The drills are counted in the client's own resource calls (`/comptes/...`) after arming, so the
+sequence does not depend on how fast the client goes. With `all`, in this order:
+
+| drill | at call | what the client gets | made with |
+|---|---|---|---|
+| `token_expiry` | 3 | its token is declared expired: 401 `900901` (`error="invalid_token"`, "token expired") on that call and every later call with the same token | the gateway's own `invalid_token` error |
+| `throttling` | 7 | 429 `900804` with `Retry-After: 2`; every call in the next 2 s is refused the same way | the quota's error and headers |
+| `maintenance` | 11 | 503 `CAT001` with `Retry-After: 3`; every call in the next 3 s is refused | the service hours' error |
+| `error_500` | 15 | one 500 `CAT004` "Erreur technique interne Ficoba" | a one-call fault of the QA toolkit (`app.state.faults`) |
+| `slow` | 19 | that call and the next answer after 1.5 s each (still below the timeout) | a one-call latency fault of the QA toolkit, per call |
+
+A drill whose call number is reached while another drill's window is open fires at the next
+call after it. Each journal row shaped by a drill has `details.drill` = the drill's name; the
+`start` and `stop` commands add a row of their own (method `RECETTE`).
+
+Windows are timed by the app clock (`app.state.clock`): run a recette with the clock running.
+Counters live in the server's memory: with several replicas, each counts its own calls.
+
+This module imports no FastAPI: the middleware is pure ASGI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+PLAN_FORMAT = "ficoba-sandbox/recette-drills/v1"
+PLAN_DIR = Path("recette") / "drills"
+SERVER_INFO = Path("recette") / "server.json"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DrillKind:
+    name: str
+    status: int
+    code: str | None
+    seconds: float  # window (throttling, maintenance) or delay (slow)
+    count: int  # calls affected (slow), 1 otherwise
+    fr: str
+    en: str
+
+
+KINDS: dict[str, DrillKind] = {
+    k.name: k
+    for k in (
+        DrillKind(
+            "token_expiry",
+            401,
+            "900901",
+            0,
+            1,
+            "Expiration anticipée du jeton : 401 900901, le client doit demander un nouveau jeton.",
+            "Early token expiry: 401 900901, the client must fetch a new token.",
+        ),
+        DrillKind(
+            "throttling",
+            429,
+            "900804",
+            2,
+            1,
+            "Limitation de débit : 429 900804 avec Retry-After: 2 pendant 2 s.",
+            "Throttling: 429 900804 with Retry-After: 2 for 2 s.",
+        ),
+        DrillKind(
+            "maintenance",
+            503,
+            "CAT001",
+            3,
+            1,
+            "Fenêtre de maintenance : 503 CAT001 avec Retry-After: 3 pendant 3 s.",
+            "Maintenance window: 503 CAT001 with Retry-After: 3 for 3 s.",
+        ),
+        DrillKind(
+            "error_500",
+            500,
+            "CAT004",
+            0,
+            1,
+            "Erreur technique : une réponse 500 CAT004.",
+            "Technical error: one 500 CAT004 answer.",
+        ),
+        DrillKind(
+            "slow",
+            200,
+            None,
+            1.5,
+            2,
+            "Réponses lentes : deux réponses retardées de 1,5 s.",
+            "Slow answers: two answers delayed by 1.5 s.",
+        ),
+    )
+}
+ORDER: tuple[str, ...] = tuple(KINDS)
+FIRST_CALL = 3
+SPACING = 4
+
+
+class DrillError(ValueError):
+    """A bad drill list or client id."""
+
+
+@dataclass(frozen=True, slots=True)
+class Drill:
+    name: str
+    at_call: int
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    client_id: str
+    plan_id: str
+    armed_at: str
+    drills: tuple[Drill, ...]
+    disarmed_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.disarmed_at is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": PLAN_FORMAT,
+            "client_id": self.client_id,
+            "plan_id": self.plan_id,
+            "armed_at": self.armed_at,
+            "disarmed_at": self.disarmed_at,
+            "drills": [asdict(d) for d in self.drills],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        if data.get("format") != PLAN_FORMAT:
+            raise DrillError(f"unknown drill plan format {data.get('format')!r}")
+        return cls(
+            client_id=str(data["client_id"]),
+            plan_id=str(data["plan_id"]),
+            armed_at=str(data["armed_at"]),
+            disarmed_at=data.get("disarmed_at"),
+            drills=tuple(Drill(str(d["name"]), int(d["at_call"])) for d in data["drills"]),
+        )
+
+
+def parse_drills(spec: str | Iterable[str] | None) -> tuple[str, ...]:
+    """`all` (or nothing) -> every drill in the documented order; else a comma-separated list."""
+    if spec is None:
+        return ORDER
+    names = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec)]
+    names = [n for n in names if n]
+    if not names or names == ["all"]:
+        return ORDER
+    unknown = [n for n in names if n not in KINDS]
+    if unknown:
+        raise DrillError(f"unknown drill(s) {', '.join(unknown)}; known: all, {', '.join(ORDER)}")
+    return tuple(dict.fromkeys(names))
+
+
+def make_plan(client_id: str, drills: Iterable[str], at: datetime | None = None) -> Plan:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", client_id):
+        raise DrillError(f"invalid client id {client_id!r}")
+    names = tuple(drills)
+    return Plan(
+        client_id=client_id,
+        plan_id=str(uuid.uuid4()),
+        armed_at=(at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds"),
+        drills=tuple(Drill(n, FIRST_CALL + i * SPACING) for i, n in enumerate(names)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The plan files
+# --------------------------------------------------------------------------------------------
+
+
+def plan_path(state_dir: Path, client_id: str) -> Path:
+    return Path(state_dir) / PLAN_DIR / f"{client_id}.json"
+
+
+def write_plan(state_dir: Path, plan: Plan) -> Path:
+    path = plan_path(state_dir, plan.client_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plan-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(plan.to_json(), out, indent=2)
+        out.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_plan(state_dir: Path, client_id: str) -> Plan | None:
+    path = plan_path(state_dir, client_id)
+    try:
+        return Plan.from_json(json.loads(path.read_text("utf-8")))
+    except FileNotFoundError:
+        return None
+
+
+def disarm(state_dir: Path, client_id: str, at: datetime | None = None) -> Plan | None:
+    """Mark the client's plan disarmed (kept on disk for the report). None if there was none."""
+    plan = read_plan(state_dir, client_id)
+    if plan is None or not plan.active:
+        return plan
+    done = Plan(
+        plan.client_id,
+        plan.plan_id,
+        plan.armed_at,
+        plan.drills,
+        (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds"),
+    )
+    write_plan(state_dir, done)
+    return done
+
+
+class PlanStore:
+    """The plans under `D/recette/drills/`, re-read when a file's `stat` changes."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = Path(state_dir)
+        self._cache: dict[str, tuple[tuple[int, int, int] | None, Plan | None]] = {}
+
+    def get(self, client_id: str) -> Plan | None:
+        path = plan_path(self.state_dir, client_id)
+        try:
+            st = os.stat(path)
+            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except (FileNotFoundError, NotADirectoryError):
+            stamp = None
+        cached = self._cache.get(client_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        plan = None
+        if stamp is not None:
+            try:
+                plan = Plan.from_json(json.loads(path.read_text("utf-8")))
+            except (OSError, ValueError, KeyError, DrillError):
+                plan = None
+        self._cache[client_id] = (stamp, plan)
+        return plan
+
+
+# --------------------------------------------------------------------------------------------
+# The server side
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Runtime:
+    calls: int = 0
+    fired: dict[str, int] = field(default_factory=dict)  # drill -> call number
+    revoked: set[str] = field(default_factory=set)  # token ids declared expired
+    window: tuple[str, datetime] | None = None  # (drill, until)
+    slow_left: int = 0
+
+
+class RecetteDrills:
+    """The drill runner of one app: plan store + per-plan counters. `app.state.recette_drills`."""
+
+    def __init__(self, state_dir: Path, clock: Any) -> None:
+        self.plans = PlanStore(state_dir)
+        self.clock = clock  # anything with now(); AppClock follows app.state.clock
+        self._runtimes: dict[str, _Runtime] = {}
+
+    def status(self, client_id: str) -> dict[str, Any]:
+        plan = self.plans.get(client_id)
+        if plan is None:
+            return {"client_id": client_id, "armed": False, "plan": None}
+        rt = self._runtimes.get(plan.plan_id, _Runtime())
+        return {
+            "client_id": client_id,
+            "armed": plan.active,
+            "plan": plan.to_json(),
+            "calls_seen": rt.calls,
+            "fired": dict(rt.fired),
+        }
+
+    def decide(self, client_id: str, token_jti: str | None) -> tuple[str, DrillKind, int] | None:
+        """The drill shaping this call, if any: (name, kind, retry_after or delay ms)."""
+        plan = self.plans.get(client_id)
+        if plan is None or not plan.active:
+            return None
+        rt = self._runtimes.setdefault(plan.plan_id, _Runtime())
+        rt.calls += 1
+        now = self.clock.now()
+        if token_jti is not None and token_jti in rt.revoked:
+            return "token_expiry", KINDS["token_expiry"], 0
+        if rt.window is not None:
+            name, until = rt.window
+            if now < until:
+                return name, KINDS[name], max(1, math.ceil((until - now).total_seconds()))
+            rt.window = None
+        if rt.slow_left > 0:
+            rt.slow_left -= 1
+            return "slow", KINDS["slow"], 0
+        for drill in plan.drills:
+            if drill.name in rt.fired or drill.at_call > rt.calls:
+                continue
+            kind = KINDS[drill.name]
+            rt.fired[drill.name] = rt.calls
+            if drill.name == "token_expiry":
+                if token_jti is not None:
+                    rt.revoked.add(token_jti)
+                return drill.name, kind, 0
+            if kind.seconds and drill.name in ("throttling", "maintenance"):
+                rt.window = (drill.name, now + timedelta(seconds=kind.seconds))
+                return drill.name, kind, math.ceil(kind.seconds)
+            if drill.name == "slow":
+                rt.slow_left = kind.count - 1
+            return drill.name, kind, 0
+        return None
+
+
+def _client_of(scope: Scope) -> tuple[str | None, str | None]:
+    state = scope.get("state")
+    if not isinstance(state, dict):
+        return None, None
+    client_id = getattr(state.get("caller"), "client_id", None) or state.get("client_id")
+    jti = state.get("token_jti")
+    return (client_id if isinstance(client_id, str) else None), (
+        jti if isinstance(jti, str) else None
+    )
+
+
+class RecetteDrillsMiddleware:
+    """Applies the armed drills to authenticated resource calls. Install it inside the gateway.
+
+    `error_500` and `slow` go through the QA toolkit's per-client faults (`owner.state.faults`,
+    `api/scenario.py`: a one-call fault, applied further in by its middleware) when the app has
+    them; the others, and both when it has not, are answered here with the gateway's and the
+    service levels' own error rendering.
+    """
+
+    def __init__(self, app: ASGIApp, drills: RecetteDrills, owner: Any = None) -> None:
+        self.app = app
+        self.drills = drills
+        self.owner = owner
+
+    def _faults(self) -> Any:
+        faults = getattr(getattr(self.owner, "state", None), "faults", None)
+        return faults if faults is not None and hasattr(faults, "set") else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "/comptes/" not in scope.get("path", ""):
+            await self.app(scope, receive, send)
+            return
+        client_id, jti = _client_of(scope)
+        decision = self.drills.decide(client_id, jti) if client_id else None
+        if decision is None:
+            await self.app(scope, receive, send)
+            return
+        name, kind, value = decision
+        scope["state"]["recette_drill"] = name
+        faults = self._faults()
+        if name == "slow":
+            if faults is not None:
+                faults.set(client_id, latency_ms=int(kind.seconds * 1000), remaining=1)
+            else:
+                await asyncio.sleep(kind.seconds)
+            await self.app(scope, receive, send)
+            return
+        if name == "error_500" and faults is not None and kind.code is not None:
+            faults.set(client_id, error_rate=1.0, error_code=kind.code, remaining=1)
+            await self.app(scope, receive, send)
+            return
+        await self._refuse(scope, send, name, value)
+
+    async def _refuse(self, scope: Scope, send: Send, name: str, retry_after: int) -> None:
+        from ficoba_sandbox.api.service_levels import send_error
+        from ficoba_sandbox.domain.errors import FicobaError
+        from ficoba_sandbox.gateway.checks import invalid_token
+
+        now = self.drills.clock.now()
+        if name == "token_expiry":
+            error = invalid_token("token expired")
+            scope["state"]["gateway_error"] = error.code
+            await send_error(send, error, now)
+            return
+        kind = KINDS[name]
+        extra = [("Retry-After", str(retry_after))] if retry_after else []
+        assert kind.code is not None
+        await send_error(send, FicobaError(kind.code), now, extra)
+
+
+def write_server_info(state_dir: Path, info: dict[str, Any]) -> None:
+    """`D/recette/server.json`: what the report's header needs (version, dataset digest...)."""
+    path = Path(state_dir) / SERVER_INFO
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".server-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(info, out, indent=2)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def server_info(app: Any) -> dict[str, Any]:
+    from ficoba_sandbox import __version__
+
+    settings = getattr(app.state, "settings", None)
+    store = getattr(app.state, "store", None)
+    digest = None
+    if store is not None and hasattr(store, "digest"):
+        try:
+            digest = store.digest()
+        except Exception:
+            digest = None
+    return {
+        "sandbox_version": __version__,
+        "dataset_digest": digest,
+        "seed": getattr(settings, "seed", None),
+        "size": getattr(settings, "size", None),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def install_recette(app: Any, settings: Any) -> RecetteDrills:
+    """Add the drills middleware (call it before the gateway is added, after the service levels,
+    so it runs after authentication) and write `D/recette/server.json`."""
+    from ficoba_sandbox.api.service_levels import AppClock
+
+    drills = RecetteDrills(Path(settings.state_dir), AppClock(app))
+    app.state.recette_drills = drills
+    app.add_middleware(RecetteDrillsMiddleware, drills=drills, owner=app)
+    write_server_info(Path(settings.state_dir), server_info(app))
+    return drills
+
+
+def record_event(
+    state_dir: Path, client_id: str, event: str, plan: Plan | None, journal: Any = None
+) -> None:
+    """A journal row for `recette start|stop` (method `RECETTE`), so drills show in the journal.
+
+    `journal`: the running app's (admin plane); else a short-lived writer on `D`'s journal."""
+    from ficoba_sandbox.journal import CallRecord, Journal
+
+    own = journal is None
+    if own:
+        journal = Journal.in_dir(Path(state_dir), max_rows=0, max_bytes=0, retention_days=0)
+    try:
+        journal.record(
+            CallRecord(
+                ts=datetime.now(UTC),
+                method="RECETTE",
+                path=f"/recette/drills/{event}",
+                status=200,
+                latency_ms=0.0,
+                client_id=client_id,
+                client_id_source="recette",
+                details={
+                    "recette": event,
+                    "plan_id": plan.plan_id if plan else None,
+                    "drills": [f"{d.name}@{d.at_call}" for d in plan.drills] if plan else None,
+                },
+            )
+        )
+    finally:
+        if own:
+            journal.close()
+        else:
+            journal.flush()
