@@ -73,6 +73,10 @@ def create_app(
     # Quota (429 900804), service hours (drives app.state.service), latency (408): a middleware
     # that must run after authentication, so the gateway middleware has to be added after it.
     install_service_levels(app, settings)
+    # Recette drills (issue 8): after authentication, before the service levels.
+    from ficoba_sandbox.recette.drills import install_recette
+
+    install_recette(app, settings)
     # Gateway (issue 4): correlation id, token, certificate binding, IP -> request.state.caller,
     # and POST /token. Added after the service levels so that it runs before them.
     install_gateway(app, settings)
