@@ -70,6 +70,11 @@ def create_app(
     install_journal(app, Journal.from_settings(settings, app.state.clock))
 
     install_error_handlers(app)
+    # QA hook (issue 6): magic values, X-Sandbox-Scenario, per-client faults (app.state.faults),
+    # refusal feedback (app.state.feedback). Added before the service levels: runs innermost.
+    from ficoba_sandbox.api.scenario import install_scenarios
+
+    install_scenarios(app, seed=settings.seed)
     # Quota (429 900804), service hours (drives app.state.service), latency (408): a middleware
     # that must run after authentication, so the gateway middleware has to be added after it.
     install_service_levels(app, settings)

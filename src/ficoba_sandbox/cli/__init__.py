@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ficoba_sandbox.cli import recette
 
     recette.register(sub)
+    from ficoba_sandbox.cli import qa
+
+    qa.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""QA toolkit: scenario packs (model, checker) and the replay runner (report, JUnit)."""
