@@ -244,6 +244,32 @@ def test_admin_plane_needs_the_token(container: dict) -> None:
     assert any(httpx.get(url, headers=bearer).status_code == 200 for url in health)
 
 
+def test_compose_file_and_its_client(container: dict) -> None:
+    """docker-compose.yml: the client reads the shared volume and calls the sandbox by its name
+    (a SAN of the server certificate); its script runs here against the "container"."""
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    sandbox, client = compose["services"]["sandbox"], compose["services"]["client"]
+    assert "ficoba-data:/data" in sandbox["volumes"]
+    assert "ficoba-data:/data:ro" in client["volumes"]
+    assert client["depends_on"]["sandbox"]["condition"] == "service_healthy"
+    name = client["environment"]["FICOBA_URL"].split("//")[1].split(":")[0]
+    assert name in sandbox["environment"]["FICOBA_SANDBOX_SAN"].split(",")
+    script = next(v.split(":")[0] for v in client["volumes"] if v.endswith(".py:ro"))
+    env = {
+        **container["env"],
+        "FICOBA_URL": f"https://localhost:{container['port']}",
+        "FICOBA_CREDENTIALS": str(container["data"] / "demo-client.json"),
+    }
+    out = subprocess.run(
+        [sys.executable, str(REPO / script)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    calls = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [c["status"] for c in calls] == [200, 200]
+
+
 def test_sigterm_stops_cleanly_and_logs_are_json_lines(container: dict) -> None:
     proc: subprocess.Popen[bytes] = container["proc"]
     proc.send_signal(signal.SIGTERM)
