@@ -571,7 +571,7 @@ def _quota(rows: Sequence[Mapping[str, Any]], profile: Profile) -> Result:
     res.figures = {
         "quota_per_minute": profile.quota_per_minute,
         "peak_per_60s": peak,
-        "429": throttled,
+        "throttled": throttled,
     }
     res.verdict = FAIL if throttled or over else PASS
     res.summary = (

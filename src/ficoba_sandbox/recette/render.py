@@ -267,6 +267,48 @@ UI: dict[str, dict[str, str]] = {
 }
 
 
+#: French summaries from the figures (the criteria module writes them in English).
+SUMMARY_FR: dict[str, str] = {
+    "coverage": "{covered}/{entitled} types de recherche habilités ont reçu une réponse 200",
+    "correlation_id": "{calls} appels : {missing} sans identifiant, {invalid} invalides, "
+    "{duplicates} réutilisés",
+    "justification": "{searches} recherches, {empty_or_absent} sans justification",
+    "registration": "{searches} recherches, {inconsistent} incohérentes avec l'habilitation",
+    "token_present": "{calls} appels, {without_token} sans jeton",
+    "token_reuse": "{token_requests} jetons demandés pour {api_calls} appels ; "
+    "{unjustified_requests} alors que le précédent restait valide (tolérance {tolerated})",
+    "token_renewal": "{refusals} refus 401 900901 : {renewed} suivis d'un nouveau jeton, "
+    "{not_renewed} non",
+    "retry_after": "{throttled} réponses 429 : {too_early} suivies d'un appel avant Retry-After",
+    "backoff": "{errors} réponses 500/503 ; {violations} manquements à la règle de repli",
+    "quota": "pic de {peak_per_60s} appels en 60 s pour un quota de {quota_per_minute} ; "
+    "{429} réponses 429 hors exercice",
+    "slow_answers": "{slow} réponses lentes, {abandoned} appels abandonnés par le client",
+    "tls_ip": "{calls} appels reçus en TLS mutuel ; {refused_or_foreign} avec un autre "
+    "certificat ou une autre IP",
+}
+NOT_EXERCISED_FR: dict[str, str] = {
+    "no search was made": "aucune recherche",
+    "no API call": "aucun appel à l'API",
+    "no call": "aucun appel",
+    "fewer than two API calls": "moins de deux appels à l'API",
+    "no 401 900901 was answered": "aucun refus 401 900901",
+    "no 429 was answered": "aucune réponse 429",
+    "no 500 or 503 was answered": "aucune réponse 500 ou 503",
+    "no answer took 1 s or more": "aucune réponse d'une seconde ou plus",
+}
+
+
+def _summary_fr(item: dict[str, Any]) -> str:
+    if item["verdict"] == NOT_EXERCISED or not item["figures"]:
+        return NOT_EXERCISED_FR.get(item["summary"], item["summary"])
+    try:
+        figures = {str(k): v for k, v in item["figures"].items()}
+        return SUMMARY_FR[item["id"]].format(**figures)
+    except (KeyError, IndexError, ValueError):
+        return str(item["summary"])
+
+
 def _lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"language {lang!r}: expected one of {', '.join(LANGS)}")
@@ -280,6 +322,8 @@ def to_json(recette: Recette, lang: str = "fr") -> dict[str, Any]:
     for item in doc["criteria"]:
         title, rule, fix = TEXTS[item["id"]][lang]
         item.update({"title": title, "rule": rule, "fix": fix if item["verdict"] == FAIL else None})
+        if lang == "fr":
+            item["summary"] = _summary_fr(item)
     doc["to_fix"] = [
         {"id": c["id"], "title": c["title"], "fix": c["fix"]}
         for c in doc["criteria"]

@@ -1,0 +1,202 @@
+"""Drills: the plan file, the sequence, and what an armed client gets from the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ficoba_sandbox.recette.drills import (
+    KINDS,
+    ORDER,
+    DrillError,
+    RecetteDrills,
+    disarm,
+    make_plan,
+    parse_drills,
+    read_plan,
+    write_plan,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2026, 3, 2, 10, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def test_parse_drills() -> None:
+    assert parse_drills("all") == ORDER
+    assert parse_drills(None) == ORDER
+    assert parse_drills("slow, throttling,slow") == ("slow", "throttling")
+    with pytest.raises(DrillError, match="unknown drill"):
+        parse_drills("throttling,earthquake")
+
+
+def test_plan_file_round_trip_and_disarm(tmp_path: Path) -> None:
+    plan = make_plan("c1", ORDER)
+    assert [(d.name, d.at_call) for d in plan.drills][:2] == [
+        ("token_expiry", 3),
+        ("throttling", 7),
+    ]
+    write_plan(tmp_path, plan)
+    assert read_plan(tmp_path, "c1") == plan
+    done = disarm(tmp_path, "c1")
+    assert done is not None and not done.active and done.plan_id == plan.plan_id
+    assert read_plan(tmp_path, "c1") == done
+    with pytest.raises(DrillError):
+        make_plan("../etc", ORDER)
+
+
+def test_sequence_by_call_count(tmp_path: Path) -> None:
+    clock = Clock()
+    runner = RecetteDrills(tmp_path, clock)
+    assert runner.decide("c1", "jti-1") is None  # nothing armed
+    write_plan(tmp_path, make_plan("c1", ORDER))
+    seen = []
+    jti = "jti-1"
+    for _ in range(24):
+        d = runner.decide("c1", jti)
+        seen.append(d[0] if d else None)
+        if d and d[0] == "token_expiry":
+            assert runner.decide("c1", jti)[0] == "token_expiry"  # same token: still refused
+            jti = "jti-2"
+        if d and d[0] in ("throttling", "maintenance"):
+            assert d[2] == KINDS[d[0]].seconds
+            clock.at += timedelta(seconds=KINDS[d[0]].seconds + 0.01)
+        clock.at += timedelta(milliseconds=10)
+    fired = [s for s in seen if s]
+    assert fired == ["token_expiry", "throttling", "maintenance", "error_500", "slow", "slow"]
+    # inside a window, every call is refused with the remaining Retry-After
+    write_plan(tmp_path, make_plan("c2", ["throttling"]))
+    for _ in range(2):
+        runner.decide("c2", None)
+    first = runner.decide("c2", None)
+    clock.at += timedelta(seconds=1.2)
+    again = runner.decide("c2", None)
+    assert first and again and again[0] == "throttling" and again[2] == 1
+    clock.at += timedelta(seconds=1)
+    assert runner.decide("c2", None) is None
+    disarm(tmp_path, "c2")
+    assert runner.decide("c2", None) is None
+
+
+@pytest.fixture
+def drilled(
+    app: Any,
+    enrol_client: Callable[..., dict[str, Any]],
+    make_client: Callable[..., httpx.Client],
+    sandbox_dir: Path,
+) -> Any:
+    creds = enrol_client("drill-client")
+
+    def search(http: httpx.Client) -> httpx.Response:
+        return http.post(
+            "/ficoba-api/v2/comptes/numCpte",
+            json={
+                "dateDemande": datetime.now(UTC).date().isoformat(),
+                "motif": "0001",
+                "siretDemandeur": creds["siret_demandeur"],
+                "sirenDemandeur": "",
+                "justification": "drill",
+                "criteresRecherche": {
+                    "iban": "FR7630004009550000135601429",
+                    "verificationCompte": "0",
+                },
+            },
+        )
+
+    return creds, search
+
+
+def test_armed_client_gets_the_drills_and_the_journal_shows_them(
+    app: Any,
+    drilled: Any,
+    make_client: Callable[..., httpx.Client],
+    sandbox_dir: Path,
+) -> None:
+    creds, search = drilled
+    write_plan(sandbox_dir, make_plan("drill-client", ["token_expiry", "throttling", "error_500"]))
+    http = make_client(app, creds)
+    got = []
+    for _ in range(3):
+        r = search(http)
+        got.append((r.status_code, r.json().get("erreur", {}).get("code")))
+    assert got[:2] == [(200, None), (200, None)]
+    assert got[2] == (401, "900901")
+    assert "invalid_token" in r.headers["www-authenticate"]
+    assert search(http).status_code == 401  # the same token stays refused
+    http2 = make_client(app, creds)  # a new token
+    for _ in range(2):
+        assert search(http2).status_code == 200
+    r = search(http2)  # 7th call: throttling
+    assert (r.status_code, r.json()["erreur"]["code"]) == (429, "900804")
+    assert r.headers["retry-after"] == "2"
+    assert search(http2).status_code == 429  # inside the window
+    disarm(sandbox_dir, "drill-client")
+    assert search(http2).status_code == 200
+
+    app.state.journal.flush()
+    rows = app.state.journal.query(client_id="drill-client", limit=50, newest_first=False)
+    drills = [r["details"].get("drill") for r in rows if r["path"] != "/token"]
+    assert drills.count("token_expiry") == 2 and drills.count("throttling") == 2
+    throttled = [r for r in rows if r["status"] == 429]
+    assert throttled[0]["details"]["retry_after"] == "2"
+    calls = [r for r in rows if "/comptes/" in r["path"]]
+    assert len({r["details"]["token_ref"] for r in calls}) == 2
+    grants = [r for r in rows if r["path"] == "/token"]
+    assert grants and grants[-1]["details"]["issued_token"] == calls[-1]["details"]["token_ref"]
+    assert "eyJ" not in json.dumps(rows)  # never the token itself
+
+
+def test_error_500_through_the_faults_of_the_qa_toolkit(
+    app: Any, drilled: Any, make_client: Callable[..., httpx.Client], sandbox_dir: Path
+) -> None:
+    creds, search = drilled
+    write_plan(sandbox_dir, make_plan("drill-client", ["error_500"]))
+    http = make_client(app, creds)
+    statuses = [search(http).status_code for _ in range(4)]
+    disarm(sandbox_dir, "drill-client")
+    assert statuses == [200, 200, 500, 200]
+
+
+def test_admin_routes(app: Any, enrol_client: Callable[..., dict[str, Any]]) -> None:
+    from fastapi import FastAPI
+
+    from ficoba_sandbox.admin.recette import build_router
+
+    enrol_client("admin-recette")
+    admin = FastAPI()
+    admin.include_router(build_router(app))
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=admin)
+        async with httpx.AsyncClient(transport=transport, base_url="http://admin") as c:
+            return [
+                await c.post("/__sandbox/recette/admin-recette/drills?drills=slow"),
+                await c.get("/__sandbox/recette/admin-recette/drills"),
+                await c.delete("/__sandbox/recette/admin-recette/drills"),
+                await c.get("/__sandbox/recette/admin-recette"),
+                await c.get("/__sandbox/recette/admin-recette?format=html&lang=en"),
+                await c.get("/__sandbox/recette/nobody"),
+                await c.post("/__sandbox/recette/admin-recette/drills?drills=nope"),
+            ]
+
+    armed, status, stopped, report, page, unknown, bad = asyncio.run(go())
+    assert armed.status_code == 200 and armed.json()["drills"] == [{"name": "slow", "at_call": 3}]
+    assert status.json()["armed"] is True
+    assert stopped.json()["plan"]["disarmed_at"]
+    doc = report.json()
+    assert doc["client_id"] == "admin-recette" and doc["lang"] == "fr"
+    assert doc["header"]["dataset_digest"] == app.state.store.digest()
+    assert [d["event"] for d in doc["drills"]] == ["start", "stop"]
+    assert page.headers["content-type"].startswith("text/html") and 'id="verdict"' in page.text
+    assert unknown.status_code == 404 and bad.status_code == 400
