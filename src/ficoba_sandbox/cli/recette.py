@@ -19,7 +19,7 @@ def _dir(args: argparse.Namespace) -> Path:
         return Path(args.dir)
     from ficoba_sandbox.settings import Settings
 
-    return Path(Settings().state_dir)
+    return Path(Settings.model_validate({}).state_dir)  # FICOBA_SANDBOX_STATE_DIR or .sandbox
 
 
 def _start(args: argparse.Namespace) -> int:

@@ -525,7 +525,8 @@ def render_html(recette: Recette, lang: str = "fr") -> str:
     ]
     for row_id in sorted(recette.evaluation.rows_by_id):
         r = recette.evaluation.rows_by_id[row_id]
-        d = r.get("details") if isinstance(r.get("details"), dict) else {}
+        raw = r.get("details")
+        d: dict[str, Any] = raw if isinstance(raw, dict) else {}
         code = r.get("error_code") or r.get("info_code") or ""
         parts.append(
             f"<tr id='e-{row_id}'><td>{row_id}</td><td>{e(str(r.get('ts')))}</td>"
