@@ -206,3 +206,11 @@ def test_the_journal_records_the_magic_outcome(qa_server: Any, api: httpx.Client
                      params={"client": qa_server.demo["client_id"], "limit": 50}).json()["rows"]  # fmt: skip
     row = next(x for x in rows if x["correlation_id"] == cid)
     assert (row["status"], row["error_code"]) == (500, "CAT003")
+
+
+def test_oversized_body_still_gets_413(qa_server: Any, api: httpx.Client,
+                                       catalogue: dict[str, Any]) -> None:  # fmt: skip
+    entry = next(e for e in catalogue["entries"] if e["name"] == "sql-error")
+    body = {**entry["body"], "justification": "x" * (qa_server.settings.max_body_bytes + 10)}
+    r = _call(qa_server, api, entry, body)
+    assert r.status_code == 413, r.text

@@ -307,15 +307,22 @@ class ScenarioMiddleware:
                 await self._send(send, resp)
                 return
 
-        # 2. read the body (bounded by the app's own limit, enforced downstream)
+        # 2. read the body, up to the app's own limit: above it, the app answers 413 itself
+        settings = getattr(self.state, "settings", None)
+        limit = int(getattr(settings, "max_body_bytes", 64 * 1024) or 64 * 1024)
         chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
             chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
             more = bool(message.get("more_body", False))
+            if size > limit:
+                await self.app(scope, _replay(chunks, more, receive), send)
+                return
         body = b"".join(chunks)
         parsed: Any = None
         if body.strip():
@@ -400,6 +407,19 @@ class ScenarioMiddleware:
             resp = (200, [*hdrs, (b"content-length", str(len(raw)).encode())], raw)
         self._feedback(scope, client_id, resource, resp[0], resp[2], scenario=entry.name)
         await self._send(send, resp)
+
+
+def _replay(chunks: list[bytes], more: bool, receive: Receive) -> Receive:
+    """A receive that gives back what was read, then the rest of the original stream."""
+    pending = list(chunks)
+
+    async def replay() -> Message:
+        if pending:
+            body = pending.pop(0)
+            return {"type": "http.request", "body": body, "more_body": bool(pending) or more}
+        return await receive()
+
+    return replay
 
 
 def install_scenarios(app: Any, *, seed: int = 0) -> None:
