@@ -1,0 +1,412 @@
+"""The benchmark of issue 7, in one run, on this machine (loopback only; stops by itself):
+
+    python bench/run.py [--requests 3000] [--concurrency 8] [--skip-big] [--out FILE]
+
+(a) throughput and latency of `numCpte` and `perPhy` over mutual TLS with keep-alive: the full
+    sandbox (`ficoba-sandbox serve`: gateway, token, binding, quota, journal, backend, store) next
+    to a minimal FastAPI app that parses the same bodies on the same uvicorn TLS configuration
+    (the framework's ceiling, bench/http_bench.py); reported as ratios (target >= 0.5). The load
+    comes from a separate process (bench/http_bench.py load), servers are measured one at a time.
+(b) time from process start to a healthy `/etatSante` over mutual TLS: first start (empty state
+    directory: PKI, clients, dataset, cache), cold (no dataset cache) and warm (target <= 1.5 s
+    at the default size).
+(c) build time and memory of the default dataset and of about 1 M accounts (bench/data_bench.py;
+    `--skip-big` leaves the 1 M one out: it takes minutes and about 1.5 GB).
+
+Prints one JSON document (progress on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "ficoba-sandbox") if (BIN / "ficoba-sandbox").exists() else "ficoba-sandbox"
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model or platform.processor(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def env_for(state: Path, port: int, admin_port: int, size: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX")}
+    env.update(
+        FICOBA_SANDBOX_STATE_DIR=str(state),
+        FICOBA_SANDBOX_HOST="127.0.0.1",
+        FICOBA_SANDBOX_PORT=str(port),
+        FICOBA_SANDBOX_ADMIN_HOST="127.0.0.1",
+        FICOBA_SANDBOX_ADMIN_PORT=str(admin_port),
+        FICOBA_SANDBOX_SIZE=str(size),
+    )
+    return env
+
+
+def probe(port: int, creds_file: Path) -> bool:
+    """One attempt: token then GET /etatSante over mutual TLS (raw http.client, cheap)."""
+    import base64
+    import http.client
+
+    try:
+        creds = json.loads(creds_file.read_text())
+    except (OSError, ValueError):
+        return False
+    ctx = ssl.create_default_context(cafile=creds["ca"])
+    ctx.load_cert_chain(creds["cert"], creds["key"])
+    try:
+        conn = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=2)
+        basic = base64.b64encode(f"{creds['client_id']}:{creds['client_secret']}".encode())
+        conn.request(
+            "POST",
+            "/token",
+            body="grant_type=client_credentials",
+            headers={
+                "Authorization": "Basic " + basic.decode(),
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        r = conn.getresponse()
+        if r.status != 200:
+            return False
+        token = json.loads(r.read())["access_token"]
+        conn.request(
+            "GET",
+            "/ficoba-api/v2/etatSante",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "X-Correlation-ID": "0b5e7f8a-9c1d-4e2f-8a3b-4c5d6e7f8a9b",
+            },
+        )
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        return r.status == 200
+    except (OSError, ssl.SSLError, http.client.HTTPException):
+        return False
+
+
+@contextlib.contextmanager
+def sandbox(state: Path, size: int, *extra: str) -> Iterator[tuple[int, float]]:
+    """`ficoba-sandbox serve` in a subprocess; yields (port, seconds until healthy)."""
+    port, admin_port = free_port(), free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [CLI, "serve", "--log-level", "warning", *extra],
+        env=env_for(state, port, admin_port, size),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = t0 + 300
+        while not probe(port, state / "demo-client.json"):
+            if proc.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"the sandbox did not become healthy (rc={proc.poll()})")
+            time.sleep(0.02)
+        yield port, time.perf_counter() - t0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def startup(size: int, runs: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"size": size}
+    with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
+        state = Path(tmp) / "state"
+        log("start-up: first start (empty state directory)")
+        with sandbox(state, size) as (_, t):
+            out["first_start_s"] = round(t, 3)
+        cold, warm = [], []
+        for _ in range(runs):
+            shutil.rmtree(state / "cache", ignore_errors=True)
+            with sandbox(state, size) as (_, t):
+                cold.append(t)
+            with sandbox(state, size) as (_, t):
+                warm.append(t)
+        log(f"start-up: cold {cold}, warm {warm}")
+        out["cold_no_cache_s"] = round(statistics.median(cold), 3)
+        out["warm_cache_s"] = round(statistics.median(warm), 3)
+        out["runs"] = {"cold": [round(t, 3) for t in cold], "warm": [round(t, 3) for t in warm]}
+    out["target_s"] = 1.5
+    out["warm_meets_target"] = out["warm_cache_s"] <= 1.5
+    return out
+
+
+def bodies(state: Path, size: int, creds: dict[str, Any], n: int = 500) -> dict[str, list]:
+    from ficoba_sandbox.data.store import build_store, default_personas_dir
+
+    dirs = [d for d in [default_personas_dir()] if d is not None]
+    store = build_store(42, size, dirs, cache_dir=state / "cache")
+    common = {
+        "dateDemande": time.strftime("%Y-%m-%d"),
+        "motif": creds["motifs"][0],
+        "siretDemandeur": creds["siret_demandeur"],
+        "sirenDemandeur": "",
+        "justification": "bench",
+    }
+    comptes = list(store.comptes())
+    step = max(1, len(comptes) // n)
+    num_cpte = [
+        {**common, "criteresRecherche": {"iban": c.iban, "verificationCompte": "0"}}
+        for c in comptes[::step][:n]
+    ]
+    pps = list(store.personnes_physiques())
+    step = max(1, len(pps) // n)
+    per_phy = []
+    for pp in pps[::step][:n]:
+        etat = {
+            k: ""
+            for k in (
+                "anneeNaissanceDebut",
+                "moisNaissanceDebut",
+                "jourNaissanceDebut",
+                "anneeNaissanceFin",
+                "moisNaissanceFin",
+                "jourNaissanceFin",
+            )
+        }
+        etat.update(
+            anneeNaissance=pp.anneeNaissance,
+            moisNaissance=pp.moisNaissance,
+            jourNaissance=pp.jourNaissance,
+            nom=pp.nomNaissance,
+            prenoms=pp.prenoms.split(" ")[0],
+            sexe=pp.sexe,
+        )
+        per_phy.append(
+            {
+                **common,
+                "criteresRecherche": {
+                    "etatCivil": etat,
+                    "lieuNaissance": {
+                        "codePaysNaissance": "",
+                        "codeDepartementNaissance": "",
+                        "codeCommuneNaissance": "",
+                    },
+                    "domiciliation": {"codePays": "", "codeDepartement": "", "codeCommune": ""},
+                },
+            }
+        )
+    return {"numCpte": num_cpte, "perPhy": per_phy}
+
+
+def load(port: int, path: str, bodies_file: Path, creds: dict, token: str, args: Any) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "http_bench.py"),
+            "load",
+            "--port",
+            str(port),
+            "--path",
+            path,
+            "--bodies",
+            str(bodies_file),
+            "--token",
+            token,
+            "--ca",
+            creds["ca"],
+            "--cert",
+            creds["cert"],
+            "--key",
+            creds["key"],
+            "--requests",
+            str(args.requests),
+            "--concurrency",
+            str(args.concurrency),
+            "--warmup",
+            str(args.warmup),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def token_for(port: int, creds: dict[str, Any]) -> str:
+    import httpx
+
+    ctx = ssl.create_default_context(cafile=creds["ca"])
+    ctx.load_cert_chain(creds["cert"], creds["key"])
+    with httpx.Client(verify=ctx) as http:
+        r = http.post(
+            f"https://localhost:{port}/token",
+            data={"grant_type": "client_credentials"},
+            auth=(creds["client_id"], creds["client_secret"]),
+        )
+        r.raise_for_status()
+        return str(r.json()["access_token"])
+
+
+def throughput(size: int, args: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "requests_per_run": args.requests,
+        "concurrency": args.concurrency,
+        "keep_alive": True,
+        "tls": "mutual TLS, uvicorn (h11), the sandbox's uvicorn_config",
+    }
+    with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
+        state = Path(tmp) / "state"
+        subprocess.run(
+            [CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True
+        )
+        # a client with a quota that the benchmark cannot reach (200/min is the default)
+        creds = json.loads(
+            subprocess.run(
+                [
+                    CLI,
+                    "clients",
+                    "add",
+                    "--dir",
+                    str(state),
+                    "--id",
+                    "bench",
+                    "--quota",
+                    "100000000",
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        with sandbox(state, size) as (port, _):
+            log("throughput: building request bodies from the dataset")
+            files = {}
+            for name, items in bodies(state, size, creds).items():
+                files[name] = Path(tmp) / f"{name}.json"
+                files[name].write_text(json.dumps(items))
+            token = token_for(port, creds)
+            for name in ("numCpte", "perPhy"):
+                log(f"throughput: sandbox {name}")
+                out.setdefault(name, {})["sandbox"] = load(
+                    port, f"/ficoba-api/v2/comptes/{name}", files[name], creds, token, args
+                )
+        port = free_port()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE / "http_bench.py"),
+                "ceiling",
+                "--dir",
+                str(state),
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.perf_counter() + 60
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                    break
+                if proc.poll() is not None or time.perf_counter() > deadline:
+                    raise RuntimeError("the ceiling server did not start")
+                time.sleep(0.05)
+            for name in ("numCpte", "perPhy"):
+                log(f"throughput: ceiling {name}")
+                out[name]["ceiling"] = load(
+                    port, f"/ficoba-api/v2/comptes/{name}", files[name], creds, "none", args
+                )
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=20)
+    for name in ("numCpte", "perPhy"):
+        s, c = out[name]["sandbox"], out[name]["ceiling"]
+        out[name]["ratio_rps"] = round(s["rps"] / c["rps"], 3)
+        out[name]["meets_target"] = out[name]["ratio_rps"] >= 0.5
+    out["target_ratio"] = 0.5
+    return out
+
+
+def data(args: Any) -> dict[str, Any]:
+    cmd = [sys.executable, str(HERE / "data_bench.py"), "--size", str(args.size)]
+    if args.skip_big:
+        cmd.append("--skip-big")
+    log(
+        "data: "
+        + " ".join(cmd[1:])
+        + (" (the 1 M accounts run takes minutes)" * (not args.skip_big))
+    )
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=3600)
+    return json.loads(out.stdout)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=10_000, help="dataset size (default 10000)")
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per run")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured first requests")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
+    parser.add_argument("--startup-runs", type=int, default=3, help="cold/warm start-ups")
+    parser.add_argument("--skip-big", action="store_true", help="no 1 M accounts dataset")
+    parser.add_argument("--only", choices=["throughput", "startup", "data"], action="append")
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args()
+    parts = args.only or ["throughput", "startup", "data"]
+    result: dict[str, Any] = {"machine": machine()}
+    t0 = time.perf_counter()
+    if "throughput" in parts:
+        result["throughput"] = throughput(args.size, args)
+    if "startup" in parts:
+        result["startup"] = startup(args.size, args.startup_runs)
+    if "data" in parts:
+        result["data"] = data(args)
+    result["bench_seconds"] = round(time.perf_counter() - t0, 1)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
