@@ -388,7 +388,9 @@ def build_router(app: Any, settings: Any) -> APIRouter:
         if body.seconds is None and not body.duration:
             raise HTTPException(422, "give seconds or duration")
         try:
-            seconds = body.seconds if body.seconds is not None else parse_duration(body.duration)
+            seconds = (
+                body.seconds if body.seconds is not None else parse_duration(body.duration or "")
+            )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         _clock().advance(timedelta(seconds=seconds or 0))

@@ -370,7 +370,7 @@ async def traiter(
 
 # --- routes ------------------------------------------------------------------------------------
 
-_ERREURS = {
+_ERREURS: dict[int | str, dict[str, Any]] = {
     400: {
         "model": sc.ResultatErreurApiSante,
         "description": "Erreur pendant le traitement de la recherche (CAT002, CAF0xx)",

@@ -288,8 +288,9 @@ class ScenarioMiddleware:
             await self.app(scope, receive, send)
             return
         resource = magic.resource_of_path(scope.get("path", ""))
-        st = scope.get("state")
-        caller = st.get("caller") if isinstance(st, dict) else None
+        state = scope.get("state")
+        st: dict[str, Any] = state if isinstance(state, dict) else {}
+        caller = st.get("caller")
         client_id = getattr(caller, "client_id", None)
         if resource is None or not client_id:
             await self.app(scope, receive, send)
