@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from system_deps import skip_or_fail
 
 
 def free_port() -> int:
@@ -24,7 +24,7 @@ def redis_server(tmp: Path) -> Iterator[str]:
     """Start a throwaway `redis-server` on a free loopback port; yield its `redis://` URL."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (.ci/install-system-deps installs it)")
+        skip_or_fail("redis-server is not installed (.ci/install-system-deps installs it)")
     port = free_port()
     proc = subprocess.Popen(
         [

