@@ -213,8 +213,12 @@ def test_digest_is_stable_across_hash_seeds_and_pinned():
 
 
 def test_cache_roundtrip(tmp_path: Path):
+    from ficoba_sandbox.data.build import wait_for_cache_writes
+
     cold = build_store(3, 300, [PERSONAS], cache_dir=tmp_path)
+    wait_for_cache_writes()  # written by a background thread, after the store is returned
     assert list(tmp_path.glob("store-*.pickle"))
+    assert not list(tmp_path.glob(".store-*"))
     warm = build_store(3, 300, [PERSONAS], cache_dir=tmp_path)
     assert warm.digest() == cold.digest()
     other = build_store(4, 300, [PERSONAS], cache_dir=tmp_path)
@@ -222,3 +226,15 @@ def test_cache_roundtrip(tmp_path: Path):
 
 
 PINNED_DIGEST = "aeb61ea34ddb14c85073e871f4f4ac15ca2f7bf89ebaab535dd2b36093201db2"
+
+
+def test_faker_word_lists_read_from_source_equal_fakers_own():
+    from faker.providers.person.fr_FR import Provider
+
+    from ficoba_sandbox.data.generate import _faker_word_lists
+
+    assert _faker_word_lists() == (
+        Provider.last_names,
+        Provider.first_names_male,
+        Provider.first_names_female,
+    )

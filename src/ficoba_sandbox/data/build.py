@@ -2,26 +2,35 @@
 optional pickle cache (ISSUE 3 §6: "a cache in the state directory is allowed and must be
 invalidated by seed, size, personas or code version").
 
-The cache key hashes the seed, the size, every persona file (name + bytes), the package version
-and the source of the modules that shape the data (data/*.py, domain/*.py, the INSEE file), so a
-code change invalidates it without anyone bumping a number. A corrupt or stale cache is ignored.
+The cache key hashes the seed, the size, every persona file (name + bytes), the package version,
+the Python version and the source of the modules that shape the data (data/*.py, domain/*.py,
+the INSEE file), so a code change invalidates it without anyone bumping a number. A corrupt or
+stale cache is ignored.
+
+Start-up cost (docs/data.md): a cache hit reads the persona files' bytes but does not parse
+them (the cache was written only after those exact bytes validated, with this exact code), and
+imports neither the persona loader (pydantic, yaml) nor the generator (Faker). A miss builds the
+store with the cyclic GC paused (hundreds of thousands of long-lived records, no cycles), returns
+it, and writes the cache from a background thread: the cache never delays readiness.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ficoba_sandbox.data.generate import Taken, generate
-from ficoba_sandbox.data.personas import load_personas
 from ficoba_sandbox.data.store import Store, index_store
 
 _PACKAGE = Path(__file__).resolve().parents[1]
+_writers: list[threading.Thread] = []
 
 
 def _code_fingerprint() -> str:
@@ -37,30 +46,41 @@ def _code_fingerprint() -> str:
 def cache_key(seed: int, size: int, sources: Sequence[tuple[str, bytes]]) -> str:
     from ficoba_sandbox import __version__
 
-    h = hashlib.sha256(f"{__version__}|{seed}|{size}|{_code_fingerprint()}".encode())
+    py = sys.implementation.cache_tag
+    h = hashlib.sha256(f"{__version__}|{py}|{seed}|{size}|{_code_fingerprint()}".encode())
     for name, content in sources:
         h.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
     return h.hexdigest()[:32]
 
 
+def _persona_sources(dirs: Sequence[Path]) -> list[tuple[str, bytes]] | None:
+    """(name, bytes) of the persona files `load_personas` reads, in its order; None when a
+    directory is missing (the loader then raises the proper PersonaError)."""
+    files: list[Path] = []
+    for d in dirs:
+        if not Path(d).is_dir():
+            return None
+        files.extend(sorted(p for p in Path(d).iterdir() if p.suffix in (".yaml", ".yml")))
+    return [(p.name, p.read_bytes()) for p in files]
+
+
 def build(
     *, seed: int, size: int, personas_dirs: Sequence[Path] = (), cache_dir: Path | None = None
 ) -> Store:
-    personas = load_personas(personas_dirs)  # always: a broken file must stop the start
     cache_file: Path | None = None
-    if cache_dir is not None:
-        cache_file = Path(cache_dir) / f"store-{cache_key(seed, size, personas.sources)}.pickle"
-        try:
-            with cache_file.open("rb") as fh:
-                gc.disable()  # bulk allocation: the cyclic GC would rescan the heap many times
-                try:
-                    store = pickle.load(fh)
-                finally:
-                    gc.enable()
-            if isinstance(store, Store):
-                return store
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            pass
+    sources = _persona_sources(personas_dirs) if cache_dir is not None else None
+    if cache_dir is not None and sources is not None:
+        cache_file = Path(cache_dir) / f"store-{cache_key(seed, size, sources)}.pickle"
+        cached = _read_cache(cache_file)
+        if cached is not None:
+            return cached
+
+    from ficoba_sandbox.data.generate import Taken, generate
+    from ficoba_sandbox.data.personas import load_personas
+
+    personas = load_personas(personas_dirs)  # a broken file must stop the start
+    if cache_file is not None and personas.sources != sources:
+        cache_file = None  # a file changed between the two reads: do not cache a mix
     taken = Taken(
         spis={p.numeroSpi for p in personas.personnes_physiques if p.numeroSpi},
         sirens={m.siren for m in personas.personnes_morales if m.siren}
@@ -69,32 +89,82 @@ def build(
         ibans={c.iban for c in personas.comptes},
         guichets={(g.numeroEtablissement, g.numeroGuichet) for g in personas.guichets},
     )
-    gen = generate(seed, size, taken)
-    persona_banks = {b.numeroEtablissement for b in personas.banques}
-    store = index_store(
-        seed=seed,
-        size=size,
-        banques=[
-            *personas.banques,
-            *(b for b in gen.banques if b.numeroEtablissement not in persona_banks),
-        ],
-        guichets=[*personas.guichets, *gen.guichets],
-        personnes_physiques=[*personas.personnes_physiques, *gen.personnes_physiques],
-        personnes_morales=[*personas.personnes_morales, *gen.personnes_morales],
-        comptes=[*personas.comptes, *gen.comptes],
-        droits=[*personas.droits, *gen.droits],
-    )
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # bulk allocation of long-lived records: the cyclic GC would rescan them
+    try:
+        gen = generate(seed, size, taken)
+        persona_banks = {b.numeroEtablissement for b in personas.banques}
+        store = index_store(
+            seed=seed,
+            size=size,
+            banques=[
+                *personas.banques,
+                *(b for b in gen.banques if b.numeroEtablissement not in persona_banks),
+            ],
+            guichets=[*personas.guichets, *gen.guichets],
+            personnes_physiques=[*personas.personnes_physiques, *gen.personnes_physiques],
+            personnes_morales=[*personas.personnes_morales, *gen.personnes_morales],
+            comptes=[*personas.comptes, *gen.comptes],
+            droits=[*personas.droits, *gen.droits],
+        )
+        del gen, personas, taken
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     if cache_file is not None:
-        _write_atomically(cache_file, store)
+        writer = threading.Thread(
+            target=_write_atomically, args=(cache_file, store), name="store-cache-writer"
+        )
+        _writers[:] = [w for w in _writers if w.is_alive()]
+        _writers.append(writer)
+        writer.start()
     return store
 
 
+def wait_for_cache_writes(timeout: float | None = None) -> None:
+    """Join the background cache writers started so far (tests, benchmarks, CLI tools)."""
+    for writer in list(_writers):
+        writer.join(timeout)
+
+
+def _read_cache(path: Path) -> Store | None:
+    try:
+        with path.open("rb") as fh:
+            gc_was_enabled = gc.isenabled()
+            gc.disable()  # bulk allocation: the cyclic GC would rescan the heap many times
+            try:
+                store = pickle.load(fh)
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+    except (
+        OSError,
+        pickle.UnpicklingError,
+        EOFError,
+        AttributeError,
+        ImportError,
+        TypeError,
+        ValueError,
+        IndexError,
+    ):
+        return None
+    return store if isinstance(store, Store) else None
+
+
 def _write_atomically(path: Path, store: Store) -> None:
+    """Runs in a background thread: never raises (a read-only or vanished state directory only
+    costs the cache); the temporary file is removed on failure."""
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".store-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(store, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only state directory only costs the cache
+        tmp = None
+    except Exception:  # best effort, see docstring
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -18,9 +18,13 @@ Proportions (documented in docs/data.md, checked by `data stats`):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
+from bisect import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
+from pathlib import Path
 
 from ficoba_sandbox.data import reserved
 from ficoba_sandbox.data.banks import BANQUES
@@ -32,6 +36,7 @@ from ficoba_sandbox.data.model import (
     Guichet,
     PersonneMorale,
     PersonnePhysique,
+    new_record,
 )
 from ficoba_sandbox.domain import codes, identifiers, insee
 from ficoba_sandbox.domain.normalize import label_upper, normalize_text
@@ -200,18 +205,73 @@ _COMPANY_WORDS = (
 )
 
 
-def _faker_pools() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    # Faker's fr_FR word lists (tuples, stable order). Import here: only generation needs Faker.
+_FAKER_LISTS = ("last_names", "first_names_male", "first_names_female")
+
+
+def _faker_word_lists() -> tuple[tuple[str, ...], ...]:
+    """Faker fr_FR's `last_names`, `first_names_male`, `first_names_female`, read as literals
+    from the provider's source: importing Faker costs ~50 ms (it scans every locale at import),
+    a third of what the whole INSEE loading costs. Falls back to the import when the source is
+    not the expected shape (tests/data checks both give the same tuples)."""
+    try:
+        import ast
+        from importlib.util import find_spec
+
+        spec = find_spec("faker")
+        assert spec is not None and spec.submodule_search_locations
+        root = Path(next(iter(spec.submodule_search_locations)))
+        tree = ast.parse((root / "providers" / "person" / "fr_FR" / "__init__.py").read_bytes())
+        found: dict[str, tuple[str, ...]] = {}
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == "Provider":
+                for stmt in node.body:
+                    if (
+                        isinstance(stmt, ast.Assign)
+                        and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0], ast.Name)
+                        and stmt.targets[0].id in _FAKER_LISTS
+                    ):
+                        found[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+        lists = tuple(found[name] for name in _FAKER_LISTS)
+        if all(isinstance(x, tuple) and x and all(isinstance(n, str) for n in x) for x in lists):
+            return lists
+    except Exception:  # any surprise: the plain import below
+        pass
     from faker.providers.person.fr_FR import Provider
 
-    last = tuple(label_upper(n) for n in Provider.last_names)
-    male = tuple(label_upper(n) for n in Provider.first_names_male)
-    female = tuple(label_upper(n) for n in Provider.first_names_female)
+    return tuple(getattr(Provider, name) for name in _FAKER_LISTS)
+
+
+def _faker_pools() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    # Faker's fr_FR word lists (tuples, stable order), in the FICOBA upper-case style.
+    last, male, female = (tuple(label_upper(n) for n in x) for x in _faker_word_lists())
     return last, male, female
+
+
+class _Dates(dict[int, str]):
+    """Memo ordinal -> ISO date. Shares one string per day (memory at 1 M accounts) and keeps
+    the reverse map (`ordinals`) so rights never re-parse their account's opening date."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ordinals: dict[str, int] = {}
+
+    def __missing__(self, ordinal: int) -> str:
+        text = self[ordinal] = dt.date.fromordinal(ordinal).isoformat()
+        self.ordinals[text] = ordinal
+        return text
 
 
 def _date_str(ordinal: int) -> str:
     return dt.date.fromordinal(ordinal).isoformat()
+
+
+def _cumulative(weights: Sequence[float]) -> tuple[list[float], float, int]:
+    """What `Random.choices(population, weights)` computes on every call: (cum_weights, total,
+    hi). `population[bisect(cum, random() * total, 0, hi)]` then draws exactly as
+    `choices(population, weights)[0]` does, with the same single `random()` call."""
+    cum = list(accumulate(weights))
+    return cum, cum[-1] + 0.0, len(cum) - 1
 
 
 @dataclass
@@ -235,74 +295,140 @@ class Generated:
     droits: list[Droit]
 
 
+_new_adresse = new_record(Adresse)
+_new_pp = new_record(PersonnePhysique)
+_new_compte = new_record(Compte)
+_new_droit = new_record(Droit)
+_new_guichet = new_record(Guichet)
+
+# Random draws below call `random()`, `_randbelow(n)` and bisect directly, exactly as
+# `Random.randint / randrange / choice / choices` do internally (same calls, same order), so the
+# data is the one the straightforward `r.randint(a, b)` code produced; `a + rb(b - a + 1)` is
+# `randint(a, b)` (b >= a everywhere below), `seq[rb(len(seq))]` is `choice(seq)`.
+
+
 class _Gen:
     def __init__(self, seed: int, taken: Taken) -> None:
         self.r = random.Random(seed)
+        self.rnd = self.r.random
+        self.rb = self.r._randbelow  # type: ignore[attr-defined]
         self.taken = taken
         self.last, self.male, self.female = _faker_pools()
         self.today = REFERENCE_DATE.toordinal()
-        communes = insee.all_communes()
+        self.dates = _Dates()
+        rows = insee.commune_rows()
         # Sorted codes: stable order whatever the hash seed.
         self.communes = [
-            c for code, c in sorted(communes.items()) if not c.historique and c.codes_postaux
+            code
+            for code in sorted(rows)
+            if not rows[code][2]
+            and rows[code][1]
+            and (not rows[code][0].endswith("Arrondissement") or code in _BIG_COMMUNES)
         ]
-        self.communes = [
-            c
-            for c in self.communes
-            if not c.nom.endswith("Arrondissement") or c.code in _BIG_COMMUNES
-        ]
-        self.big = [communes[c] for c in _BIG_COMMUNES if c in communes]
+        self.big = [c for c in _BIG_COMMUNES if c in rows]
+        self._places: dict[str, tuple[str, str, str, str, Sequence[str]]] = {}
+        self._dep_labels: dict[str, str] = {}
         self.voies = [v for v, _ in _VOIES]
-        self.voie_w = [w for _, w in _VOIES]
+        self.voie_cum = _cumulative([w for _, w in _VOIES])
         self.banques = [Banque(c, n, b) for c, n, b, _ in BANQUES]
         self.banque_w = [w for *_, w in BANQUES]
+        self.banque_cum = _cumulative(self.banque_w)
         self.guichets: dict[str, list[Guichet]] = {}
+        # per bank, its branches as drawn for accounts: (branch code, "FR" IBAN prefix without
+        # check digits, (bank + branch as digits followed by 11 zeros) mod 97, 89 * bank + 15 *
+        # branch (the RIB key's weights)), in the order of `guichets`
+        self._branches: dict[str, list[tuple[str, str, int, int]]] = {}
         self.comptes: list[Compte] = []
         self.droits: list[Droit] = []
+        self.n_guichets = 4
+        self.foreign_labels = {p: insee.libelle_pays_ficoba(p) or "" for p in _FOREIGN_COUNTRIES}
 
     # ------------------------------------------------------------ helpers
 
-    def commune(self) -> insee.Commune:
-        return self.r.choice(self.big) if self.r.random() < 0.35 else self.r.choice(self.communes)
+    def place(self, code: str) -> tuple[str, str, str, str, Sequence[str]]:
+        """(département, commune, commune label, département label, postcodes) of a commune."""
+        found = self._places.get(code)
+        if found is None:
+            c = insee.commune_by_code(code)
+            assert c is not None
+            dep = c.code_departement
+            libelle_dep = self._dep_labels.get(dep)
+            if libelle_dep is None:
+                libelle_dep = self._dep_labels[dep] = insee.libelle_departement_ficoba(dep) or ""
+            found = self._places[code] = (
+                dep,
+                c.code[len(dep) :],
+                insee.libelle_commune_ficoba(c),
+                libelle_dep,
+                c.codes_postaux,
+            )
+        return found
+
+    def commune(self) -> tuple[str, str, str, str, Sequence[str]]:
+        rb = self.rb
+        if self.rnd() < 0.35:
+            return self.place(self.big[rb(len(self.big))])
+        return self.place(self.communes[rb(len(self.communes))])
+
+    def banque(self) -> Banque:
+        cum, total, hi = self.banque_cum
+        return self.banques[bisect(cum, self.rnd() * total, 0, hi)]
 
     def adresse(self, foreign: bool = False) -> Adresse:
-        r = self.r
+        rnd, rb = self.rnd, self.rb
         if foreign:
-            pays = r.choice(_FOREIGN_COUNTRIES)
-            return Adresse(
-                codePaysResidence=pays,
-                libellePaysResidence=insee.libelle_pays_ficoba(pays) or "",
-                numeroVoie=str(r.randint(1, 200)),
-                libelleVoie=r.choice(self.last),
-                indicateurCodifAdresse="ADRESSEETRANGERE",
+            pays = _FOREIGN_COUNTRIES[rb(len(_FOREIGN_COUNTRIES))]
+            return _new_adresse(
+                pays,
+                self.foreign_labels[pays],
+                "",
+                "",
+                "",
+                "",
+                _str_int(1 + rb(200)),
+                "",
+                "",
+                self.last[rb(len(self.last))],
+                "",
+                "",
+                "ADRESSEETRANGERE",
             )
-        c = self.commune()
-        dep = c.code_departement
-        return Adresse(
-            codePaysResidence=insee.PAYS_FRANCE,
-            libellePaysResidence="FRANCE",
-            codeDepartementResidence=dep,
-            libelleDepartementResidence=insee.libelle_departement_ficoba(dep) or "",
-            codeCommuneResidence=c.code_commune,
-            libelleCommuneResidence=insee.libelle_commune_ficoba(c),
-            numeroVoie=str(r.randint(1, 150)) if r.random() < 0.92 else "",
-            indiceRepetition="B" if r.random() < 0.03 else "",
-            codeNatureVoie=r.choices(self.voies, self.voie_w)[0],
-            libelleVoie=r.choice(_STREET_WORDS) if r.random() < 0.6 else r.choice(self.last),
-            libelleComplAdr="APPARTEMENT " + str(r.randint(1, 60)) if r.random() < 0.1 else "",
-            codePostal=r.choice(c.codes_postaux),
-            indicateurCodifAdresse="ADRESSECODIFIEE",
+        dep, com, libelle, libelle_dep, postcodes = self.commune()
+        numero = _str_int(1 + rb(150)) if rnd() < 0.92 else ""
+        indice = "B" if rnd() < 0.03 else ""
+        cum, total, hi = self.voie_cum
+        voie = self.voies[bisect(cum, rnd() * total, 0, hi)]
+        if rnd() < 0.6:
+            libelle_voie = _STREET_WORDS[rb(len(_STREET_WORDS))]
+        else:
+            libelle_voie = self.last[rb(len(self.last))]
+        compl = "APPARTEMENT " + str(1 + rb(60)) if rnd() < 0.1 else ""
+        return _new_adresse(
+            insee.PAYS_FRANCE,
+            "FRANCE",
+            dep,
+            libelle_dep,
+            com,
+            libelle,
+            numero,
+            indice,
+            voie,
+            libelle_voie,
+            compl,
+            postcodes[rb(len(postcodes))],
+            "ADRESSECODIFIEE",
         )
 
     def spi(self) -> str:
+        rb, taken = self.rb, self.taken.spis
+        digits = reserved.GENERATED_SPI_FIRST_DIGITS
         while True:
-            first10 = (
-                self.r.choice(reserved.GENERATED_SPI_FIRST_DIGITS)
-                + f"{self.r.randrange(10**9):09d}"
-            )
-            spi = identifiers.make_spi(first10)
-            if spi not in self.taken.spis:
-                self.taken.spis.add(spi)
+            first = digits[rb(len(digits))]
+            n = int(first) * 10**9 + rb(10**9)
+            # identifiers.make_spi, inlined: first 10 digits + (first 10 mod 511) on 3 digits
+            spi = f"{n:010d}{n % 511:03d}"
+            if spi not in taken:
+                taken.add(spi)
                 return spi
 
     def siren(self) -> str:
@@ -325,13 +451,14 @@ class _Gen:
         self.taken.sirets.add(siret)
         return siret
 
-    def guichets_of(self, banque: Banque, n: int) -> list[Guichet]:
+    def guichets_of(self, banque: Banque) -> list[Guichet]:
         found = self.guichets.get(banque.numeroEtablissement)
         if found is None:
+            rnd, rb = self.rnd, self.rb
             found = []
             used: set[str] = set()
-            while len(found) < n:
-                code = f"{self.r.randrange(1, 9999):05d}"
+            while len(found) < self.n_guichets:
+                code = f"{1 + rb(9998):05d}"  # randrange(1, 9999)
                 key = (banque.numeroEtablissement, code)
                 if (
                     code in used
@@ -340,19 +467,31 @@ class _Gen:
                 ):
                     continue
                 used.add(code)
-                c = self.commune()
-                ville = insee.libelle_commune_ficoba(c)
-                found.append(
-                    Guichet(
-                        numeroEtablissement=banque.numeroEtablissement,
-                        numeroGuichet=code,
-                        libelleGuichet=f"AG {ville}"[:50],
-                        libAdr2=f"{self.r.randint(1, 120)} {self.r.choice(('R', 'AV', 'BD', 'PL'))} {self.r.choice(_STREET_WORDS)}",
-                        libAdr3=f"BP {self.r.randint(1, 400)}" if self.r.random() < 0.15 else "",
-                        libAdr4=f"{self.r.choice(c.codes_postaux)} {ville}",
-                    )
+                _dep, _com, ville, _libdep, postcodes = self.commune()
+                adr2 = f"{1 + rb(120)} {('R', 'AV', 'BD', 'PL')[rb(4)]} "
+                adr2 += _STREET_WORDS[rb(len(_STREET_WORDS))]
+                adr3 = f"BP {1 + rb(400)}" if rnd() < 0.15 else ""
+                guichet = _new_guichet(
+                    banque.numeroEtablissement,
+                    code,
+                    f"AG {ville}"[:50],
+                    "",
+                    adr2,
+                    adr3,
+                    f"{postcodes[rb(len(postcodes))]} {ville}",
                 )
+                found.append(guichet)
             self.guichets[banque.numeroEtablissement] = found
+            bank = int(banque.numeroEtablissement)
+            self._branches[banque.numeroEtablissement] = [
+                (
+                    gu.numeroGuichet,
+                    banque.numeroEtablissement + gu.numeroGuichet,
+                    (bank * 10**5 + int(gu.numeroGuichet)) * 10**11 % 97,
+                    89 * bank + 15 * int(gu.numeroGuichet),
+                )
+                for gu in found
+            ]
         return found
 
     def ouvrir(
@@ -366,191 +505,229 @@ class _Gen:
         closed_share: float = 0.08,
         motif: str | None = None,
     ) -> Compte:
-        r = self.r
+        rnd, rb, today = self.rnd, self.rb, self.today
         if banque is None:
-            banque = r.choices(self.banques, self.banque_w)[0]
+            banque = self.banque()
         if nature == 102:
             banque = self.banques[3]  # compte chèque postal: La Banque Postale
-        guichet = r.choice(self.guichets_of(banque, self.n_guichets))
+        code_banque = banque.numeroEtablissement
+        branches = self._branches.get(code_banque)
+        if branches is None:
+            self.guichets_of(banque)
+            branches = self._branches[code_banque]
+        code_guichet, bban_prefix, prefix_mod, rib = branches[rb(len(branches))]
+        taken = self.taken.ibans
         while True:
-            account = f"{r.randrange(10**11):011d}"
-            iban = identifiers.build_fr_iban(
-                banque.numeroEtablissement, guichet.numeroGuichet, account
-            )
-            if iban not in self.taken.ibans:
-                self.taken.ibans.add(iban)
+            # identifiers.build_fr_iban, in integer arithmetic (the account number is 11 digits):
+            # RIB key 97 - (89 bank + 15 branch + 3 account) mod 97, then ISO 13616 check
+            # digits 98 - (BBAN followed by "FR00" as digits, i.e. "152700") mod 97, reduced
+            # mod 97 step by step (tests/data checks every IBAN with identifiers.is_valid_*).
+            account = rb(100_000_000_000)
+            key = 97 - (rib + 3 * account) % 97
+            bban_mod = ((prefix_mod + account) * 100 + key) % 97
+            check = 98 - (bban_mod * 1_000_000 + 152700) % 97
+            iban = f"FR{check:02d}{bban_prefix}{account:011d}{key:02d}"
+            if iban not in taken:
+                taken.add(iban)
                 break
-        start = max(after, self.today - 45 * 365)
-        opened = r.randint(min(start, self.today - 30), self.today - 30)
+        start = max(after, today - 45 * 365)
+        lo = min(start, today - 30)
+        opened = lo + rb(today - 30 - lo + 1)
+        dates = self.dates
         closed = ""
-        if r.random() < closed_share:
-            closed = _date_str(r.randint(opened + 1, self.today - 1))
+        if rnd() < closed_share:
+            closed = dates[opened + 1 + rb(today - 1 - opened)]
         if motif is None:
-            x = r.random()
+            x = rnd()
             motif = "0" if x < 0.9 else "1" if x < 0.97 else "2" if x < 0.99 else "3"
-        compte = Compte(
-            iban=iban,
-            dateOuverture=_date_str(opened),
-            codeNature=nature,
-            codeType=type_,
-            numeroEtablissement=banque.numeroEtablissement,
-            numeroGuichet=guichet.numeroGuichet,
-            codeMotifOuverture=motif,
-            dateCloture=closed,
-            codeCaracteristique=2 if nature == 101 and r.random() < 0.3 else 1,
-            resident=resident,
-            codeDevise="EUR" if r.random() < 0.995 else r.choice(("USD", "CHF", "GBP")),
+        caracteristique = 2 if nature == 101 and rnd() < 0.3 else 1
+        devise = "EUR" if rnd() < 0.995 else ("USD", "CHF", "GBP")[rb(3)]
+        compte = _new_compte(
+            iban,
+            dates[opened],
+            nature,
+            type_,
+            code_banque,
+            code_guichet,
+            "",
+            motif,
+            closed,
+            "IBAN",
+            caracteristique,
+            "0",
+            resident,
+            devise,
         )
         self.comptes.append(compte)
         return compte
 
     def droit(self, compte: Compte, personne: str, code: str, *, adresse: bool = True) -> None:
-        r = self.r
-        debut = dt.date.fromisoformat(compte.dateOuverture).toordinal()
+        rnd, rb, today, dates = self.rnd, self.rb, self.today, self.dates
+        debut = dates.ordinals[compte.dateOuverture]
         if code != codes.DROIT_TITULAIRE:
-            debut = r.randint(debut, max(debut, self.today - 10))
+            debut += rb(max(debut, today - 10) - debut + 1)
         fin = ""
         if compte.dateCloture:
             fin = compte.dateCloture
-        elif code in (codes.DROIT_PROCURATION, codes.DROIT_MANDATAIRE) and r.random() < 0.15:
-            fin = _date_str(r.randint(debut, self.today - 1))
-        maj = (
-            _date_str(r.randint(debut, self.today - 1))
-            if debut < self.today - 1
-            else _date_str(debut)
-        )
+        elif code in _FIN_POSSIBLE and rnd() < 0.15:
+            fin = dates[debut + rb(today - 1 - debut + 1)]
+        maj = dates[debut + rb(today - 1 - debut + 1)] if debut < today - 1 else dates[debut]
         self.droits.append(
-            Droit(
-                iban=compte.iban,
-                personne=personne,
-                droitSurCompte=code,
-                dateDebutDroit=_date_str(debut),
-                dateFinDroit=fin,
-                dateMaj=max(maj, fin) if fin else maj,
-                avecAdresse=adresse,
+            _new_droit(
+                compte.iban,
+                personne,
+                code,
+                dates[debut],
+                fin,
+                max(maj, fin) if fin else maj,
+                adresse,
             )
         )
 
     # ------------------------------------------------------------ persons
 
-    def personne_physique(self) -> PersonnePhysique:
-        r = self.r
-        sexe = "1" if r.random() < 0.49 else "2"
-        nom = r.choice(self.last)
+    def personne_physique(self) -> tuple[PersonnePhysique, int]:
+        """A generated natural person and the ordinal of their birth date as the account rules
+        read it (unknown month / day = 1)."""
+        rnd, rb, today, last = self.rnd, self.rb, self.today, self.last
+        sexe = "1" if rnd() < 0.49 else "2"
+        nom = last[rb(len(last))]
         pool = self.male if sexe == "1" else self.female
-        n_prenoms = r.choices((1, 2, 3), (55, 35, 10))[0]
-        prenoms = " ".join(dict.fromkeys(r.choice(pool) for _ in range(n_prenoms)))
-        nom_usage = ""
-        if sexe == "2" and r.random() < 0.35:
-            nom_usage = r.choice(self.last)
-        born = r.randint(self.today - 95 * 365, self.today - 16 * 365)
-        d = dt.date.fromordinal(born)
-        annee, mois, jour = str(d.year), str(d.month), str(d.day)
-        abroad = r.random() < 0.04
-        if abroad:
-            pays = r.choice(_FOREIGN_COUNTRIES)
-            if r.random() < 0.3:  # protocol: incomplete dates for people born abroad
-                jour = ""
-                if r.random() < 0.5:
-                    mois = ""
-            place = dict(
-                codePaysNaissance=pays,
-                libellePaysNaissance=insee.libelle_pays_ficoba(pays) or "",
-            )
+        n_pool = len(pool)
+        x = rnd() * 100.0  # choices((1, 2, 3), (55, 35, 10))[0]
+        n_prenoms = 1 if x < 55 else 2 if x < 90 else 3
+        if n_prenoms == 1:
+            prenoms = pool[rb(n_pool)]
         else:
-            c = self.commune()
-            dep = c.code_departement
-            place = dict(
-                codePaysNaissance=insee.PAYS_FRANCE,
-                libellePaysNaissance="FRANCE",
-                codeDepartementNaissance=dep,
-                libelleDepartementNaissance=insee.libelle_departement_ficoba(dep) or "",
-                codeCommuneNaissance=c.code_commune,
-                libelleCommuneNaissance=insee.libelle_commune_ficoba(c),
-            )
+            prenoms = " ".join(dict.fromkeys(pool[rb(n_pool)] for _ in range(n_prenoms)))
+        nom_usage = ""
+        if sexe == "2" and rnd() < 0.35:
+            nom_usage = last[rb(len(last))]
+        lo = today - 95 * 365
+        born = rule_born = lo + rb(today - 16 * 365 - lo + 1)
+        d = dt.date.fromordinal(born)
+        annee, mois, jour = _str_int(d.year), _str_int(d.month), _str_int(d.day)
+        if rnd() < 0.04:  # born abroad
+            pays = _FOREIGN_COUNTRIES[rb(len(_FOREIGN_COUNTRIES))]
+            if rnd() < 0.3:  # protocol: incomplete dates for people born abroad
+                jour = ""
+                if rnd() < 0.5:
+                    mois = ""
+                rule_born = dt.date(d.year, int(mois or 1), 1).toordinal()
+            libelle_pays = self.foreign_labels[pays]
+            dep = libelle_dep = com = libelle_com = ""
+        else:
+            dep, com, libelle_com, libelle_dep, _ = self.commune()
+            pays, libelle_pays = insee.PAYS_FRANCE, "FRANCE"
         deces = ""
-        if r.random() < 0.03:
-            lo = min(max(born + 18 * 365, self.today - 8 * 365), self.today - 31)
-            deces = _date_str(r.randint(lo, self.today - 30))
+        if rnd() < 0.03:
+            lo = min(max(born + 18 * 365, today - 8 * 365), today - 31)
+            deces = self.dates[lo + rb(today - 30 - lo + 1)]
         spi = self.spi()
-        return PersonnePhysique(
-            id=f"pp:{spi}",
-            nomNaissance=nom,
-            nomUsage=nom_usage,
-            prenoms=prenoms,
-            sexe=sexe,
-            anneeNaissance=annee,
-            moisNaissance=mois,
-            jourNaissance=jour,
-            dateDeces=deces,
-            numeroSpi=spi,
-            adresse=self.adresse(foreign=r.random() < 0.02),
-            **place,
+        pp = _new_pp(
+            "pp:" + spi,
+            nom,
+            nom_usage,
+            prenoms,
+            sexe,
+            annee,
+            mois,
+            jour,
+            pays,
+            libelle_pays,
+            dep,
+            libelle_dep,
+            com,
+            libelle_com,
+            deces,
+            spi,
+            self.adresse(foreign=rnd() < 0.02),
         )
+        return pp, rule_born
+
+
+_FIN_POSSIBLE = (codes.DROIT_PROCURATION, codes.DROIT_MANDATAIRE)
+_SMALL_INTS = tuple(str(i) for i in range(3000))
+
+
+def _str_int(i: int) -> str:
+    """str(i), sharing the string objects of small numbers (street numbers, days, years)."""
+    return _SMALL_INTS[i] if i < 3000 else str(i)
 
 
 def generate(seed: int, size: int, taken: Taken) -> Generated:
     """The generated part of the file for (seed, size): `size` natural persons, size // 5 legal
     entities, their accounts and rights. Identifiers in `taken` are never emitted."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # hundreds of thousands of long-lived records: no cycles to find among them
+    try:
+        return _generate(seed, size, taken)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _generate(seed: int, size: int, taken: Taken) -> Generated:
     g = _Gen(seed, taken)
-    r = g.r
+    r, rnd, rb, today = g.r, g.rnd, g.rb, g.today
     g.n_guichets = max(4, min(60, size // 400))
-    pps: list[PersonnePhysique] = [g.personne_physique() for _ in range(size)]
-
-    def born(pp: PersonnePhysique) -> int:
-        return dt.date(
-            int(pp.anneeNaissance), int(pp.moisNaissance or 1), int(pp.jourNaissance or 1)
-        ).toordinal()
-
+    pps: list[PersonnePhysique] = []
+    births: list[int] = []
+    for _ in range(size):
+        pp, born = g.personne_physique()
+        pps.append(pp)
+        births.append(born)
+    ouvrir, droit = g.ouvrir, g.droit
+    titulaire, procuration = codes.DROIT_TITULAIRE, codes.DROIT_PROCURATION
+    natures = [(nature, share, nature == 204) for nature, share in _PP_NATURES]
+    jeune = today - 26 * 365
     for i, pp in enumerate(pps):
-        adult = born(pp) + 18 * 365
+        born = births[i]
+        pid = pp.id
+        adult = born + 18 * 365
         resident = "1" if pp.adresse and pp.adresse.codePaysResidence != insee.PAYS_FRANCE else "0"
-        home = r.choices(g.banques, g.banque_w)[0]
+        home = g.banque()
         dead = bool(pp.dateDeces)
         # current account (most people), possibly joint (type 2), collective (3) or indivis (4)
-        if r.random() < 0.93:
-            x = r.random()
+        if rnd() < 0.93:
+            x = rnd()
             type_ = 2 if x < 0.15 else 3 if x < 0.16 else 4 if x < 0.17 else 1
-            cpt = g.ouvrir(101, adult, banque=home, type_=type_, resident=resident)
+            cpt = ouvrir(101, adult, banque=home, type_=type_, resident=resident)
             if dead:
                 cpt = _succession(g, cpt)
-            g.droit(cpt, pp.id, codes.DROIT_TITULAIRE)
+            droit(cpt, pid, titulaire)
             if type_ != 1:
                 for other in r.sample(pps, 1 if type_ == 2 else 2):
-                    if other.id != pp.id:
-                        g.droit(cpt, other.id, codes.DROIT_TITULAIRE)
-            if r.random() < 0.05:
-                other = pps[r.randrange(size)]
-                if other.id != pp.id:
-                    g.droit(cpt, other.id, codes.DROIT_PROCURATION, adresse=False)
-        if r.random() < 0.01:
-            g.droit(g.ouvrir(102, adult, resident=resident), pp.id, codes.DROIT_TITULAIRE)
-        for nature, share in _PP_NATURES:
-            if r.random() >= share:
+                    if other.id != pid:
+                        droit(cpt, other.id, titulaire)
+            if rnd() < 0.05:
+                other = pps[rb(size)]
+                if other.id != pid:
+                    droit(cpt, other.id, procuration, adresse=False)
+        if rnd() < 0.01:
+            droit(ouvrir(102, adult, resident=resident), pid, titulaire)
+        for nature, share, livret_jeune in natures:
+            if rnd() >= share:
                 continue
-            if nature == 204 and born(pp) < g.today - 26 * 365:
+            if livret_jeune and born < jeune:
                 continue  # livret jeune: 12-25 year olds
-            cpt = g.ouvrir(
-                nature, adult, banque=home if r.random() < 0.7 else None, resident=resident
-            )
-            if dead and r.random() < 0.5:
+            cpt = ouvrir(nature, adult, banque=home if rnd() < 0.7 else None, resident=resident)
+            if dead and rnd() < 0.5:
                 cpt = _succession(g, cpt)
-            g.droit(cpt, pp.id, codes.DROIT_TITULAIRE)
+            droit(cpt, pid, titulaire)
             # Multi-holding of regulated savings (documented share): a second booklet elsewhere.
-            if nature in (201, 206) and r.random() < (0.01 if nature == 201 else 0.03):
+            if nature in (201, 206) and rnd() < (0.01 if nature == 201 else 0.03):
                 other_banks = [
                     b for b in g.banques if b.numeroEtablissement != cpt.numeroEtablissement
                 ]
-                second = 202 if nature == 201 and r.random() < 0.3 else nature
-                dup = g.ouvrir(second, adult, banque=r.choice(other_banks), closed_share=0.0)
-                g.droit(dup, pp.id, codes.DROIT_TITULAIRE)
+                second = 202 if nature == 201 and rnd() < 0.3 else nature
+                dup = ouvrir(second, adult, banque=r.choice(other_banks), closed_share=0.0)
+                droit(dup, pid, titulaire)
         # Heirs: accounts opened following an estate (motifs 2 and 3).
-        if dead and i + 1 < size and r.random() < 0.5:
+        if dead and i + 1 < size and rnd() < 0.5:
             heir = pps[i + 1]
-            motif = "2" if r.random() < 0.6 else "3"
-            g.droit(
-                g.ouvrir(101, adult, motif=motif, closed_share=0.0), heir.id, codes.DROIT_TITULAIRE
-            )
+            motif = "2" if rnd() < 0.6 else "3"
+            droit(ouvrir(101, adult, motif=motif, closed_share=0.0), heir.id, titulaire)
 
     pms = _legal_entities(g, pps, size)
     banques = sorted({c.numeroEtablissement for c in g.comptes})
@@ -564,7 +741,7 @@ def _succession(g: _Gen, compte: Compte) -> Compte:
     from dataclasses import replace
 
     g.comptes.pop()
-    if g.r.random() < 0.6:
+    if g.rnd() < 0.6:
         compte = replace(compte, succession="1", dateCloture="")
     g.comptes.append(compte)
     return compte
@@ -574,10 +751,13 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
     r = g.r
     out: list[PersonneMorale] = []
     cats = [c for c, _ in _CATEGORIES]
-    weights = [w for _, w in _CATEGORIES]
+    cat_cum, cat_total, cat_hi = _cumulative([w for _, w in _CATEGORIES])
     for _ in range(size // 5):
         ei = r.random() < 0.10
-        cat = codes.CATEGORIE_ENTREPRENEUR_INDIVIDUEL if ei else r.choices(cats, weights)[0]
+        if ei:
+            cat = codes.CATEGORIE_ENTREPRENEUR_INDIVIDUEL
+        else:
+            cat = cats[bisect(cat_cum, r.random() * cat_total, 0, cat_hi)]
         siren = g.siren()
         entrepreneur = ""
         sigle = enseigne = numero_rna = numero_copro = numero_lei = ""
@@ -634,17 +814,19 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
 
 
 def _accounts_of_pm(g: _Gen, pm: PersonneMorale, pps: Sequence[PersonnePhysique]) -> None:
-    r = g.r
+    rnd, rb = g.rnd, g.rb
     created = g.today - 40 * 365
-    n_current = r.choices((1, 2, 3), (70, 22, 8))[0]
-    natures = [101] * n_current + [n for n, share in _PM_NATURES if r.random() < share]
+    x = rnd() * 100.0  # choices((1, 2, 3), (70, 22, 8))[0]
+    n_current = 1 if x < 70 else 2 if x < 92 else 3
+    natures = [101] * n_current + [n for n, share in _PM_NATURES if rnd() < share]
+    n_pps = len(pps)
     for nature in natures:
         cpt = g.ouvrir(nature, created)
         g.droit(cpt, pm.id, codes.DROIT_TITULAIRE)
-        if pm.entrepreneur and nature == 101 and r.random() < 0.5:
+        if pm.entrepreneur and nature == 101 and rnd() < 0.5:
             g.droit(cpt, pm.entrepreneur, codes.DROIT_ETCI_EI)
-        if nature == 101 and r.random() < 0.4:
-            g.droit(cpt, pps[r.randrange(len(pps))].id, codes.DROIT_MANDATAIRE, adresse=False)
+        if nature == 101 and rnd() < 0.4:
+            g.droit(cpt, pps[rb(n_pps)].id, codes.DROIT_MANDATAIRE, adresse=False)
         if nature == 101 and not pm.entrepreneur and pm.categorieJuridique[:1] == "5":
-            for _ in range(r.choices((1, 2), (75, 25))[0]):
-                g.droit(cpt, pps[r.randrange(len(pps))].id, codes.DROIT_BENEFICIAIRE_EFFECTIF)
+            for _ in range(1 if rnd() * 100.0 < 75 else 2):  # choices((1, 2), (75, 25))[0]
+                g.droit(cpt, pps[rb(n_pps)].id, codes.DROIT_BENEFICIAIRE_EFFECTIF)

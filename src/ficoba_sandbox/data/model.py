@@ -11,7 +11,11 @@ other by key (IBAN, person id), never by object, so they pickle flat for the sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,17 +147,58 @@ class Droit:
         return self.personne.startswith("pp:")
 
 
-def _install_fast_pickle(*classes: type) -> None:
-    """Pickle records as `cls(*values)`: ~2x faster to load than the dataclass default
-    (`__setstate__` per object), which matters for the start-up cache."""
-    for cls in classes:
-        names = tuple(cls.__dataclass_fields__)
-        getter = __import__("operator").attrgetter(*names)
+def _install_fast_paths(*classes: type) -> None:
+    """Speed up the three bulk operations on records, without changing what they produce.
 
-        def __reduce__(self, _getter=getter):
-            return (type(self), _getter(self))
+    * `new_record(cls)`: a positional constructor ~6x faster than the frozen `__init__` (which
+      pays an `object.__setattr__` call per field). It fills an unfrozen twin class with the same
+      slots, then switches the instance's `__class__` to the frozen class: the result is an
+      ordinary frozen instance (equality, hash, `replace`, immutability unchanged).
+    * `__reduce__`: pickle records as `new_record(cls)(*values)` (the start-up cache).
+    * `__repr__`: the same text as the dataclass repr (the digest hashes it), without the
+      recursion guard and per-field f-string machinery.
+    """
+    from dataclasses import MISSING, fields, make_dataclass
+    from operator import attrgetter
+
+    for cls in classes:
+        specs = []
+        for f in fields(cls):
+            spec = field(default=f.default) if f.default is not MISSING else field()
+            specs.append((f.name, f.type, spec))
+        twin = make_dataclass(cls.__name__, specs, slots=True, eq=False, repr=False)
+        twin.__module__ = cls.__module__
+        assert twin.__slots__ == cls.__slots__  # type: ignore[attr-defined]
+
+        def new(*values, _twin=twin, _cls=cls):  # type: ignore[no-untyped-def]
+            obj = _twin(*values)
+            obj.__class__ = _cls
+            return obj
+
+        new.__name__ = new.__qualname__ = f"_new_{cls.__name__}"
+        globals()[new.__name__] = new  # picklable by reference
+        _CONSTRUCTORS[cls] = new
+        names = tuple(f.name for f in fields(cls))
+        getter = attrgetter(*names)
+        template = cls.__qualname__ + "(" + ", ".join(f"{n}={{!r}}" for n in names) + ")"
+
+        def __reduce__(self, _getter=getter, _new=new):  # type: ignore[no-untyped-def]
+            return (_new, _getter(self))
+
+        def __repr__(self, _getter=getter, _fmt=template.format):  # type: ignore[no-untyped-def]
+            return _fmt(*_getter(self))
 
         cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+        cls.__repr__ = __repr__  # type: ignore[method-assign]
 
 
-_install_fast_pickle(Adresse, PersonnePhysique, PersonneMorale, Banque, Guichet, Compte, Droit)
+_CONSTRUCTORS: dict[type, object] = {}
+
+
+def new_record(cls: type[_R]) -> Callable[..., _R]:
+    """The fast positional constructor of a record class: `new_record(Compte)(iban, ...)` takes
+    the fields in declaration order (trailing defaults may be omitted)."""
+    return _CONSTRUCTORS[cls]  # type: ignore[return-value]
+
+
+_install_fast_paths(Adresse, PersonnePhysique, PersonneMorale, Banque, Guichet, Compte, Droit)

@@ -92,7 +92,21 @@ def _with_accounts(base: dict[str, str], comptes: Any) -> Iterator[dict[str, str
         }
 
 
-EXPORT_FIELDS = ["type", "id", "nom", "prenoms", "dateNaissance", "numeroSpi", "siren", "siret", "persona", "iban", "codeNature", "droitSurCompte", "dateCloture"]
+EXPORT_FIELDS = [
+    "type",
+    "id",
+    "nom",
+    "prenoms",
+    "dateNaissance",
+    "numeroSpi",
+    "siren",
+    "siret",
+    "persona",
+    "iban",
+    "codeNature",
+    "droitSurCompte",
+    "dateCloture",
+]
 
 
 def export_text(store: Store, fmt: str) -> Iterator[str]:

@@ -26,6 +26,7 @@ import enum
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
+from itertools import chain, islice
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -438,7 +439,21 @@ class Store:
         }
 
     def digest(self) -> str:
-        """SHA-256 over every record in a canonical order: equal on every machine for equal data."""
+        """SHA-256 over every record in a canonical order: equal on every machine for equal data.
+
+        Computed on first call (≈ 0.1 s at the default size), not at build: only the CLI and the
+        admin API ask for it, and a server start should not pay for it."""
+        if not self._digest:
+            self._digest = compute_digest(
+                chain(
+                    self.banques.values(),
+                    self.guichets.values(),
+                    self._pp.values(),
+                    self._pm.values(),
+                    self._comptes.values(),
+                    self.droits(),
+                )
+            )
         return self._digest
 
     def stats(self) -> dict[str, object]:
@@ -448,9 +463,11 @@ class Store:
 
 
 def compute_digest(records: Iterable[object]) -> str:
+    """SHA-256 of `repr(record) + "\n"` for every record, fed in chunks (same bytes)."""
     h = hashlib.sha256()
-    for record in records:
-        h.update(repr(record).encode("utf-8"))
+    it = iter(records)
+    while chunk := list(islice(it, 20_000)):
+        h.update("\n".join(map(repr, chunk)).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()
 
@@ -475,14 +492,37 @@ def index_store(
     by_iban: dict[str, list[Droit]] = {}
     by_pers: dict[str, list[Droit]] = {}
     for d in droits:
-        by_iban.setdefault(d.iban, []).append(d)
-        by_pers.setdefault(d.personne, []).append(d)
+        found = by_iban.get(d.iban)
+        if found is None:
+            by_iban[d.iban] = [d]
+        else:
+            found.append(d)
+        found = by_pers.get(d.personne)
+        if found is None:
+            by_pers[d.personne] = [d]
+        else:
+            found.append(d)
     pp_by_nom: dict[str, list[str]] = {}
     addresses: set[tuple[str, ...]] = set()
+    name_keys: dict[str, tuple[str, ...]] = {}  # memo: names repeat a lot
     for p in pp.values():
-        keys = set(_name_keys(p.nomNaissance)) | set(_name_keys(p.nomUsage))
-        for k in sorted(keys):
-            pp_by_nom.setdefault(k, []).append(p.id)
+        nom, usage = p.nomNaissance, p.nomUsage
+        keys = name_keys.get(nom)
+        if keys is None:
+            keys = name_keys[nom] = _name_keys(nom)
+        if usage:
+            more = name_keys.get(usage)
+            if more is None:
+                more = name_keys[usage] = _name_keys(usage)
+            keys = tuple(sorted(set(keys) | set(more)))
+        elif len(keys) > 1:
+            keys = tuple(sorted(keys))
+        for k in keys:
+            found_ids = pp_by_nom.get(k)
+            if found_ids is None:
+                pp_by_nom[k] = [p.id]
+            else:
+                found_ids.append(p.id)
         if p.adresse:
             addresses.update(_address_keys(p.adresse))
     pm_by_siren: dict[str, list[str]] = {}
@@ -502,7 +542,7 @@ def index_store(
             pm_by_word.setdefault(w, []).append(m.id)
         if m.adresse:
             addresses.update(_address_keys(m.adresse))
-    store = Store(
+    return Store(
         seed=seed,
         size=size,
         banques=b,
@@ -515,17 +555,14 @@ def index_store(
         _pp_by_spi={p.numeroSpi: p.id for p in pp.values() if p.numeroSpi},
         _pm_by_siret={m.siret: m.id for m in pm.values() if m.siret},
         _pm_by_siren={
-            k: tuple(sorted(v, key=lambda i: pm[i].siret)) for k, v in pm_by_siren.items()
+            k: tuple(v) if len(v) == 1 else tuple(sorted(v, key=lambda i: pm[i].siret))
+            for k, v in pm_by_siren.items()
         },
         _pp_by_nom={k: tuple(v) for k, v in pp_by_nom.items()},
         _pm_by_word={k: tuple(v) for k, v in pm_by_word.items()},
         _addresses=frozenset(addresses),
         _ei_by_pp={k: tuple(v) for k, v in ei_by_pp.items()},
     )
-    store._digest = compute_digest(
-        [*b.values(), *g.values(), *pp.values(), *pm.values(), *cpt.values(), *store.droits()]
-    )
-    return store
 
 
 def default_personas_dir() -> Path | None:

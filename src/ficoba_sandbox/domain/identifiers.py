@@ -31,9 +31,17 @@ _RIB_LETTERS = str.maketrans(
 )
 
 
+_ALPHA_DIGITS = str.maketrans(
+    {ch: str(int(ch, 36)) for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
+)
+
+
 def _alpha_to_digits(text: str) -> str:
     """ISO 13616 / ISO 7064 conversion: A=10 ... Z=35."""
-    return "".join(str(int(ch, 36)) for ch in text)
+    out = text.translate(_ALPHA_DIGITS)
+    if out.isascii() and out.isdigit():
+        return out
+    return "".join(str(int(ch, 36)) for ch in text)  # raises ValueError as it always did
 
 
 def rib_key(code_banque: str, code_guichet: str, numero_compte: str) -> str:

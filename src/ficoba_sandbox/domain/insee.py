@@ -11,7 +11,8 @@ DOM/COM ("971" + "20" = 97120 Pointe-à-Pitre). `commune()` also accepts 3 + 3 f
 ("971", "120"). Historical codes (delegated/associated communes, pre-1968 Seine-et-Oise codes...)
 are accepted: the protocol allows them for birthplaces.
 
-Loading is lazy and cached (≈ 0.1 s, once), so importing this module costs nothing.
+Loading is lazy and cached (≈ 0.05 s, once: the JSON only; `Commune` objects are built on
+first use, one by one), so importing this module costs nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from ficoba_sandbox.domain.normalize import label_upper, strip_accents
 
@@ -44,32 +46,45 @@ class Commune:
         return self.code[len(self.code_departement) :]
 
 
-@dataclass(frozen=True, slots=True)
-class _Reference:
-    pays: dict[str, str]
-    departements: dict[str, str]
-    communes: dict[str, Commune]
-    by_postcode: dict[str, tuple[str, ...]]
+@cache
+def _payload() -> dict[str, Any]:
+    raw = resources.files("ficoba_sandbox.domain").joinpath("data/insee.json.gz").read_bytes()
+    return json.loads(gzip.decompress(raw))  # type: ignore[no-any-return]
+
+
+def commune_rows() -> dict[str, list[Any]]:
+    """The raw commune list, code -> [label, postcodes, historical flag], in code order: for the
+    generator, which reads a few thousand of the 39 000 communes (building them all as `Commune`
+    objects would cost more than the rest of the INSEE loading)."""
+    return _payload()["communes"]  # type: ignore[no-any-return]
+
+
+_COMMUNES: dict[str, Commune] = {}  # built on first use; only real codes are kept
+
+
+def _commune(code5: str) -> Commune | None:
+    found = _COMMUNES.get(code5)
+    if found is None:
+        row = commune_rows().get(code5)
+        if row is None:
+            return None
+        nom, postcodes, hist = row
+        found = _COMMUNES[code5] = Commune(code5, nom, tuple(postcodes), bool(hist))
+    return found
 
 
 @cache
-def _reference() -> _Reference:
-    raw = resources.files("ficoba_sandbox.domain").joinpath("data/insee.json.gz").read_bytes()
-    payload = json.loads(gzip.decompress(raw))
-    communes = {
-        code: Commune(code, nom, tuple(postcodes), bool(hist))
-        for code, (nom, postcodes, hist) in payload["communes"].items()
-    }
+def _all_communes() -> dict[str, Commune]:
+    return {code: _commune(code) for code in commune_rows()}  # type: ignore[misc]
+
+
+@cache
+def _by_postcode() -> dict[str, tuple[str, ...]]:
     by_postcode: dict[str, list[str]] = {}
-    for commune in communes.values():  # insertion order = sorted codes: deterministic
-        for postcode in commune.codes_postaux:
-            by_postcode.setdefault(postcode, []).append(commune.code)
-    return _Reference(
-        pays=payload["pays"],
-        departements=payload["departements"],
-        communes=communes,
-        by_postcode={k: tuple(v) for k, v in by_postcode.items()},
-    )
+    for code, (_nom, postcodes, _hist) in commune_rows().items():  # sorted codes: deterministic
+        for postcode in postcodes:
+            by_postcode.setdefault(postcode, []).append(code)
+    return {k: tuple(v) for k, v in by_postcode.items()}
 
 
 def departement_of(code_commune5: str) -> str:
@@ -98,22 +113,22 @@ def commune_code(code_departement: str, code_commune: str) -> str | None:
 
 def pays(code: str) -> str | None:
     """INSEE country label (upper case, as the list prints it): pays("99100") -> "FRANCE"."""
-    return _reference().pays.get(code)
+    return _payload()["pays"].get(code)
 
 
 def departement(code: str) -> str | None:
     """Official département label: departement("13") -> "Bouches-du-Rhône"."""
-    return _reference().departements.get(code)
+    return _payload()["departements"].get(code)
 
 
 def commune_by_code(code5: str) -> Commune | None:
-    return _reference().communes.get(code5)
+    return _commune(code5) if isinstance(code5, str) else None
 
 
 def commune(code_departement: str, code_commune: str) -> Commune | None:
     """The commune for the protocol's (département, commune) pair, historical codes included."""
     code5 = commune_code(code_departement, code_commune)
-    return _reference().communes.get(code5) if code5 else None
+    return _commune(code5) if code5 else None
 
 
 def postcodes_of(code_departement: str, code_commune: str) -> tuple[str, ...]:
@@ -123,19 +138,19 @@ def postcodes_of(code_departement: str, code_commune: str) -> tuple[str, ...]:
 
 def communes_of_postcode(postcode: str) -> tuple[str, ...]:
     """5-character commune codes served by a postcode (current and historical)."""
-    return _reference().by_postcode.get(postcode, ())
+    return _by_postcode().get(postcode, ())
 
 
 def all_pays() -> dict[str, str]:
-    return _reference().pays
+    return _payload()["pays"]
 
 
 def all_departements() -> dict[str, str]:
-    return _reference().departements
+    return _payload()["departements"]
 
 
 def all_communes() -> dict[str, Commune]:
-    return _reference().communes
+    return _all_communes()
 
 
 # FICOBA display styles, as the protocol examples print the labels (CONTRACT §3.1, §3.2):

@@ -27,6 +27,8 @@ def strip_accents(text: str) -> str:
 
     The protocol prints department labels this way (CONTRACT §3.2 example "Bouches-du-Rhone").
     """
+    if text.isascii():  # nothing to strip (NFKD leaves ASCII unchanged): the common case
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
