@@ -18,6 +18,8 @@ RUN python -m venv /opt/ficoba \
 
 COPY pyproject.toml README.md LICENSE ./
 COPY src src
+# src/ficoba_sandbox/personas is a symlink to fixtures/personas: the wheel ships real copies.
+COPY fixtures/personas fixtures/personas
 RUN /opt/ficoba/bin/pip install --no-cache-dir --require-virtualenv --no-deps . \
     && /opt/ficoba/bin/ficoba-sandbox --version
 
@@ -36,11 +38,9 @@ RUN groupadd --system --gid 10001 ficoba \
     && chown ficoba:ficoba /data
 
 COPY --from=build /opt/ficoba /opt/ficoba
-COPY fixtures/personas /opt/ficoba/personas
 
 ENV PATH=/opt/ficoba/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    FICOBA_SANDBOX_PERSONAS=/opt/ficoba/personas \
     FICOBA_SANDBOX_STATE_DIR=/data \
     FICOBA_SANDBOX_HOST=0.0.0.0 \
     FICOBA_SANDBOX_PORT=8443 \

@@ -141,8 +141,10 @@ _BIG_COMMUNES = [
     "2A004",
     "2B033",
 ]
-_VOIES = (("RUE", 45), ("AV", 15), ("BD", 8), ("CHE", 8), ("PL", 4), ("IMP", 5), ("ALL", 5))
-_VOIES += (("RTE", 4), ("QUAI", 2), ("LOT", 2), ("RES", 2), ("SQ", 1), ("CRS", 1), ("PAS", 1))
+_VOIES: tuple[tuple[str, int], ...] = (
+    ("RUE", 45), ("AV", 15), ("BD", 8), ("CHE", 8), ("PL", 4), ("IMP", 5), ("ALL", 5),
+    ("RTE", 4), ("QUAI", 2), ("LOT", 2), ("RES", 2), ("SQ", 1), ("CRS", 1), ("PAS", 1),
+)  # fmt: skip
 _STREET_WORDS = (
     "DE LA PAIX",
     "DE LA REPUBLIQUE",

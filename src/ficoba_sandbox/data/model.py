@@ -188,8 +188,8 @@ def _install_fast_paths(*classes: type) -> None:
         def __repr__(self, _getter=getter, _fmt=template.format):  # type: ignore[no-untyped-def]
             return _fmt(*_getter(self))
 
-        cls.__reduce__ = __reduce__  # type: ignore[method-assign]
-        cls.__repr__ = __repr__  # type: ignore[method-assign]
+        cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+        cls.__repr__ = __repr__  # type: ignore[method-assign,assignment]
 
 
 _CONSTRUCTORS: dict[type, object] = {}

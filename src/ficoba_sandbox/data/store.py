@@ -566,14 +566,18 @@ def index_store(
 
 
 def default_personas_dir() -> Path | None:
-    """The shipped personas: `<repo>/fixtures/personas` when running from a checkout (the package
-    lives in `<repo>/src/ficoba_sandbox`), else `$FICOBA_SANDBOX_PERSONAS` if set. None if absent."""
+    """The shipped personas: `$FICOBA_SANDBOX_PERSONAS` if set, else the package's `personas/`.
+
+    In a checkout `src/ficoba_sandbox/personas` is a symlink to `<repo>/fixtures/personas` (the
+    files the issue puts there); a built wheel holds real copies, so an installed package (the
+    pytest plugin in an integrator's project, the Docker image) has the protocol personas too.
+    None if absent."""
     import os
 
     env = os.environ.get("FICOBA_SANDBOX_PERSONAS")
     if env:
         return Path(env)
-    candidate = Path(__file__).resolve().parents[3] / "fixtures" / "personas"
+    candidate = Path(__file__).resolve().parent.parent / "personas"
     return candidate if candidate.is_dir() else None
 
 
