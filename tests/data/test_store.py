@@ -220,6 +220,8 @@ def test_cache_roundtrip(tmp_path: Path):
     assert list(tmp_path.glob("store-*.pickle"))
     assert not list(tmp_path.glob(".store-*"))
     warm = build_store(3, 300, [PERSONAS], cache_dir=tmp_path)
+    # the digest travels in the cache: a warm start does not recompute it
+    assert warm._digest and warm._digest == build_store(3, 300, [PERSONAS]).digest()
     assert warm.digest() == cold.digest()
     other = build_store(4, 300, [PERSONAS], cache_dir=tmp_path)
     assert other.digest() != cold.digest()
