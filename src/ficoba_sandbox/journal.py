@@ -3,8 +3,10 @@
 Storage is SQLite from the standard library, `<state_dir>/journal.sqlite3`, in WAL mode so the
 `journal tail|export` commands can read it while the server writes. Writes never block the event
 loop: `Journal.record()` only puts the call on a queue; one writer thread masks it, inserts in
-batches, commits, and enforces the bounds (row count, database size, retention). `flush()` waits
-for everything queued so far; `close()` flushes and stops the thread.
+batches, commits, and enforces the bounds (row count, database size, retention). Under load a
+batch is the calls of `batch_delay` (50 ms) and at most `batch_size` rows, so the writer wakes
+and commits a few times per second rather than once per call. `flush()` waits for everything
+queued so far (and cuts the delay short); `close()` flushes and stops the thread.
 
 Masking happens in the writer, before anything touches the disk:
 - secrets are never stored, masked or not: `Authorization` (only its scheme is kept),
@@ -511,6 +513,7 @@ class Journal(JournalReader):
         body_max_chars: int = 8192,
         batch_size: int = 500,
         prune_every: float = 5.0,
+        batch_delay: float = 0.05,
     ) -> None:
         super().__init__(path)
         self.clock: Clock = clock or SystemClock()
@@ -521,8 +524,10 @@ class Journal(JournalReader):
         self.body_max_chars = body_max_chars
         self.batch_size = batch_size
         self.prune_every = prune_every
+        self.batch_delay = batch_delay
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._wake = threading.Event()  # cuts the batching delay short (flush, close)
         self._closed = False
         self._lock = threading.Lock()  # guards _conn use outside the writer (after close)
         self._healthy = True
@@ -600,6 +605,7 @@ class Journal(JournalReader):
             return self._queue.empty()
         marker = _Flush()
         self._queue.put(marker)
+        self._wake.set()
         return marker.done.wait(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
@@ -607,6 +613,7 @@ class Journal(JournalReader):
         if self._closed:
             return
         self._queue.put(_STOP)
+        self._wake.set()
         self._thread.join(timeout)
         with self._lock:
             # Anything the writer could not commit (a failing disk) gets one last chance.
@@ -684,6 +691,12 @@ class Journal(JournalReader):
         while True:
             if not pending and not markers:
                 item = self._queue.get()  # block until there is work
+                if isinstance(item, CallRecord) and self.batch_delay > 0:
+                    # Let the calls of the next few milliseconds join this one: one transaction
+                    # (and one wake-up of this thread) per batch rather than per call. flush()
+                    # and close() cut the wait short.
+                    self._wake.wait(self.batch_delay)
+                    self._wake.clear()
             else:
                 try:
                     item = self._queue.get(timeout=0.2 if not self._healthy else 0.0)

@@ -74,3 +74,28 @@ def api(backend_app: FastAPI, enrol_client: Callable[..., dict[str, Any]]) -> It
     yield Api(clients)
     for http in clients.values():
         http.close()
+
+
+@pytest.fixture(autouse=True)
+def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer of the resource tests is also serialised by pydantic, and must be identical
+    (same keys, same order, same values): `resources.wire` walks the dataclasses itself."""
+    import json
+
+    from ficoba_sandbox.api import resources
+    from ficoba_sandbox.api import schemas as sc
+
+    fast = resources.wire
+
+    def checked(modele: Any, resultat: Any, corps: dict[str, Any]) -> dict[str, Any]:
+        out = fast(modele, resultat, corps)
+        slow = modele.model_validate(resultat, from_attributes=True).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        expected = {"caracteristiquesDemande": sc.echo(corps), **slow}
+        assert json.dumps(out, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
+        checked.calls += 1  # type: ignore[attr-defined]
+        return out
+
+    checked.calls = 0  # type: ignore[attr-defined]
+    monkeypatch.setattr(resources, "wire", checked)

@@ -118,6 +118,8 @@ class GatewayMiddleware:
         state["client_id"] = auth.record.client_id
         state["client_quota_per_minute"] = auth.record.quota_per_minute
         state["token_jti"] = auth.claims.jti
+        if auth.thumbprint:
+            state["thumbprint"] = auth.thumbprint  # the journal need not hash it again
         echo_bytes = [(k.lower().encode(), v.encode("latin-1")) for k, v in echo]
 
         async def send_with_ids(message: Message) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import logging
@@ -129,6 +130,7 @@ def _unverified_claim(token: str, name: str) -> str | None:
     return value if isinstance(value, str) and len(value) <= 200 else None
 
 
+@functools.lru_cache(maxsize=1024)
 def token_ref(jti: str) -> str:
     """A short, letters-only fingerprint of a token id (never the token): tells reuse apart."""
     digest = hashlib.sha256(jti.encode("utf-8")).hexdigest()[:12]
@@ -145,6 +147,14 @@ def _unverified_int(token: str, name: str) -> int | None:
         return None
     value = payload.get(name) if isinstance(payload, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _bearer_claims(token: str) -> tuple[str | None, str | None]:
+    """(`jti`, `exp` as ISO text) of a bearer token, unverified; cached per token string (a
+    client sends the same token on every call, and this is a pure function of it)."""
+    exp = _unverified_int(token, "exp")
+    return _unverified_claim(token, "jti"), (_iso(exp) if exp is not None else None)
 
 
 def _iso(epoch: float) -> str:
@@ -335,10 +345,14 @@ class JournalMiddleware:
         if body and (content_type or "").split(";")[0].strip().lower() != (
             "application/x-www-form-urlencoded"
         ):
-            try:
-                parsed = json.loads(body)
-            except (ValueError, RecursionError, UnicodeDecodeError):
-                parsed = None
+            shared = _state_value(state, "request_json")  # parsed by the QA hook already
+            if isinstance(shared, tuple) and len(shared) == 2 and shared[0] == body:
+                parsed = shared[1]
+            else:
+                try:
+                    parsed = json.loads(body)
+                except (ValueError, RecursionError, UnicodeDecodeError):
+                    parsed = None
         motif = justification = None
         if isinstance(parsed, dict):
             if parsed.get("motif") is not None:
@@ -411,10 +425,15 @@ class JournalMiddleware:
         # Response facts.
         reference = error_code = info_code = None
         if resp_body and resp_size <= RESPONSE_PARSE_CAP:
-            try:
-                out = json.loads(resp_body)
-            except (ValueError, RecursionError, UnicodeDecodeError):
-                out = None
+            # the resource's own document when these very bytes are what it rendered
+            shared = _state_value(state, "response_json")
+            if isinstance(shared, tuple) and len(shared) == 2 and shared[0] == resp_body:
+                out = shared[1]
+            else:
+                try:
+                    out = json.loads(resp_body)
+                except (ValueError, RecursionError, UnicodeDecodeError):
+                    out = None
             if isinstance(out, dict):
                 if isinstance(out.get("referenceDemande"), str):
                     reference = out["referenceDemande"]
@@ -447,14 +466,12 @@ class JournalMiddleware:
             details["exception"] = type(error).__name__
         # Recette (issue 8): the token used (fingerprint of its jti) and its expiry, the answer's
         # Retry-After, and the recette drill that shaped the answer, if any.
-        jti = _state_value(state, "token_jti") or (
-            _unverified_claim(bearer, "jti") if bearer else None
-        )
+        bearer_jti, bearer_exp = _bearer_claims(bearer) if bearer else (None, None)
+        jti = _state_value(state, "token_jti") or bearer_jti
         if jti:
             details["token_ref"] = token_ref(str(jti))
-            exp = _unverified_int(bearer, "exp") if bearer else None
-            if exp is not None:
-                details["token_exp"] = _iso(exp)
+            if bearer_exp is not None:
+                details["token_exp"] = bearer_exp
         if resp_headers.get("retry-after"):
             details["retry_after"] = resp_headers["retry-after"][:16]
         drill = _state_value(state, "recette_drill")

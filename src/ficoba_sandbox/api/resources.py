@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -341,10 +343,127 @@ def appelant(request: Request) -> Caller:
     return caller
 
 
+class _Slow(Exception):
+    """The fast serialiser met something it does not reproduce exactly: use pydantic."""
+
+
+#: per wire model: (output key, attribute names to read in order, kind, nested model, required)
+_Plan = tuple[tuple[str, tuple[str, ...], str, Any, bool], ...]
+_PLANS: dict[type[BaseModel], _Plan | None] = {}
+
+
+def _plan(modele: type[BaseModel]) -> _Plan | None:
+    """How pydantic reads (`from_attributes`, alias then name) and dumps (`by_alias`, `mode=json`,
+    `exclude_none`) `modele`, for the field types the wire models use; None for anything else."""
+    if modele in _PLANS:
+        return _PLANS[modele]
+    _PLANS[modele] = None  # recursion guard
+    decorators = modele.__pydantic_decorators__
+    plan: _Plan | None = None
+    if not (
+        decorators.validators
+        or decorators.field_validators
+        or decorators.root_validators
+        or decorators.field_serializers
+        or decorators.model_serializers
+        or decorators.model_validators
+        or decorators.computed_fields
+    ):
+        steps = []
+        for name, field in modele.model_fields.items():
+            va = field.validation_alias if field.validation_alias is not None else field.alias
+            if not isinstance(va, str | None) or field.metadata or field.exclude:
+                return None
+            if not field.is_required() and field.get_default() is not None:
+                return None
+            key = field.serialization_alias or field.alias or name
+            attrs = tuple(dict.fromkeys(a for a in (va, name) if a))
+            ann = field.annotation
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            base = args[0] if isinstance(ann, types.UnionType) and len(args) == 1 else ann
+            if base in (str, int):
+                steps.append((key, attrs, "scalar", base, field.is_required()))
+            elif isinstance(base, type) and issubclass(base, BaseModel):
+                steps.append((key, attrs, "model", base, field.is_required()))
+            elif typing.get_origin(base) is list and len(typing.get_args(base)) == 1:
+                item = typing.get_args(base)[0]
+                if not (isinstance(item, type) and issubclass(item, BaseModel)):
+                    return None
+                steps.append((key, attrs, "list", item, field.is_required()))
+            else:
+                steps.append((key, attrs, "other", None, field.is_required()))
+        plan = tuple(steps)
+    _PLANS[modele] = plan
+    return plan
+
+
+#: per (wire model, dataclass type): (output key, attribute or None, kind, nested model, required)
+_Bound = tuple[tuple[str, str | None, str, Any, bool], ...]
+_BOUND: dict[tuple[type[BaseModel], type], _Bound | None] = {}
+
+
+def _bind(modele: type[BaseModel], cls: type) -> _Bound | None:
+    """`_plan(modele)` with, for each field, the attribute pydantic would read on a `cls`
+    instance: the alias if `cls` has it, else the field name (None: neither, the default)."""
+    plan = _plan(modele)
+    bound: _Bound | None = None
+    fields = getattr(cls, "__dataclass_fields__", None)
+    if plan is not None and isinstance(fields, dict):
+        steps = []
+        for key, attrs, kind, sub, required in plan:
+            attr = next((a for a in attrs if a in fields or hasattr(cls, a)), None)
+            if attr is None and required:
+                return None
+            steps.append((key, attr, kind, sub, required))
+        bound = tuple(steps)
+    _BOUND[modele, cls] = bound
+    return bound
+
+
+def _dump(modele: type[BaseModel], obj: Any) -> dict[str, Any]:
+    cls = type(obj)
+    try:
+        bound = _BOUND[modele, cls]
+    except KeyError:
+        bound = _bind(modele, cls)
+    if bound is None:
+        raise _Slow
+    out: dict[str, Any] = {}
+    for key, attr, kind, sub, _required in bound:
+        if attr is None:
+            continue  # not an attribute of this type: the field's default, None, left out
+        value = getattr(obj, attr)
+        if value is None:
+            continue
+        if kind == "scalar":
+            if type(value) is not sub:
+                raise _Slow
+            out[key] = value
+        elif kind == "model":
+            out[key] = _dump(sub, value)
+        elif kind == "list":
+            if type(value) is not list:
+                raise _Slow
+            out[key] = [_dump(sub, v) for v in value]
+        else:
+            raise _Slow
+    return out
+
+
 def wire(modele: type[BaseModel], resultat: Any, corps: dict[str, Any]) -> dict[str, Any]:
-    dump = modele.model_validate(resultat, from_attributes=True).model_dump(
-        mode="json", by_alias=True, exclude_none=True
-    )
+    """The answer's JSON: `resultat` (backend.resultats dataclasses) as `modele` dumps it.
+
+    A direct walk over the dataclasses gives the same dict as `model_validate(...,
+    from_attributes=True).model_dump(mode="json", by_alias=True, exclude_none=True)` for the
+    types the wire models use (str, int, nested models, lists of them), several times faster;
+    anything else (a value of another type, a dict field) goes through pydantic.
+    """
+    try:
+        dump = _dump(modele, resultat)
+    except _Slow:
+        dump = modele.model_validate(resultat, from_attributes=True).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
     return {"caracteristiquesDemande": sc.echo(corps), **dump}
 
 
@@ -360,7 +479,11 @@ async def traiter(
         caller = appelant(request)
         request.state.search_type = type_recherche  # for the journal / quota engineers
         resultat = backend.executer(caller, demande)
-        return JSONResponse(wire(modele, resultat, corps))
+        doc = wire(modele, resultat, corps)
+        response = JSONResponse(doc)
+        # for the journal: the document these bytes render (it need not parse them again)
+        request.state.response_json = (response.body, doc)
+        return response
     except FicobaError as err:
         return reponse_erreur(request, err)
     except Exception:  # never a stack trace, never a bare 500

@@ -331,6 +331,7 @@ class ScenarioMiddleware:
                 parsed = json.loads(body)
             except (ValueError, RecursionError, UnicodeDecodeError):
                 parsed = None
+            st["request_json"] = (body, parsed)  # the journal need not parse it again
 
         # 3. which entry
         header = None

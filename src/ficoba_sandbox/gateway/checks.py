@@ -41,6 +41,7 @@ class Authenticated:
     caller: Caller
     record: ClientRecord
     claims: TokenClaims
+    thumbprint: str | None = None  # x5t#S256 of the certificate presented on the connection
 
 
 def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
@@ -113,4 +114,4 @@ def authenticate(
         raise invalid_token("token bound to another certificate")
     if not record.ip_allowed(peer.ip):
         raise FicobaError("HTTP403")
-    return Authenticated(record.caller(claims.scopes), record, claims)
+    return Authenticated(record.caller(claims.scopes), record, claims, presented)

@@ -16,6 +16,8 @@ Semantics (docs/quota.md):
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import threading
 from dataclasses import dataclass
@@ -73,18 +75,71 @@ class QuotaDecision:
         return out
 
 
+class _Window:
+    """The admitted timestamps of one key, oldest first, in `ts[head:]` (O(1) append and trim).
+
+    Equivalent to the newest-first list trimmed to the quota that `limits` keeps (and the Redis
+    script with LTRIM), read without copying it: while the timestamps are in order (the clock
+    did not go back) the calls still inside the window are found by bisection.
+    """
+
+    __slots__ = ("descent", "head", "ts")
+
+    def __init__(self) -> None:
+        self.ts: list[float] = []
+        self.head = 0
+        #: index of the newest timestamp smaller than the one before it (-1: none)
+        self.descent = -1
+
+    def __len__(self) -> int:
+        return len(self.ts) - self.head
+
+    def nth_newest(self, n: int) -> float:
+        return self.ts[len(self.ts) - 1 - n]
+
+    def add(self, now: float, amount: int, limit: int) -> None:
+        ts = self.ts
+        for _ in range(amount):
+            if len(ts) > self.head and now < ts[-1]:
+                self.descent = len(ts)
+            ts.append(now)
+        if len(ts) - self.head > limit:
+            self.head = len(ts) - limit
+        if self.head > 1024 and self.head * 2 > len(ts):
+            del ts[: self.head]
+            self.descent -= self.head
+            self.head = 0
+
+    def inside(self, since: float, limit: int) -> tuple[float | None, int]:
+        """Among the `limit` newest: the oldest timestamp >= since (None if none), and how many."""
+        ts = self.ts
+        lo = max(self.head, len(ts) - limit)
+        if self.descent <= lo:  # in order from lo on
+            i = bisect.bisect_left(ts, since, lo)
+            count = len(ts) - i
+            return (ts[i] if count else None), count
+        first: float | None = None
+        count = 0
+        for t in itertools.islice(ts, lo, None):
+            if t >= since:
+                if first is None:
+                    first = t
+                count += 1
+        return first, count
+
+
 class _ClockedMemoryStorage(MemoryStorage):
     """`limits`' in-process storage, with timestamps from the app clock.
 
-    Each key holds the admitted timestamps, newest first, trimmed to the quota (as the Redis
-    script does with LTRIM), so memory stays bounded without the real-time expiry task.
+    Each key holds the admitted timestamps, trimmed to the quota (as the Redis script does with
+    LTRIM), so memory stays bounded without the real-time expiry task.
     """
 
     def __init__(self, clock: Clock) -> None:
         super().__init__("async+memory://")
         self._clock = clock
         self._mutex = threading.Lock()
-        self._log: dict[str, list[float]] = {}
+        self._log: dict[str, _Window] = {}
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -94,20 +149,22 @@ class _ClockedMemoryStorage(MemoryStorage):
             return False
         now = self._now()
         with self._mutex:
-            log = self._log.setdefault(key, [])
-            if len(log) > limit - amount and log[limit - amount] >= now - expiry:
+            window = self._log.get(key)
+            if window is None:
+                window = self._log[key] = _Window()
+            if len(window) > limit - amount and window.nth_newest(limit - amount) >= now - expiry:
                 return False
-            log[:0] = [now] * amount
-            del log[limit:]
+            window.add(now, amount, limit)
             return True
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         now = self._now()
         with self._mutex:
-            inside = [t for t in self._log.get(key, ())[:limit] if t >= now - expiry]
-        if not inside:
+            window = self._log.get(key)
+            start, count = window.inside(now - expiry, limit) if window else (None, 0)
+        if start is None:
             return now, 0
-        return inside[-1], len(inside)
+        return start, count
 
     async def clear(self, key: str) -> None:
         with self._mutex:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -137,7 +138,10 @@ def _networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.
         raise RegistryError(f"invalid IP network: {exc}") from None
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address of `ip` (IPv4-mapped IPv6 as IPv4), None if it is not one. Cached: a client
+    calls from the same few addresses, and the result is immutable."""
     try:
         addr = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:

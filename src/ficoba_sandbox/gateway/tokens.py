@@ -15,6 +15,8 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ ALGORITHM = "ES256"
 TYP = "at+jwt"
 #: Clock skew tolerated on `iat`/`nbf` between two servers sharing a state directory.
 LEEWAY_SECONDS = 30
+#: Verified tokens kept (LRU) so that a client's repeated calls skip the ES256 verification.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class InvalidToken(Exception):
@@ -58,6 +62,8 @@ class TokenService:
         self.kid = base64.urlsafe_b64encode(hashlib.sha256(spki).digest()[:12]).decode().rstrip("=")
         self.clock = clock
         self.ttl = int(ttl)
+        self._cache_lock = threading.Lock()
+        self._verified: OrderedDict[str, tuple[TokenClaims, int, int]] = OrderedDict()
 
     def issue(self, client_id: str, scopes: Iterable[str], x5t_s256: str) -> tuple[str, int]:
         """A signed token and its lifetime in seconds."""
@@ -80,7 +86,41 @@ class TokenService:
         return token, self.ttl
 
     def verify(self, token: str) -> TokenClaims:
-        """Signature, header, issuer, audience and times (against the injected clock)."""
+        """Signature, header, issuer, audience and times (against the injected clock).
+
+        What depends only on the token's bytes (signature, header, issuer, audience, claim
+        shapes) is checked once per token: a verified token is kept in a bounded LRU keyed by the
+        exact token string. The times are checked against the clock on every call, cached or
+        not; the callers check revocation, the certificate binding and the IP on every call.
+        """
+        with self._cache_lock:
+            hit = self._verified.get(token)
+            if hit is not None:
+                self._verified.move_to_end(token)
+        if hit is not None:
+            claims, iat, nbf = hit
+            try:
+                self._check_times(claims.expires_at, iat, nbf)
+            except InvalidToken:
+                with self._cache_lock:
+                    self._verified.pop(token, None)
+                raise
+            return claims
+        claims, iat, nbf = self._verify_uncached(token)
+        with self._cache_lock:
+            self._verified[token] = (claims, iat, nbf)
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _check_times(self, exp: int, iat: int, nbf: int) -> None:
+        now = self.clock.now().timestamp()
+        if now >= exp:
+            raise InvalidToken("token expired")
+        if nbf > now + LEEWAY_SECONDS or iat > now + LEEWAY_SECONDS:
+            raise InvalidToken("token not yet valid")
+
+    def _verify_uncached(self, token: str) -> tuple[TokenClaims, int, int]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -106,16 +146,12 @@ class TokenService:
             )
         except jwt.PyJWTError:
             raise InvalidToken("invalid token") from None
-        now = self.clock.now().timestamp()
         try:
             exp, iat = int(claims["exp"]), int(claims["iat"])
             nbf = int(claims.get("nbf", iat))
         except (TypeError, ValueError):
             raise InvalidToken("invalid token") from None
-        if now >= exp:
-            raise InvalidToken("token expired")
-        if nbf > now + LEEWAY_SECONDS or iat > now + LEEWAY_SECONDS:
-            raise InvalidToken("token not yet valid")
+        self._check_times(exp, iat, nbf)
         cnf = claims.get("cnf")
         x5t = cnf.get("x5t#S256") if isinstance(cnf, dict) else None
         client_id = claims.get("client_id")
@@ -124,7 +160,7 @@ class TokenService:
         if claims.get("sub") != client_id:
             raise InvalidToken("invalid token")
         scope = claims.get("scope", "")
-        return TokenClaims(
+        verified = TokenClaims(
             client_id=client_id,
             scopes=tuple(str(scope).split()) if isinstance(scope, str) else (),
             x5t_s256=x5t,
@@ -132,6 +168,7 @@ class TokenService:
             jti=str(claims["jti"]),
             raw=claims,
         )
+        return verified, iat, nbf
 
 
 def thumbprints_match(a: str | None, b: str | None) -> bool:

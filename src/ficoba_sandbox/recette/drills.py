@@ -241,9 +241,14 @@ class PlanStore:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
         self._cache: dict[str, tuple[tuple[int, int, int] | None, Plan | None]] = {}
+        self._paths: dict[str, str] = {}  # client_id -> its plan's path (built once)
 
     def get(self, client_id: str) -> Plan | None:
-        path = plan_path(self.state_dir, client_id)
+        path = self._paths.get(client_id)
+        if path is None:
+            path = str(plan_path(self.state_dir, client_id))
+            if len(self._paths) < 10_000:
+                self._paths[client_id] = path
         try:
             st = os.stat(path)
             stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -255,7 +260,7 @@ class PlanStore:
         plan = None
         if stamp is not None:
             try:
-                plan = Plan.from_json(json.loads(path.read_text("utf-8")))
+                plan = Plan.from_json(json.loads(Path(path).read_text("utf-8")))
             except (OSError, ValueError, KeyError, DrillError):
                 plan = None
         self._cache[client_id] = (stamp, plan)
