@@ -194,3 +194,12 @@ def test_fictitious_sirets_are_valid() -> None:
     for seed in ("a", "b", "bank-1", "demo-client"):
         s = fictitious_siret(seed)
         assert siret_mod.is_valid(s) and siren_mod.is_valid(s[:9]) and s.startswith("99")
+
+
+def test_new_secrets_are_command_line_safe() -> None:
+    """A secret starting with "-" broke `replay --client-secret ...` (argparse reads an option)."""
+    from ficoba_sandbox.gateway.registry import new_secret
+
+    seen = {new_secret() for _ in range(500)}
+    assert len(seen) == 500
+    assert all(len(s) == 64 and set(s) <= set("0123456789abcdef") for s in seen)

@@ -165,7 +165,7 @@ def ensure_admin_token(settings: Settings) -> tuple[str | None, list[str]]:
     path = Path(settings.state_dir).resolve() / ADMIN_TOKEN_FILE
     if path.exists():
         return path.read_text("utf-8").strip(), [f"admin token: {path}"]
-    token = secrets.token_urlsafe(32)
+    token = secrets.token_hex(32)  # never starts with "-" (command lines, see new_secret)
     write_private(path, (token + "\n").encode())
     return token, [f"created the admin token {path} (send it as Authorization: Bearer ...)"]
 

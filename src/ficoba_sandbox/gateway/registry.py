@@ -86,7 +86,9 @@ class RegistryError(ValueError):
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    """256 random bits in hex: safe on a command line (a URL-safe secret may start with "-",
+    which argparse and curl read as an option), in a URL and in HTTP Basic."""
+    return secrets.token_hex(32)
 
 
 def hash_secret(secret: str) -> str:
