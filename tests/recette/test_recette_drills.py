@@ -200,3 +200,48 @@ def test_admin_routes(app: Any, enrol_client: Callable[..., dict[str, Any]]) -> 
     assert [d["event"] for d in doc["drills"]] == ["start", "stop"]
     assert page.headers["content-type"].startswith("text/html") and 'id="verdict"' in page.text
     assert unknown.status_code == 404 and bad.status_code == 400
+
+
+def test_server_info_never_computes_the_digest_on_the_start_up_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`D/recette/server.json` is written at once with the digest when it is already known (warm
+    cache) and completed in the background otherwise, never by computing it in `create_app`."""
+    import threading
+    import time
+
+    from ficoba_sandbox.app import create_app
+    from ficoba_sandbox.data import build as build_module
+    from ficoba_sandbox.data.build import wait_for_cache_writes
+    from ficoba_sandbox.data.store import Store
+    from ficoba_sandbox.recette.drills import SERVER_INFO
+    from ficoba_sandbox.settings import Settings
+
+    computed_in: list[str] = []
+    real_digest = Store.digest
+
+    def spy(self: Store) -> str:
+        if not self.known_digest():
+            computed_in.append(threading.current_thread().name)
+        return real_digest(self)
+
+    monkeypatch.setattr(Store, "digest", spy)
+    # no cache writer (it would compute the digest in its own thread and hide the start-up path)
+    monkeypatch.setattr(build_module, "_write_atomically", lambda path, store: None)
+    settings = Settings(state_dir=tmp_path, size=200)
+    cold = create_app(settings)  # no dataset cache: digest unknown at start
+    assert threading.main_thread().name not in computed_in
+    info = tmp_path / SERVER_INFO
+    deadline = time.monotonic() + 30
+    while json.loads(info.read_text())["dataset_digest"] is None:
+        assert time.monotonic() < deadline, "the background writer never completed server.json"
+        time.sleep(0.05)
+    assert json.loads(info.read_text())["dataset_digest"] == cold.state.store.digest()
+
+    monkeypatch.undo()
+    create_app(settings)  # writes the dataset cache, digest included
+    wait_for_cache_writes()
+    info.unlink()
+    warm = create_app(settings)  # from the cache, which carries the digest
+    assert warm.state.store.known_digest() == cold.state.store.digest()
+    assert json.loads(info.read_text())["dataset_digest"] == cold.state.store.digest()

@@ -456,6 +456,11 @@ class Store:
             )
         return self._digest
 
+    def known_digest(self) -> str | None:
+        """The digest if it is already known (loaded with the cache or computed), else None:
+        for callers on the start-up path that must not pay for `digest()`."""
+        return self._digest or None
+
     def stats(self) -> dict[str, object]:
         from ficoba_sandbox.data.stats import compute_stats
 

@@ -36,6 +36,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import asdict, dataclass, field
@@ -422,7 +423,9 @@ def write_server_info(state_dir: Path, info: dict[str, Any]) -> None:
         pass
 
 
-def server_info(app: Any) -> dict[str, Any]:
+def server_info(app: Any, *, compute_digest: bool = True) -> dict[str, Any]:
+    """What the report's header needs. `compute_digest=False`: only a digest already known
+    (start-up must not pay ≈ 0.25 s for it; see `install_recette`)."""
     from ficoba_sandbox import __version__
 
     settings = getattr(app.state, "settings", None)
@@ -430,7 +433,10 @@ def server_info(app: Any) -> dict[str, Any]:
     digest = None
     if store is not None and hasattr(store, "digest"):
         try:
-            digest = store.digest()
+            if compute_digest:
+                digest = store.digest()
+            elif hasattr(store, "known_digest"):
+                digest = store.known_digest()
         except Exception:
             digest = None
     return {
@@ -450,7 +456,17 @@ def install_recette(app: Any, settings: Any) -> RecetteDrills:
     drills = RecetteDrills(Path(settings.state_dir), AppClock(app))
     app.state.recette_drills = drills
     app.add_middleware(RecetteDrillsMiddleware, drills=drills, owner=app)
-    write_server_info(Path(settings.state_dir), server_info(app))
+    state_dir = Path(settings.state_dir)
+    info = server_info(app, compute_digest=False)
+    write_server_info(state_dir, info)
+    if info["dataset_digest"] is None:
+        # First start (no dataset cache yet): the digest is computed off the start-up path and
+        # the file rewritten with it; the admin route computes it on demand anyway.
+        threading.Thread(
+            target=lambda: write_server_info(state_dir, server_info(app)),
+            name="recette-server-info",
+            daemon=True,
+        ).start()
     return drills
 
 
