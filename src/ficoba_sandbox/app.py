@@ -70,6 +70,16 @@ def create_app(
     install_journal(app, Journal.from_settings(settings, app.state.clock))
 
     install_error_handlers(app)
+    # The resource routers, included below (after the token route). Their POSTs are served by
+    # an innermost dispatch layer that skips FastAPI's routing (api/dispatch.py); added first,
+    # so it runs last, right before the router.
+    from ficoba_sandbox.api.dispatch import install_resource_dispatch
+
+    mounts = [
+        (prefix, build_router(suffix))
+        for prefix, suffix in zip(PREFIXES, ("", "_backend"), strict=True)
+    ]
+    install_resource_dispatch(app, mounts)
     # QA hook (issue 6): magic values, X-Sandbox-Scenario, per-client faults (app.state.faults),
     # refusal feedback (app.state.feedback). Added before the service levels: runs innermost.
     from ficoba_sandbox.api.scenario import install_scenarios
@@ -85,8 +95,8 @@ def create_app(
     # Gateway (issue 4): correlation id, token, certificate binding, IP -> request.state.caller,
     # and POST /token. Added after the service levels so that it runs before them.
     install_gateway(app, settings)
-    for prefix, suffix in zip(PREFIXES, ("", "_backend"), strict=True):
-        app.include_router(build_router(suffix), prefix=prefix)
+    for prefix, router in mounts:
+        app.include_router(router, prefix=prefix)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

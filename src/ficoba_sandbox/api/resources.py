@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ficoba_sandbox.api import schemas as sc
+from ficoba_sandbox.api.dispatch import FAST_ENDPOINTS
 from ficoba_sandbox.api.errors import corps_erreur, reponse_erreur
 from ficoba_sandbox.backend.demandes import Demande
 from ficoba_sandbox.backend.service import Backend
@@ -577,6 +578,7 @@ def build_router(id_suffix: str = "") -> APIRouter:
             return await traiter(request, lire, reponse)
 
         handler.__name__ = operation_id
+        FAST_ENDPOINTS.add(handler)  # api/dispatch.py may call it without the router
         router.add_api_route(
             chemin,
             handler,

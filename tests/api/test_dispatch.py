@@ -1,0 +1,88 @@
+"""api/dispatch.py: resource POSTs skip FastAPI's routing, with the same answers; the router
+still decides which route wins."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from ficoba_sandbox.api import dispatch
+from ficoba_sandbox.api.resources import EXEMPLES
+
+from .helpers import PREFIXES, headers
+
+RESOURCES = ("numCpte", "siretSiren", "spi", "perPhy", "perPro", "verifIban", "multiDet")
+
+
+def _layer(app: FastAPI) -> dispatch.ResourceDispatch:
+    layer: Any = app.middleware_stack or app.build_middleware_stack()
+    while not isinstance(layer, dispatch.ResourceDispatch):
+        layer = layer.app
+    return layer
+
+
+def test_every_resource_post_is_dispatched(backend_app: FastAPI) -> None:
+    layer = _layer(backend_app)
+    layer._refresh()
+    assert set(layer._table) == {f"{p}/comptes/{r}" for p in PREFIXES for r in RESOURCES}
+
+
+def _answers(api: Any, monkeypatch: pytest.MonkeyPatch, direct: bool) -> list[tuple]:
+    if not direct:
+        monkeypatch.setattr(dispatch.ResourceDispatch, "_refresh", lambda self: None)
+        monkeypatch.setattr(dispatch.ResourceDispatch, "_table", {}, raising=False)
+    out = []
+    bodies: list[tuple[str, Any]] = [
+        ("numCpte", EXEMPLES["numCpte"]["compte"]),
+        ("numCpte", {**EXEMPLES["numCpte"]["compte"], "motif": "x"}),
+        ("spi", b"{"),
+        ("perPhy", EXEMPLES["perPhy"]["intervalle"]),
+        ("multiDet", EXEMPLES["multiDet"]["siren"]),
+    ]
+    for prefix in PREFIXES:
+        for resource, body in bodies:
+            kw: dict[str, Any] = {"headers": headers()}
+            if isinstance(body, bytes):
+                kw["content"] = body
+            else:
+                kw["json"] = copy.deepcopy(body)
+            r = api.post(f"{prefix}/comptes/{resource}", **kw)
+            doc = r.json()
+            doc.pop("referenceDemande", None)  # a new reference per call
+            hdrs = sorted(
+                (k, v)
+                for k, v in r.headers.items()
+                if k not in ("x-request-id", "x-correlation-id", "ratelimit", "content-length")
+            )
+            out.append((r.status_code, hdrs, doc))
+    return out
+
+
+def test_same_answers_through_the_router(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    direct = _answers(api, monkeypatch, True)
+    routed = _answers(api, monkeypatch, False)
+    assert direct == routed
+    assert {a[0] for a in direct} == {200, 400}
+
+
+def test_a_route_put_in_front_wins(backend_app: FastAPI) -> None:
+    layer = _layer(backend_app)
+    path = f"{PREFIXES[0]}/comptes/numCpte"
+
+    async def other() -> dict[str, str]:
+        return {}
+
+    backend_app.post(path)(other)
+    routes = backend_app.router.routes
+    routes.insert(0, routes.pop())  # now the first route matching the path
+    try:
+        layer._refresh()
+        assert path not in layer._table
+        assert f"{PREFIXES[1]}/comptes/numCpte" in layer._table
+    finally:
+        routes.pop(0)
+        layer._refresh()
+    assert path in layer._table
