@@ -99,3 +99,21 @@ def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
 
     checked.calls = 0  # type: ignore[attr-defined]
     monkeypatch.setattr(resources, "wire", checked)
+
+
+@pytest.fixture(autouse=True)
+def _document_bytes_match_json_response(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer `resources.DocumentResponse` renders (orjson when installed) is byte for byte
+    what Starlette's `JSONResponse.render` (json.dumps) gives."""
+    from fastapi.responses import JSONResponse
+
+    from ficoba_sandbox.api import resources
+
+    fast = resources.DocumentResponse.render
+
+    def checked(self: Any, content: Any) -> bytes:
+        out = fast(self, content)
+        assert out == JSONResponse.render(self, content)
+        return out
+
+    monkeypatch.setattr(resources.DocumentResponse, "render", checked)

@@ -1,16 +1,18 @@
 """api/dispatch.py: resource POSTs skip FastAPI's routing, with the same answers; the router
-still decides which route wins."""
+still decides which route wins; the answer's bytes do not depend on the JSON encoder."""
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from ficoba_sandbox.api import dispatch
-from ficoba_sandbox.api.resources import EXEMPLES
+from ficoba_sandbox.api.resources import EXEMPLES, DocumentResponse
 
 from .helpers import PREFIXES, headers
 
@@ -86,3 +88,31 @@ def test_a_route_put_in_front_wins(backend_app: FastAPI) -> None:
         routes.pop(0)
         layer._refresh()
     assert path in layer._table
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"a": 'é\u2028\x00\x1f\x7f"\\/', "b": [1, -2, 2**63 - 1, True, None, {}]},
+        {"big": 2**64, "nested": [[[]]]},  # beyond 64 bits: json.dumps
+        {"deep": json.loads("[" * 300 + "]" * 300)},
+        {"k\U0001f600": "\U0001f600"},
+    ],
+)
+def test_document_bytes_are_json_response_bytes(doc: dict[str, Any]) -> None:
+    assert DocumentResponse(doc).body == JSONResponse(doc).body
+
+
+def test_a_lone_surrogate_fails_the_same_way() -> None:
+    with pytest.raises(UnicodeEncodeError):
+        JSONResponse({"a": "\ud800"})
+    with pytest.raises(UnicodeEncodeError):
+        DocumentResponse({"a": "\ud800"})
+
+
+def test_a_float_in_the_request_keeps_pythons_encoder(api: Any) -> None:
+    body = copy.deepcopy(EXEMPLES["numCpte"]["compte"])
+    body["criteresRecherche"]["extra"] = [1e16, 0.1, 1.5e-7]
+    r = api.post(f"{PREFIXES[0]}/comptes/numCpte", json=body, headers=headers())
+    assert r.status_code == 200
+    assert b'"extra":[1e+16,0.1,1.5e-07]' in r.content

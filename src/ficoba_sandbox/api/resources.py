@@ -7,6 +7,7 @@ The caller comes from `request.state.caller` (set by the gateway middleware).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import types
@@ -25,6 +26,12 @@ from ficoba_sandbox.backend.demandes import Demande
 from ficoba_sandbox.backend.service import Backend
 from ficoba_sandbox.domain.access import Caller
 from ficoba_sandbox.domain.errors import FicobaError
+
+_orjson: Any
+try:  # optional (`pip install ficoba-sandbox[speed]`): same bytes, faster
+    _orjson = importlib.import_module("orjson")
+except ImportError:  # pragma: no cover - depends on the installation
+    _orjson = None
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +314,17 @@ def verifier_service(request: Request) -> None:
         raise FicobaError("CAT001")
 
 
+def _refuse(constante: str) -> Any:
+    raise ValueError(constante)
+
+
 async def lire_json(request: Request) -> Any:
+    return (await _lire_json(request))[0]
+
+
+async def _lire_json(request: Request) -> tuple[Any, bool]:
+    """The body's JSON, and whether it held a number with a fraction or an exponent (a float:
+    the answer's encoder must then be Python's own, which spells floats its way)."""
     if not accepte_json(request.headers.get("accept")):
         raise FicobaError("HTTP406")
     if not content_type_json(request.headers.get("content-type")):
@@ -328,13 +345,33 @@ async def lire_json(request: Request) -> Any:
     if not morceaux.strip():
         raise FicobaError("CAT002")
 
-    def _refuse(constante: str) -> Any:
-        raise ValueError(constante)
+    floats = False
+
+    def _float(texte: str) -> float:
+        nonlocal floats
+        floats = True
+        return float(texte)
 
     try:
-        return json.loads(bytes(morceaux), parse_constant=_refuse)
+        return json.loads(bytes(morceaux), parse_constant=_refuse, parse_float=_float), floats
     except (ValueError, RecursionError, UnicodeDecodeError):
         raise FicobaError("CAT002") from None
+
+
+class DocumentResponse(JSONResponse):
+    """A JSONResponse whose bytes are those of `JSONResponse.render` (compact separators, UTF-8,
+    `ensure_ascii=False`, key order kept), encoded by orjson when it is installed. Only for
+    documents holding no float (orjson spells some floats differently); whatever orjson refuses
+    (an integer beyond 64 bits, a lone surrogate, a subclass of a JSON type, deep nesting) goes
+    through `JSONResponse.render`."""
+
+    def render(self, content: Any) -> bytes:
+        if _orjson is not None:
+            try:
+                return bytes(_orjson.dumps(content, option=_orjson.OPT_PASSTHROUGH_SUBCLASS))
+            except TypeError:
+                pass
+        return super().render(content)
 
 
 def appelant(request: Request) -> Caller:
@@ -473,7 +510,7 @@ async def traiter(
 ) -> JSONResponse:
     try:
         verifier_service(request)
-        corps = await lire_json(request)
+        corps, floats = await _lire_json(request)
         demande = lire(corps)
         backend: Backend = request.app.state.backend
         type_recherche = backend.type_de_recherche(demande)
@@ -481,7 +518,7 @@ async def traiter(
         request.state.search_type = type_recherche  # for the journal / quota engineers
         resultat = backend.executer(caller, demande)
         doc = wire(modele, resultat, corps)
-        response = JSONResponse(doc)
+        response = JSONResponse(doc) if floats else DocumentResponse(doc)
         # for the journal: the document these bytes render (it need not parse them again)
         request.state.response_json = (response.body, doc)
         return response
