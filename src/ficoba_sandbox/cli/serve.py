@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import shlex
+import socket
 import ssl
 import sys
 from collections.abc import Iterator
@@ -274,6 +275,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
     if created:
         print(f"created the demo client: {paths.root / 'demo-client.json'}", file=sys.stderr)
+    busy = _busy_ports([(settings.host, settings.port), (settings.admin_host, settings.admin_port)])
+    if busy:
+        for host, port, why in busy:
+            print(
+                f"ficoba-sandbox: cannot listen on {host}:{port} ({why}); is another sandbox "
+                "running? Choose other ports with --port / --admin-port.",
+                file=sys.stderr,
+            )
+        return 2
     app = build_app(settings)
     admin = ops.guard_admin(build_admin_app(app, settings), settings)
     logs = ops.uvicorn_logging(settings)
@@ -296,13 +306,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         print(banner(settings, creds, app), flush=True)
 
-    async def run() -> None:
+    async def run() -> int:
+        # uvicorn answers a failed bind with sys.exit(1) inside serve(): turned into an exit code
+        # here, so the user gets uvicorn's one-line error and no traceback.
         admin_task = asyncio.create_task(admin_server.serve())
+        code = 0
         try:
             await main_server.serve()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
         finally:
             admin_server.should_exit = True
-            await admin_task
+            try:
+                await admin_task
+            except SystemExit as exc:
+                code = code or (exc.code if isinstance(exc.code, int) else 1)
+        return code
 
-    asyncio.run(run())
-    return 0
+    return asyncio.run(run())
+
+
+def _busy_ports(addresses: list[tuple[str, int]]) -> list[tuple[str, int, str]]:
+    """The (host, port) pairs that cannot be bound now, with the reason. Checked before the
+    dataset is built and the banner printed, so "address already in use" is one clear line."""
+    busy = []
+    for host, port in addresses:
+        if port == 0:
+            continue
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            try:
+                sock.bind((host, port))
+            except OSError as exc:
+                busy.append((host, port, exc.strerror or str(exc)))
+    return busy
