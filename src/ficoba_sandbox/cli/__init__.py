@@ -16,32 +16,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ficoba-sandbox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Command groups register themselves; imported here (the CLI may import every layer).
-    from ficoba_sandbox.cli import data
+    from ficoba_sandbox.cli import data, gateway, journal, ops, qa, recette, serve
 
-    data.register(sub)
-    from ficoba_sandbox.cli import journal
-
-    journal.register(sub)
-    from ficoba_sandbox.cli import gateway, serve
-
-    gateway.register(sub)
-    serve.register(sub)
-    from ficoba_sandbox.cli import ops
-
-    ops.register(sub)
-    from ficoba_sandbox.cli import recette
-
-    recette.register(sub)
-    from ficoba_sandbox.cli import qa
-
-    qa.register(sub)
+    for group in (data, journal, gateway, serve, ops, recette, qa):
+        group.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ficoba_sandbox.data.personas import PersonaError
+
     parser = build_parser()
     args = parser.parse_args(argv)
-    result = args.handler(args)
+    try:
+        result = args.handler(args)
+    except PersonaError as exc:
+        # A broken persona file stops the start with its name, the place and the reason
+        # (issue #3), as one line: no traceback.
+        print(f"ficoba-sandbox: invalid persona file: {exc}", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 

@@ -49,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--admin-port", type=int, default=None, help="admin HTTP port (default 8081)")
     p.add_argument("--seed", type=int, default=None, help="dataset seed (default 42)")
     p.add_argument("--size", type=int, default=None, help="natural persons generated")
+    p.add_argument(
+        "--personas-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="your own persona files (*.yaml, format in fixtures/personas/README.md), "
+        "loaded beside the shipped ones",
+    )
     p.add_argument("--san", action="append", default=None, help="extra server certificate name")
     p.add_argument(
         "--trusted-proxy",
@@ -106,6 +114,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         admin_port="admin_port",
         seed="seed",
         size="size",
+        personas_dir="personas_dir",
         san="san",
         trusted_proxy="trusted_proxies",
         token_ttl="token_ttl",
