@@ -23,6 +23,7 @@ Identifier lookups are dict indexes. Searches go through name indexes, then filt
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -143,10 +144,19 @@ def _name_keys(text: str) -> tuple[str, ...]:
 def _prenoms_match(criterion: str, stored: str) -> bool:
     """Every first name given must be among the person's first names, the first one first:
     "CORINNE" and "CORINNE MARIE" match "CORINNE ANNE MARIE"; "ANNE" does not."""
-    wanted = normalize_words(criterion)
+    return _words_match(normalize_words(criterion), stored)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stored_words(stored: str) -> tuple[str, ...]:
+    return normalize_words(stored)
+
+
+def _words_match(wanted: tuple[str, ...], stored: str) -> bool:
+    """`_prenoms_match` with the criterion already split (`normalize_words`)."""
     if not wanted:
         return True
-    have = normalize_words(stored)
+    have = _stored_words(stored)
     if not have or wanted[0] != have[0]:
         # "CHARLES-EDOUARD" vs "CHARLESEDOUARD": compare squashed too
         return "".join(wanted) == "".join(have)
@@ -334,14 +344,17 @@ class Store:
         pays = _clean(criteres.codePaysNaissance)
         dep = _clean(criteres.codeDepartementNaissance).upper()
         com = _clean(criteres.codeCommuneNaissance)
+        prenoms = normalize_words(criteres.prenoms) if criteres.prenoms else None
         identity: list[PersonnePhysique] = []
+        pps = self._pp
         for pid in seen:
-            pp = self._pp[pid]
+            pp = pps[pid]
             if sexe and sexe in "12" and pp.sexe != sexe:
                 continue
-            if criteres.prenoms and not _prenoms_match(criteres.prenoms, pp.prenoms):
-                continue
+            # pure predicates: the cheaper date first, then the first names
             if not _date_matches(criteres, pp):
+                continue
+            if prenoms is not None and not _words_match(prenoms, pp.prenoms):
                 continue
             if pays and pp.codePaysNaissance != pays:
                 continue
