@@ -14,6 +14,7 @@ raw JSON object, check JSON types (CAF002) and the envelope (CAF001/CAF002) and 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -467,8 +468,15 @@ REQUEST_MODELS: tuple[type[BaseModel], ...] = (
 Obj = dict[str, Any]
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_DATE_DEMANDE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:\s*T.*)?$")
+_MOTIF = re.compile(r"\d{3,4}")
+_SIRET = re.compile(r"\d{14}")
+_SIREN = re.compile(r"\d{9}")
+
+
 def _a_surrogate(texte: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in texte)
+    return _SURROGATE.search(texte) is not None
 
 
 def controler_textes(valeur: Any, attribut: str = "corps") -> None:
@@ -525,21 +533,19 @@ def lire_enveloppe(corps: Any) -> tuple[dm.Enveloppe, Obj]:
         brut=corps,
     )
     criteres = objet(corps, "criteresRecherche")
-    import re
-
     if not env.date_demande:
         raise FicobaError("CAF001", "dateDemande")
-    if not re.match(r"^\d{4}-\d{2}-\d{2}(?:\s*T.*)?$", env.date_demande):
+    if not _DATE_DEMANDE.match(env.date_demande):
         raise FicobaError("CAF002", "dateDemande")
     if not env.motif:
         raise FicobaError("CAF001", "motif")
-    if not re.fullmatch(r"\d{3,4}", env.motif):
+    if not _MOTIF.fullmatch(env.motif):
         raise FicobaError("CAF002", "motif")
     if not env.siret_demandeur and not env.siren_demandeur:
         raise FicobaError("CAF001", "siretDemandeur")
-    if env.siret_demandeur and not re.fullmatch(r"\d{14}", env.siret_demandeur):
+    if env.siret_demandeur and not _SIRET.fullmatch(env.siret_demandeur):
         raise FicobaError("CAF002", "siretDemandeur")
-    if env.siren_demandeur and not re.fullmatch(r"\d{9}", env.siren_demandeur):
+    if env.siren_demandeur and not _SIREN.fullmatch(env.siren_demandeur):
         raise FicobaError("CAF002", "sirenDemandeur")
     if not env.justification:
         raise FicobaError("CAF001", "justification")

@@ -16,6 +16,7 @@ body to know the search type. It receives a `domain.access.Caller`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ class Authenticated:
     thumbprint: str | None = None  # x5t#S256 of the certificate presented on the connection
 
 
+@functools.lru_cache(maxsize=256)
+def _thumbprint(der: bytes) -> str:
+    """`x5t_s256` of a DER certificate (a pure function: a client presents the same one on
+    every call of a connection)."""
+    return x5t_s256(der)
+
+
 def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
     value = f'Bearer realm="{REALM}"'
     if error:
@@ -64,7 +72,7 @@ def check_correlation_id(value: str | None, *, backend_path: bool) -> str:
 
 
 def bearer_token(authorization: list[str], query_string: bytes) -> str:
-    if any(
+    if query_string and any(
         name == "access_token"
         for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     ):
@@ -107,7 +115,7 @@ def authenticate(
     record = gw.registry.active(claims.client_id)
     if record is None:
         raise invalid_token("client unknown or revoked")
-    presented = x5t_s256(peer.cert_der) if peer.cert_der else None
+    presented = _thumbprint(peer.cert_der) if peer.cert_der else None
     if not thumbprints_match(claims.x5t_s256, presented) or not thumbprints_match(
         claims.x5t_s256, record.cert_x5t_s256
     ):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import ipaddress
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,13 @@ def _in(ip: str | None, nets: Sequence[Network]) -> bool:
     return addr is not None and any(addr in n for n in nets)
 
 
+@functools.lru_cache(maxsize=256)
+def _pem_to_der(pem: str) -> bytes:
+    """`ssl.PEM_cert_to_DER_cert`, cached (the same PEM comes with every call of a connection;
+    a ValueError is not cached)."""
+    return ssl.PEM_cert_to_DER_cert(pem)
+
+
 def tls_client_cert(scope: Mapping[str, Any]) -> bytes | None:
     """DER of the verified client leaf certificate, from the ASGI TLS extension (or None)."""
     tls = (scope.get("extensions") or {}).get("tls")
@@ -54,7 +62,7 @@ def tls_client_cert(scope: Mapping[str, Any]) -> bytes | None:
         return None
     leaf = chain[0]
     try:
-        return ssl.PEM_cert_to_DER_cert(leaf) if isinstance(leaf, str) else bytes(leaf)
+        return _pem_to_der(leaf) if isinstance(leaf, str) else bytes(leaf)
     except ValueError:
         return None
 
