@@ -197,10 +197,16 @@ REDACTED = "[redacted]"
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30}\b", re.IGNORECASE)
 _DIGITS_RE = re.compile(r"\d(?:[ ]?\d){8,}")  # SIREN (9), SPI (13), SIRET (14), bank numbers
+_DIGIT_RE = re.compile(r"\d")  # both patterns above need one
 
 
 def _hide(text: str, keep_start: int, keep_end: int) -> str:
     """Replace letters and digits by `*`, keeping the given counts of them at each end."""
+    if text.isalnum():  # every character counts (IBAN, SIRET...): same result, by slicing
+        n = len(text)
+        if n <= keep_start + keep_end:
+            return "*" * n
+        return text[:keep_start] + "*" * (n - keep_start - keep_end) + text[n - keep_end :]
     positions = [i for i, ch in enumerate(text) if ch.isalnum()]
     if len(positions) <= keep_start + keep_end:
         keep_start, keep_end = 0, 0  # too short to reveal anything
@@ -216,6 +222,8 @@ class Masker:
     keep: int = 2  # characters kept at each end of an identifier (0: all hidden)
 
     def secrets(self, text: str) -> str:
+        if "eyJ" not in text:  # every match starts with it: nothing to replace
+            return text
         return _JWT_RE.sub(REDACTED, text)
 
     def identifier(self, text: str) -> str:
@@ -230,7 +238,7 @@ class Masker:
     def text(self, text: str) -> str:
         """Any string: secrets out, and identifier-shaped runs masked."""
         text = self.secrets(text)
-        if self.enabled:
+        if self.enabled and _DIGIT_RE.search(text) is not None:  # both patterns need digits
             text = _IBAN_RE.sub(lambda m: self.identifier(m.group(0)), text)
             text = _DIGITS_RE.sub(lambda m: self.identifier(m.group(0)), text)
         return text
@@ -238,6 +246,19 @@ class Masker:
     def value(self, key: str | None, value: Any) -> Any:
         """One JSON value under `key` (recursively)."""
         lowered = key.lower() if key else ""
+        kind = type(value)
+        if kind is str:  # the common case first: the checks below, in their order, for a str
+            if lowered in SECRET_KEYS:
+                return REDACTED
+            if lowered in IDENTIFIER_KEYS:
+                return self.identifier(self.secrets(value))
+            if lowered in NAME_KEYS:
+                return self.name(self.secrets(value))
+            if lowered in FREE_TEXT_KEYS:
+                return self.free_text(self.secrets(value))
+            return self.text(value)
+        if kind is dict:
+            return {str(k): self.value(str(k), v) for k, v in value.items()}
         if isinstance(value, Mapping):
             return {str(k): self.value(str(k), v) for k, v in value.items()}
         if isinstance(value, list):
