@@ -501,9 +501,21 @@ def names_for(resource: str) -> list[str]:
     return sorted(e.name for e in ENTRIES if e.resource == resource or e.any_resource)
 
 
+#: (the ENTRIES it was built from, resource -> its entries with a trigger, in ENTRIES order)
+_TRIGGERS: tuple[tuple[Entry, ...], dict[str, tuple[Entry, ...]]] | None = None
+
+
 def by_trigger(resource: str, body: Any) -> Entry | None:
     """The forced entry whose reserved value the request carries, if any."""
-    for e in ENTRIES:
+    global _TRIGGERS
+    if _TRIGGERS is None or _TRIGGERS[0] is not ENTRIES:
+        # a trigger only ever matches its own resource: look at those entries only
+        table: dict[str, list[Entry]] = {}
+        for e in ENTRIES:
+            if e.trigger is not None:
+                table.setdefault(e.trigger.resource, []).append(e)
+        _TRIGGERS = (ENTRIES, {k: tuple(v) for k, v in table.items()})
+    for e in _TRIGGERS[1].get(resource, ()):
         if e.trigger is not None and e.trigger.matches(resource, body):
             return e
     return None

@@ -8,6 +8,7 @@ Choices where the sources disagree are listed in docs/contract-choices.md and ci
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from datetime import date
 
@@ -181,16 +182,25 @@ def _moins_ans(jour: date, ans: int) -> date:
 # --- identifiers -------------------------------------------------------------------------------
 
 
+_BLANCS = re.compile(r"\s+")
+
+
 def iban_normalise(iban: str) -> str:
-    return re.sub(r"\s+", "", iban).upper()
+    return _BLANCS.sub("", iban).upper()
+
+
+@functools.lru_cache(maxsize=4096)
+def _iban_conforme(valeur: str, fc: bool) -> bool:
+    """Format and mod-97 key of a normalised IBAN (a pure function: cached)."""
+    motif = _IBAN_FR_FC if fc else _IBAN_FR
+    return bool(motif.match(valeur)) and is_valid_iban(valeur)
 
 
 def verifier_iban(iban: str, *, fc: bool) -> str:
     exiger(iban, "iban")
     valeur = iban_normalise(iban)
-    motif = _IBAN_FR_FC if fc else _IBAN_FR
     # The mod-97 check digits are part of the IBAN's format: a wrong key is CAF002, not a miss.
-    if not motif.match(valeur) or not is_valid_iban(valeur):
+    if not _iban_conforme(valeur, fc):
         raise FicobaError("CAF002", "iban")
     return valeur
 
