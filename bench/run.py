@@ -1,12 +1,15 @@
 """The benchmark of issue 7, in one run, on this machine (loopback only; stops by itself):
 
-    python bench/run.py [--requests 3000] [--concurrency 8] [--skip-big] [--out FILE]
+    python bench/run.py [--requests 3000] [--concurrency 8] [--rounds 3] [--skip-big] [--out FILE]
 
 (a) throughput and latency of `numCpte` and `perPhy` over mutual TLS with keep-alive: the full
     sandbox (`ficoba-sandbox serve`: gateway, token, binding, quota, journal, backend, store) next
     to a minimal FastAPI app that parses the same bodies on the same uvicorn TLS configuration
     (the framework's ceiling, bench/http_bench.py); reported as ratios (target >= 0.5). The load
-    comes from a separate process (bench/http_bench.py load), servers are measured one at a time.
+    comes from a separate process (bench/http_bench.py load). Both servers run at once (the one
+    not being measured is idle) and are measured alternately: ROUNDS rounds, each one batch of
+    the sandbox and one of the ceiling per endpoint back to back (the order swapped every other
+    round), so both see the same machine load; the ratio is the median of the rounds' ratios.
 (b) time from process start to a healthy `/etatSante` over mutual TLS: first start (empty state
     directory: PKI, clients, dataset, cache), cold (no dataset cache) and warm (target <= 1.5 s
     at the default size).
@@ -286,12 +289,75 @@ def token_for(port: int, creds: dict[str, Any]) -> str:
         return str(r.json()["access_token"])
 
 
+@contextlib.contextmanager
+def ceiling(state: Path) -> Iterator[int]:
+    """The framework's ceiling (bench/http_bench.py ceiling) in a subprocess; yields its port."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "http_bench.py"),
+            "ceiling",
+            "--dir",
+            str(state),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.perf_counter() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
+                break
+            if proc.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError("the ceiling server did not start")
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+LATENCY_KEYS = ("p50_ms", "p90_ms", "p99_ms", "mean_ms")
+
+
+def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's batches of one endpoint: the medians of the rounds (req/s and latencies),
+    the statuses summed, each round's req/s kept."""
+    statuses: dict[str, int] = {}
+    for r in runs:
+        for k, v in r["statuses"].items():
+            statuses[k] = statuses.get(k, 0) + v
+    out: dict[str, Any] = {
+        "requests": sum(r["requests"] for r in runs),
+        "concurrency": runs[0]["concurrency"],
+        "rps": round(statistics.median(r["rps"] for r in runs), 1),
+    }
+    for k in LATENCY_KEYS:
+        out[k] = round(statistics.median(r[k] for r in runs), 2)
+    out["statuses"] = statuses
+    out["rps_rounds"] = [r["rps"] for r in runs]
+    return out
+
+
 def throughput(size: int, args: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "requests_per_run": args.requests,
         "concurrency": args.concurrency,
         "keep_alive": True,
         "tls": "mutual TLS, uvicorn (h11), the sandbox's uvicorn_config",
+        "method": (
+            "interleaved: sandbox and ceiling running at once (the one not measured is idle); "
+            "per round and endpoint one sandbox batch and one ceiling batch back to back, the "
+            "order swapped every other round; ratio_rps = median of the rounds' ratios"
+        ),
+        "rounds": args.rounds,
     }
     with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
         state = Path(tmp) / "state"
@@ -317,52 +383,42 @@ def throughput(size: int, args: Any) -> dict[str, Any]:
                 text=True,
             ).stdout
         )
-        with sandbox(state, size) as (port, _):
+        with sandbox(state, size) as (port, _), ceiling(state) as ceiling_port:
             log("throughput: building request bodies from the dataset")
             files = {}
             for name, items in bodies(state, size, creds).items():
                 files[name] = Path(tmp) / f"{name}.json"
                 files[name].write_text(json.dumps(items))
             token = token_for(port, creds)
-            for name in ("numCpte", "perPhy"):
-                log(f"throughput: sandbox {name}")
-                out.setdefault(name, {})["sandbox"] = load(
-                    port, f"/ficoba-api/v2/comptes/{name}", files[name], creds, token, args
-                )
-        port = free_port()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(HERE / "http_bench.py"),
-                "ceiling",
-                "--dir",
-                str(state),
-                "--port",
-                str(port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.perf_counter() + 60
-            while True:
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port)):
-                    break
-                if proc.poll() is not None or time.perf_counter() > deadline:
-                    raise RuntimeError("the ceiling server did not start")
-                time.sleep(0.05)
-            for name in ("numCpte", "perPhy"):
-                log(f"throughput: ceiling {name}")
-                out[name]["ceiling"] = load(
-                    port, f"/ficoba-api/v2/comptes/{name}", files[name], creds, "none", args
-                )
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=20)
+            servers = {"sandbox": (port, token), "ceiling": (ceiling_port, "none")}
+            runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+                name: {"sandbox": [], "ceiling": []} for name in ("numCpte", "perPhy")
+            }
+            for rnd in range(args.rounds):
+                order = ("sandbox", "ceiling") if rnd % 2 == 0 else ("ceiling", "sandbox")
+                for name in ("numCpte", "perPhy"):
+                    for who in order:
+                        p, tok = servers[who]
+                        res = load(
+                            p, f"/ficoba-api/v2/comptes/{name}", files[name], creds, tok, args
+                        )
+                        runs[name][who].append(res)
+                        log(
+                            f"throughput: round {rnd + 1}/{args.rounds} {who} {name}: {res['rps']} req/s"
+                        )
     for name in ("numCpte", "perPhy"):
-        s, c = out[name]["sandbox"], out[name]["ceiling"]
-        out[name]["ratio_rps"] = round(s["rps"] / c["rps"], 3)
+        s_runs, c_runs = runs[name]["sandbox"], runs[name]["ceiling"]
+        ratios = [round(s["rps"] / c["rps"], 3) for s, c in zip(s_runs, c_runs, strict=True)]
+        out[name] = {
+            "sandbox": summary(s_runs),
+            "ceiling": summary(c_runs),
+            "ratios_per_round": ratios,
+            "ratio_rps": round(statistics.median(ratios), 3),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+        }
         out[name]["meets_target"] = out[name]["ratio_rps"] >= 0.5
+        log(f"throughput: {name} ratios {ratios}, median {out[name]['ratio_rps']}")
     out["target_ratio"] = 0.5
     return out
 
@@ -386,6 +442,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="measured requests per run")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured first requests")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved sandbox/ceiling rounds (default 3)"
+    )
     parser.add_argument("--startup-runs", type=int, default=3, help="cold/warm start-ups")
     parser.add_argument("--skip-big", action="store_true", help="no 1 M accounts dataset")
     parser.add_argument("--only", choices=["throughput", "startup", "data"], action="append")
