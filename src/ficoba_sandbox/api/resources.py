@@ -23,6 +23,7 @@ from ficoba_sandbox.api import schemas as sc
 from ficoba_sandbox.api.dispatch import FAST_ENDPOINTS
 from ficoba_sandbox.api.errors import corps_erreur, reponse_erreur
 from ficoba_sandbox.backend.demandes import Demande
+from ficoba_sandbox.backend.resultats import PARTAGES
 from ficoba_sandbox.backend.service import Backend
 from ficoba_sandbox.domain.access import Caller
 from ficoba_sandbox.domain.errors import FicobaError
@@ -458,8 +459,28 @@ def _bind(modele: type[BaseModel], cls: type) -> _Bound | None:
     return bound
 
 
+#: serialised shared fragments (resultats.PARTAGES): (model, id) -> (the instance, its dump);
+#: the instance is kept with its dump, so its id cannot be reused while the entry lives
+_MEMO: dict[tuple[type[BaseModel], int], tuple[Any, dict[str, Any]]] = {}
+_MEMO_MAX = 200_000
+
+
 def _dump(modele: type[BaseModel], obj: Any) -> dict[str, Any]:
     cls = type(obj)
+    if cls in PARTAGES:
+        key = (modele, id(obj))
+        hit = _MEMO.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        out = _walk(modele, obj, cls)
+        if len(_MEMO) >= _MEMO_MAX:
+            _MEMO.clear()
+        _MEMO[key] = (obj, out)
+        return out
+    return _walk(modele, obj, cls)
+
+
+def _walk(modele: type[BaseModel], obj: Any, cls: type) -> dict[str, Any]:
     try:
         bound = _BOUND[modele, cls]
     except KeyError:

@@ -230,3 +230,9 @@ class Resultat:
     #: multiDet only
     n_rep: str | None = None
     comptes: list[CompteMultiDet] | None = None
+
+
+#: Instances the backend shares between answers (`Backend` caches them per store record, and
+#: nothing mutates them once built, nor anything they hold): the API layer may memoise their
+#: serialisation by identity (api/resources.py `_dump`).
+PARTAGES: frozenset[type] = frozenset({CompteStructure, PersonneRecherchePP, PersonneRecherchePM})

@@ -110,6 +110,11 @@ class Backend:
         #: CAF036 threshold for perPhy / perPro (data/store.py MAX_REPONSES by default)
         self.max_reponses = max_reponses
         self.references = References()
+        # Restitution fragments, immutable for the life of a store (resultats.PARTAGES): keyed
+        # by the record's identity (the record is kept with the value, so the id cannot be
+        # reused), the caller's scopes and, for a CompteStructure, the searched persons.
+        self._fragments: dict[tuple[object, ...], tuple[object, object]] = {}
+        self._fragments_store: Store = store
 
     # --- entry points --------------------------------------------------------------------------
 
@@ -380,13 +385,14 @@ class Backend:
             comptes = _uniques(c for c, _ in self.store.comptes_of_personne_physique(p))
             if not comptes:
                 continue
+            cherchee = frozenset((p.id,))
             items.append(
                 ReponsePersonne(
-                    personne_recherche=_personne_recherche_pp(p)
+                    personne_recherche=self._personne_recherche_pp(p)
                     if S + "etat_civil_denomination" in caller.scopes
                     else None,
                     nombre_comptes=n3(len(comptes)),
-                    comptes=[self._compte(caller, c, recherchees={p.id}) for c in comptes],
+                    comptes=[self._compte(caller, c, recherchees=cherchee) for c in comptes],
                 )
             )
         return items
@@ -399,13 +405,14 @@ class Backend:
             comptes = _uniques(c for c, _ in self.store.comptes_of_personne_morale(e))
             if not comptes:
                 continue
+            cherchee = frozenset((e.id,))
             items.append(
                 ReponsePersonne(
-                    personne_recherche=_personne_recherche_pm(e)
+                    personne_recherche=self._personne_recherche_pm(e)
                     if S + "etat_civil_denomination" in caller.scopes
                     else None,
                     nombre_comptes=n3(len(comptes)),
-                    comptes=[self._compte(caller, c, recherchees={e.id}) for c in comptes],
+                    comptes=[self._compte(caller, c, recherchees=cherchee) for c in comptes],
                 )
             )
         return items
@@ -423,8 +430,50 @@ class Backend:
         vide = not any((g.libAdr1, g.libAdr2, g.libAdr3, g.libAdr4))
         return Guichet(g.numeroGuichet, g.libelleGuichet, None if vide else lignes)
 
+    def _fragment_cache(self) -> dict[tuple[object, ...], tuple[object, object]]:
+        """The fragment cache of the current store (emptied when `store` is replaced or full)."""
+        cache = self._fragments
+        if self._fragments_store is not self.store or len(cache) >= _FRAGMENTS_MAX:
+            cache.clear()
+            self._fragments_store = self.store
+        return cache
+
+    def _personne_recherche_pp(self, p: model.PersonnePhysique) -> PersonneRecherchePP:
+        cache = self._fragment_cache()
+        key = ("pp", id(p))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is p:
+            return hit[1]  # type: ignore[return-value]
+        value = _personne_recherche_pp(p)
+        cache[key] = (p, value)
+        return value
+
+    def _personne_recherche_pm(self, p: model.PersonneMorale) -> PersonneRecherchePM:
+        cache = self._fragment_cache()
+        key = ("pm", id(p))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is p:
+            return hit[1]  # type: ignore[return-value]
+        value = _personne_recherche_pm(p)
+        cache[key] = (p, value)
+        return value
+
     def _compte(
-        self, caller: Caller, c: model.Compte, *, recherchees: set[str] | None
+        self, caller: Caller, c: model.Compte, *, recherchees: frozenset[str] | None
+    ) -> CompteStructure:
+        """`_compte_neuf`'s value, shared by every call with the same account, scopes and
+        searched persons (all it depends on besides the store)."""
+        cache = self._fragment_cache()
+        key = (id(c), caller.scopes, recherchees)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is c:
+            return hit[1]  # type: ignore[return-value]
+        value = self._compte_neuf(caller, c, recherchees=recherchees)
+        cache[key] = (c, value)
+        return value
+
+    def _compte_neuf(
+        self, caller: Caller, c: model.Compte, *, recherchees: frozenset[str] | None
     ) -> CompteStructure:
         sc = caller.scopes
         dates = S + "date" in sc
@@ -483,7 +532,7 @@ def _ayant_droit(
     caller: Caller,
     droit: model.Droit,
     p: model.PersonnePhysique | model.PersonneMorale,
-    recherchees: set[str] | None,
+    recherchees: frozenset[str] | None,
 ) -> AyantDroit:
     sc = caller.scopes
     ident = S + "etat_civil_denomination" in sc
@@ -596,6 +645,8 @@ def _personne_recherche_pm(p: model.PersonneMorale) -> PersonneRecherchePM:
 
 
 _SANS_LIMITE = 1_000_000
+#: restitution fragments kept per backend before the cache starts again
+_FRAGMENTS_MAX = 200_000
 
 
 def _uniques(comptes: Iterable[model.Compte]) -> list[model.Compte]:
