@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from ficoba_sandbox.data import store as st
 
 
@@ -76,3 +78,53 @@ def test_same_matches_as_the_rules_one_by_one() -> None:
         assert [m.id for m in res.matches] == expected, kw
         found += bool(expected)
     assert found > 500
+
+
+def test_date_predicate_is_date_matches() -> None:
+    """The search's date filter (criterion parsed once, stored parts cached) answers as
+    `_date_matches`, incomplete dates and ranges included; a criterion `int` refuses falls back
+    on `_date_matches`, which raises as before."""
+    rng = random.Random(5)
+    parts = ["", " ", "0", "00", "1", "01", "02", "12", "15", "28", "31", None]
+    years = ["", "1911", "1950", "1951", "1990", " 1950 ", None]
+    personnes = [
+        PersonnePhysiqueStub(a, m, j)
+        for a in ("1911", "1950", "1951", "1990", "")
+        for m in ("", "01", "06", "12")
+        for j in ("", "01", "15", "31")
+    ]
+    checked = 0
+    for _ in range(4000):
+        kw = {
+            "nom": "X",
+            "anneeNaissance": rng.choice(years),
+            "moisNaissance": rng.choice(parts),
+            "jourNaissance": rng.choice(parts),
+            "anneeNaissanceDebut": rng.choice(years),
+            "moisNaissanceDebut": rng.choice(parts),
+            "jourNaissanceDebut": rng.choice(parts),
+            "anneeNaissanceFin": rng.choice(years),
+            "moisNaissanceFin": rng.choice(parts),
+            "jourNaissanceFin": rng.choice(parts),
+        }
+        c = st.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
+        pred = st._date_predicate(c)
+        for pp in personnes:
+            expected = st._date_matches(c, pp)  # type: ignore[arg-type]
+            assert (True if pred is None else pred(pp)) is expected  # type: ignore[arg-type]
+            checked += 1
+    assert checked == 4000 * len(personnes)
+    bad = st.CriteresPersonnePhysique(nom="X", anneeNaissance="²")
+    with pytest.raises(ValueError):
+        st._date_predicate(bad)
+    s = st.build_store(7, 50, [])
+    pp = next(s.personnes_physiques())
+    with pytest.raises(ValueError):
+        s.search_personnes_physiques(
+            st.CriteresPersonnePhysique(nom=pp.nomNaissance, anneeNaissance="²")
+        )
+
+
+class PersonnePhysiqueStub:
+    def __init__(self, annee: str, mois: str, jour: str) -> None:
+        self.anneeNaissance, self.moisNaissance, self.jourNaissance = annee, mois, jour

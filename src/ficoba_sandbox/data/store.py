@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain, islice
 from pathlib import Path
@@ -201,6 +201,52 @@ def _date_matches(c: CriteresPersonnePhysique, pp: PersonnePhysique) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _stored_date(annee: str, mois: str, jour: str) -> tuple[int, int, int]:
+    """A stored birth date's parts as `_date_matches` reads them (0: unknown); pure, cached
+    (errors are not cached: they are raised again)."""
+    return _int_or_zero(annee), _int_or_zero(mois), _int_or_zero(jour)
+
+
+def _date_predicate(c: CriteresPersonnePhysique) -> Callable[[PersonnePhysique], bool] | None:
+    """`_date_matches(c, pp)` as a function of `pp` alone, the criterion's parts computed once
+    and the person's cached (`_stored_date`); None when the criterion gives no date (always
+    true). Raises ValueError where the criterion's parts do (the caller then uses
+    `_date_matches` itself, which raises at the same place)."""
+    if _clean(c.anneeNaissance):
+        year = _int_or_zero(c.anneeNaissance)
+        wm = _int_or_zero(c.moisNaissance)
+        wd = _int_or_zero(c.jourNaissance)
+
+        def exact(pp: PersonnePhysique) -> bool:
+            y, m, d = _stored_date(pp.anneeNaissance, pp.moisNaissance, pp.jourNaissance)
+            if year != y:
+                return False
+            if wm and m and wm != m:
+                return False
+            return not (wd and d and wd != d)
+
+        return exact
+    if _clean(c.anneeNaissanceDebut) or _clean(c.anneeNaissanceFin):
+        start = (
+            _int_or_zero(c.anneeNaissanceDebut),
+            _int_or_zero(c.moisNaissanceDebut) or 1,
+            _int_or_zero(c.jourNaissanceDebut) or 1,
+        )
+        end = (
+            _int_or_zero(c.anneeNaissanceFin) or 9999,
+            _int_or_zero(c.moisNaissanceFin) or 12,
+            _int_or_zero(c.jourNaissanceFin) or 31,
+        )
+
+        def within(pp: PersonnePhysique) -> bool:
+            y, m, d = _stored_date(pp.anneeNaissance, pp.moisNaissance, pp.jourNaissance)
+            return (y, m or 1, d or 1) <= end and (y, m or 12, d or 31) >= start
+
+        return within
+    return None
+
+
 def _address_matches(a: CriteresAdresse, adr: Adresse | None) -> bool:
     if adr is None:
         return False
@@ -347,12 +393,17 @@ class Store:
         prenoms = normalize_words(criteres.prenoms) if criteres.prenoms else None
         identity: list[PersonnePhysique] = []
         pps = self._pp
+        date_ok: Callable[[PersonnePhysique], bool] | None
+        try:
+            date_ok = _date_predicate(criteres)
+        except ValueError:  # the plain rule, which raises at the first candidate, as it did
+            date_ok = functools.partial(_date_matches, criteres)
         for pid in seen:
             pp = pps[pid]
             if sexe and sexe in "12" and pp.sexe != sexe:
                 continue
             # pure predicates: the cheaper date first, then the first names
-            if not _date_matches(criteres, pp):
+            if date_ok is not None and not date_ok(pp):
                 continue
             if prenoms is not None and not _words_match(prenoms, pp.prenoms):
                 continue
