@@ -462,7 +462,7 @@ def _bind(modele: type[BaseModel], cls: type) -> _Bound | None:
 #: serialised shared fragments (resultats.PARTAGES): (model, id) -> (the instance, its dump);
 #: the instance is kept with its dump, so its id cannot be reused while the entry lives
 _MEMO: dict[tuple[type[BaseModel], int], tuple[Any, dict[str, Any]]] = {}
-_MEMO_MAX = 200_000
+_MEMO_MAX = 16_384
 
 
 def _dump(modele: type[BaseModel], obj: Any) -> dict[str, Any]:

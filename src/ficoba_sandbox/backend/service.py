@@ -646,7 +646,7 @@ def _personne_recherche_pm(p: model.PersonneMorale) -> PersonneRecherchePM:
 
 _SANS_LIMITE = 1_000_000
 #: restitution fragments kept per backend before the cache starts again
-_FRAGMENTS_MAX = 200_000
+_FRAGMENTS_MAX = 16_384
 
 
 def _uniques(comptes: Iterable[model.Compte]) -> list[model.Compte]:
