@@ -23,7 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from ficoba_sandbox.api import schemas
 from ficoba_sandbox.api.errors import install_error_handlers
 from ficoba_sandbox.api.gateway import install_gateway
-from ficoba_sandbox.api.resources import build_router
+from ficoba_sandbox.api.resources import DumpMemo, build_router
 from ficoba_sandbox.api.service_levels import install_service_levels
 from ficoba_sandbox.backend.service import Backend, EtatService
 from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
@@ -61,6 +61,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.store = store if store is not None else _default_store(settings)
     app.state.backend = Backend(app.state.store, app.state.clock)
+    app.state.dump_memo = DumpMemo()  # serialised shared answer fragments (api/resources.py)
     app.state.service = EtatService()
     # Audit journal (issue 6): wraps the whole stack, so it stays outermost whatever is added
     # below; `app.state.journal` (D/journal.sqlite3) is flushed and closed at lifespan shutdown.

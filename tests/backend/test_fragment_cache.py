@@ -103,24 +103,25 @@ def test_wire_memoises_shared_fragments_as_pydantic_dumps_them(store: Store) -> 
     backend = Backend(store, _Clock())
     caller = _callers()[0]
     assert resultats.CompteStructure in resultats.PARTAGES
+    memo = resources.DumpMemo()
     for c in list(store.comptes())[:60]:
         structure = backend._compte(caller, c, recherchees=None)
-        first = resources._dump(sc.CompteStructure, structure)
+        first = resources._dump(sc.CompteStructure, structure, memo)
         expected = sc.CompteStructure.model_validate(structure, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
         assert first == expected
         assert list(first) == list(expected)
-        assert resources._dump(sc.CompteStructure, structure) is first
+        assert resources._dump(sc.CompteStructure, structure, memo) is first
     # a fresh, equal instance is walked again, never taken for another one
     fresh = backend._compte_neuf(caller, c, recherchees=None)
-    assert resources._dump(sc.CompteStructure, fresh) == first
+    assert resources._dump(sc.CompteStructure, fresh, memo) == first
 
 
-def test_wire_memo_is_bounded(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(resources, "_MEMO", {})
-    monkeypatch.setattr(resources, "_MEMO_MAX", 5)
+def test_wire_memo_is_bounded(store: Store) -> None:
+    memo = resources.DumpMemo(max_entries=5)
     backend = Backend(store, _Clock())
     for c in list(store.comptes())[:30]:
-        resources._dump(sc.CompteStructure, backend._compte(_callers()[0], c, recherchees=None))
-        assert len(resources._MEMO) <= 5
+        structure = backend._compte(_callers()[0], c, recherchees=None)
+        resources._dump(sc.CompteStructure, structure, memo)
+        assert len(memo.entries) <= 5

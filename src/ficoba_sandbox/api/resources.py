@@ -459,28 +459,33 @@ def _bind(modele: type[BaseModel], cls: type) -> _Bound | None:
     return bound
 
 
-#: serialised shared fragments (resultats.PARTAGES): (model, id) -> (the instance, its dump);
-#: the instance is kept with its dump, so its id cannot be reused while the entry lives
-_MEMO: dict[tuple[type[BaseModel], int], tuple[Any, dict[str, Any]]] = {}
-_MEMO_MAX = 16_384
+class DumpMemo:
+    """Serialised shared fragments (resultats.PARTAGES): (model, id) -> (the instance, its dump).
+
+    The instance is kept with its dump, so its id cannot be reused while the entry lives; bounded
+    (emptied when full). One per app (`app.state.dump_memo`, built by `create_app`): no global."""
+
+    def __init__(self, max_entries: int = 16_384) -> None:
+        self.max_entries = max_entries
+        self.entries: dict[tuple[type[BaseModel], int], tuple[Any, dict[str, Any]]] = {}
 
 
-def _dump(modele: type[BaseModel], obj: Any) -> dict[str, Any]:
+def _dump(modele: type[BaseModel], obj: Any, memo: DumpMemo | None) -> dict[str, Any]:
     cls = type(obj)
-    if cls in PARTAGES:
+    if memo is not None and cls in PARTAGES:
         key = (modele, id(obj))
-        hit = _MEMO.get(key)
+        hit = memo.entries.get(key)
         if hit is not None and hit[0] is obj:
             return hit[1]
-        out = _walk(modele, obj, cls)
-        if len(_MEMO) >= _MEMO_MAX:
-            _MEMO.clear()
-        _MEMO[key] = (obj, out)
+        out = _walk(modele, obj, cls, memo)
+        if len(memo.entries) >= memo.max_entries:
+            memo.entries.clear()
+        memo.entries[key] = (obj, out)
         return out
-    return _walk(modele, obj, cls)
+    return _walk(modele, obj, cls, memo)
 
 
-def _walk(modele: type[BaseModel], obj: Any, cls: type) -> dict[str, Any]:
+def _walk(modele: type[BaseModel], obj: Any, cls: type, memo: DumpMemo | None) -> dict[str, Any]:
     try:
         bound = _BOUND[modele, cls]
     except KeyError:
@@ -499,17 +504,19 @@ def _walk(modele: type[BaseModel], obj: Any, cls: type) -> dict[str, Any]:
                 raise _Slow
             out[key] = value
         elif kind == "model":
-            out[key] = _dump(sub, value)
+            out[key] = _dump(sub, value, memo)
         elif kind == "list":
             if type(value) is not list:
                 raise _Slow
-            out[key] = [_dump(sub, v) for v in value]
+            out[key] = [_dump(sub, v, memo) for v in value]
         else:
             raise _Slow
     return out
 
 
-def wire(modele: type[BaseModel], resultat: Any, corps: dict[str, Any]) -> dict[str, Any]:
+def wire(
+    modele: type[BaseModel], resultat: Any, corps: dict[str, Any], memo: DumpMemo | None = None
+) -> dict[str, Any]:
     """The answer's JSON: `resultat` (backend.resultats dataclasses) as `modele` dumps it.
 
     A direct walk over the dataclasses gives the same dict as `model_validate(...,
@@ -518,7 +525,7 @@ def wire(modele: type[BaseModel], resultat: Any, corps: dict[str, Any]) -> dict[
     anything else (a value of another type, a dict field) goes through pydantic.
     """
     try:
-        dump = _dump(modele, resultat)
+        dump = _dump(modele, resultat, memo)
     except _Slow:
         dump = modele.model_validate(resultat, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
@@ -538,7 +545,7 @@ async def traiter(
         caller = appelant(request)
         request.state.search_type = type_recherche  # for the journal / quota engineers
         resultat = backend.executer(caller, demande)
-        doc = wire(modele, resultat, corps)
+        doc = wire(modele, resultat, corps, getattr(request.app.state, "dump_memo", None))
         response = JSONResponse(doc) if floats else DocumentResponse(doc)
         # for the journal: the document these bytes render (it need not parse them again)
         request.state.response_json = (response.body, doc)
