@@ -87,8 +87,10 @@ def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
 
     fast = resources.wire
 
-    def checked(modele: Any, resultat: Any, corps: dict[str, Any]) -> dict[str, Any]:
-        out = fast(modele, resultat, corps)
+    def checked(
+        modele: Any, resultat: Any, corps: dict[str, Any], memo: Any = None
+    ) -> dict[str, Any]:
+        out = fast(modele, resultat, corps, memo)
         slow = modele.model_validate(resultat, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
