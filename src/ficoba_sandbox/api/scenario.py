@@ -251,6 +251,37 @@ class ScenarioMiddleware:
         await self.app(scope, receive, send)
         return status, headers, b"".join(chunks)
 
+    def _relay(self, scope: Scope, client_id: str, resource: str, send: Send) -> Send:
+        """A send that passes an answer below 400 through untouched, and holds a refusal until
+        its whole body is there: its feedback is recorded, then it goes out as one start and
+        one body message (what `_run` + `_send` did for every answer)."""
+        held: list[Any] = []  # [status, headers, chunks] once a refusal started
+        passing = False
+
+        async def relay(message: Message) -> None:
+            nonlocal passing
+            if passing:
+                await send(message)
+                return
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = int(message["status"])
+                if status < 400:
+                    passing = True
+                    await send(message)
+                    return
+                held[:] = [status, list(message.get("headers") or []), []]
+            elif kind == "http.response.body" and held:
+                held[2].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    raw = b"".join(held[2])
+                    self._feedback(scope, client_id, resource, held[0], raw)
+                    await self._send(send, (held[0], held[1], raw))
+            else:  # pragma: no cover - nothing else before the start
+                await send(message)
+
+        return relay
+
     def _feedback(
         self, scope: Scope, client_id: str, resource: str, status: int, raw: bytes, **kw: Any
     ) -> None:
@@ -363,9 +394,9 @@ class ScenarioMiddleware:
             entry = magic.by_trigger(resource, parsed)
 
         if entry is None:
-            resp = await self._run(scope, body)
-            self._feedback(scope, client_id, resource, resp[0], resp[2])
-            await self._send(send, resp)
+            # the common case: the answer goes out as the app sends it; only a refusal is
+            # held back (start and body) until its feedback is recorded, as before
+            await self.app(scope, _once(body), self._relay(scope, client_id, resource, send))
             return
 
         # 4. real processing first; only a 200 is replaced
@@ -409,6 +440,21 @@ class ScenarioMiddleware:
             resp = (200, [*hdrs, (b"content-length", str(len(raw)).encode())], raw)
         self._feedback(scope, client_id, resource, resp[0], resp[2], scenario=entry.name)
         await self._send(send, resp)
+
+
+def _once(body: bytes) -> Receive:
+    """A receive that gives `body` once (what `_run` gives the app)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)  # pragma: no cover - nobody waits for a disconnect
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _replay(chunks: list[bytes], more: bool, receive: Receive) -> Receive:
