@@ -117,8 +117,8 @@ def _headers(scope: Scope) -> dict[str, str]:
     return out
 
 
-def _unverified_claim(token: str, name: str) -> str | None:
-    """A claim of a JWT, not verified: only to attribute a rejected call to a client."""
+def _unverified_payload_value(token: str, name: str) -> object:
+    """A claim of a JWT, NOT verified: only to attribute and describe a call in the journal."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
@@ -126,7 +126,11 @@ def _unverified_claim(token: str, name: str) -> str | None:
         payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, binascii.Error):
         return None
-    value = payload.get(name) if isinstance(payload, dict) else None
+    return payload.get(name) if isinstance(payload, dict) else None
+
+
+def _unverified_claim(token: str, name: str) -> str | None:
+    value = _unverified_payload_value(token, name)
     return value if isinstance(value, str) and len(value) <= 200 else None
 
 
@@ -138,14 +142,7 @@ def token_ref(jti: str) -> str:
 
 
 def _unverified_int(token: str, name: str) -> int | None:
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
-        return None
-    value = payload.get(name) if isinstance(payload, dict) else None
+    value = _unverified_payload_value(token, name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
