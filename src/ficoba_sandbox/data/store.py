@@ -163,56 +163,17 @@ def _words_match(wanted: tuple[str, ...], stored: str) -> bool:
     return all(w in have for w in wanted[1:])
 
 
-def _person_date_bounds(pp: PersonnePhysique) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-    y = _int_or_zero(pp.anneeNaissance)
-    m = _int_or_zero(pp.moisNaissance)
-    d = _int_or_zero(pp.jourNaissance)
-    return (y, m or 1, d or 1), (y, m or 12, d or 31)
-
-
-def _date_matches(c: CriteresPersonnePhysique, pp: PersonnePhysique) -> bool:
-    """Exact date: year required, month/day compared when both sides know them. Range: missing
-    start parts are 01, missing end parts 12/31; a person with an incomplete date matches when
-    the period their known parts cover overlaps the range."""
-    lo, hi = _person_date_bounds(pp)
-    if _clean(c.anneeNaissance):
-        if _int_or_zero(c.anneeNaissance) != lo[0]:
-            return False
-        for wanted, have in (
-            (c.moisNaissance, pp.moisNaissance),
-            (c.jourNaissance, pp.jourNaissance),
-        ):
-            w, h = _int_or_zero(wanted), _int_or_zero(have)
-            if w and h and w != h:
-                return False
-        return True
-    if _clean(c.anneeNaissanceDebut) or _clean(c.anneeNaissanceFin):
-        start = (
-            _int_or_zero(c.anneeNaissanceDebut),
-            _int_or_zero(c.moisNaissanceDebut) or 1,
-            _int_or_zero(c.jourNaissanceDebut) or 1,
-        )
-        end = (
-            _int_or_zero(c.anneeNaissanceFin) or 9999,
-            _int_or_zero(c.moisNaissanceFin) or 12,
-            _int_or_zero(c.jourNaissanceFin) or 31,
-        )
-        return lo <= end and hi >= start
-    return True
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def _stored_date(annee: str, mois: str, jour: str) -> tuple[int, int, int]:
-    """A stored birth date's parts as `_date_matches` reads them (0: unknown); pure, cached
+    """A stored birth date's parts (0: unknown); pure, cached
     (errors are not cached: they are raised again)."""
     return _int_or_zero(annee), _int_or_zero(mois), _int_or_zero(jour)
 
 
 def _date_predicate(c: CriteresPersonnePhysique) -> Callable[[PersonnePhysique], bool] | None:
-    """`_date_matches(c, pp)` as a function of `pp` alone, the criterion's parts computed once
-    and the person's cached (`_stored_date`); None when the criterion gives no date (always
-    true). Raises ValueError where the criterion's parts do (the caller then uses
-    `_date_matches` itself, which raises at the same place)."""
+    """The birth-date rule (see `_date_matches`) as a function of `pp` alone, the criterion's
+    parts computed once and the person's cached (`_stored_date`); None when the criterion gives
+    no date (always true). Raises ValueError where the criterion's parts are not numbers."""
     if _clean(c.anneeNaissance):
         year = _int_or_zero(c.anneeNaissance)
         wm = _int_or_zero(c.moisNaissance)
@@ -245,6 +206,14 @@ def _date_predicate(c: CriteresPersonnePhysique) -> Callable[[PersonnePhysique],
 
         return within
     return None
+
+
+def _date_matches(c: CriteresPersonnePhysique, pp: PersonnePhysique) -> bool:
+    """Exact date: year required, month/day compared when both sides know them. Range: missing
+    start parts are 01, missing end parts 12/31; a person with an incomplete date matches when
+    the period their known parts cover overlaps the range. One rule: `_date_predicate`'s."""
+    predicate = _date_predicate(c)
+    return predicate is None or predicate(pp)
 
 
 def _address_matches(a: CriteresAdresse, adr: Adresse | None) -> bool:
