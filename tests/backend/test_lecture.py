@@ -79,3 +79,35 @@ def test_birth_range_rules() -> None:
 
 def test_motif_compared_on_four_digits() -> None:
     assert regles.motif_canonique("021") == regles.motif_canonique("0021") == "0021"
+
+
+def test_surrogate_check_fast_path_is_the_walk() -> None:
+    """`controler_textes` skips its walk when orjson accepts the document: the verdict (and the
+    attribute named) is the walk's on documents with and without lone surrogates."""
+    import random
+
+    rng = random.Random(7)
+    pieces = ["a", "é", "\ud800", "\udfff", "x\udc00y", "", "0", 2**70, 12, None, True]
+
+    def doc(depth: int = 0) -> object:
+        r = rng.random()
+        if depth < 3 and r < 0.3:
+            return {str(rng.choice(pieces)): doc(depth + 1) for _ in range(rng.randrange(0, 4))}
+        if depth < 3 and r < 0.45:
+            return [doc(depth + 1) for _ in range(rng.randrange(0, 3))]
+        return rng.choice(pieces)
+
+    def verdict(f, value) -> tuple[str, str] | None:  # type: ignore[no-untyped-def]
+        try:
+            f(value, "corps")
+        except FicobaError as e:
+            return e.code, e.message
+        return None
+
+    seen = set()
+    for _ in range(3000):
+        value = doc()
+        expected = verdict(schemas._controler_textes, value)
+        assert verdict(schemas.controler_textes, value) == expected, value
+        seen.add(expected is None)
+    assert seen == {True, False}  # both verdicts were met

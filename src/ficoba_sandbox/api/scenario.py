@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from ficoba_sandbox.api.schemas import CORPS_LU, lire_corps
 from ficoba_sandbox.backend import magic
 from ficoba_sandbox.domain.clock import SystemClock, horodatage
 from ficoba_sandbox.domain.errors import ALL_CODES
@@ -358,10 +359,14 @@ class ScenarioMiddleware:
         body = b"".join(chunks)
         parsed: Any = None
         if body.strip():
-            try:
-                parsed = json.loads(body)
+            try:  # as the resource reads it, which then need not parse it again
+                parsed, floats = lire_corps(body)
+                st[CORPS_LU] = (body, parsed, floats)
             except (ValueError, RecursionError, UnicodeDecodeError):
-                parsed = None
+                try:  # NaN and the like: the resource refuses them; magic values still apply
+                    parsed = json.loads(body)
+                except (ValueError, RecursionError, UnicodeDecodeError):
+                    parsed = None
             st["request_json"] = (body, parsed)  # the journal need not parse it again
 
         # 3. which entry
