@@ -45,6 +45,7 @@ from ficoba_sandbox.domain.normalize import normalize_text, normalize_words
 # CAF036 "Il y a trop de réponses satisfaisant aux critères": above this many matching persons
 # (or entities) a search is refused. The protocol gives no figure [G]; 50 keeps responses small.
 MAX_REPONSES = 50
+_HOMONYMES_MAX = 1 << 16  # entries of Store._pp_by_nom_annee before it is emptied
 
 T = TypeVar("T")
 
@@ -268,6 +269,20 @@ class Store:
     _addresses: frozenset[tuple[str, ...]] = frozenset()
     _ei_by_pp: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _digest: str = ""
+    #: (name keys, birth year) -> the persons of `_pp_by_nom` under those keys born that year,
+    #: in the same order: built on first use, bounded (a memo, not data: never saved)
+    _pp_by_nom_annee: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __getstate__(self) -> list[object]:
+        """The fields, the memo left out: the start-up cache is written by a background thread
+        (data/build.py) while searches may be filling the memo."""
+        return [{} if f.name == "_pp_by_nom_annee" else getattr(self, f.name) for f in fields(self)]
+
+    def __setstate__(self, state: list[object]) -> None:
+        for f, value in zip(fields(self), state, strict=True):
+            object.__setattr__(self, f.name, value)
 
     # ---------------------------------------------------------------- identifier lookups
 
@@ -351,10 +366,7 @@ class Store:
         keys = _name_keys(criteres.nom)
         if not keys:
             return SearchResult(SearchStatus.NO_MATCH)
-        seen: dict[str, None] = {}
-        for key in keys:
-            for pid in self._pp_by_nom.get(key, ()):
-                seen.setdefault(pid)
+        seen = self._homonymes(keys, criteres.anneeNaissance)
         sexe = _clean(criteres.sexe)
         pays = _clean(criteres.codePaysNaissance)
         dep = _clean(criteres.codeDepartementNaissance).upper()
@@ -384,6 +396,44 @@ class Store:
                 continue
             identity.append(pp)
         return self._finish(identity, criteres.adresse, limit)
+
+    def _homonymes(self, keys: tuple[str, ...], annee: str | None) -> Iterable[str]:
+        """The persons indexed under `keys`, first occurrence first; only those born in `annee`
+        when it is given: the birth-date rule's first test (`_date_predicate`), done once per
+        (keys, year) and remembered. A common surname has hundreds of bearers at 1 M accounts
+        and a few per year; the search then tests those few."""
+        year = None
+        if _clean(annee):
+            try:
+                year = _int_or_zero(annee)
+            except ValueError:  # not numbers: the plain rule decides, candidate by candidate
+                year = None
+        if year is not None:
+            hit = self._pp_by_nom_annee.get((keys, year))
+            if hit is not None:
+                return hit
+        seen: dict[str, None] = {}
+        for key in keys:
+            for pid in self._pp_by_nom.get(key, ()):
+                seen.setdefault(pid)
+        if year is None:
+            return seen
+        pps = self._pp
+        try:
+            born = tuple(
+                pid
+                for pid in seen
+                if _stored_date(
+                    pps[pid].anneeNaissance, pps[pid].moisNaissance, pps[pid].jourNaissance
+                )[0]
+                == year
+            )
+        except ValueError:  # a stored date that is not numbers: the plain rule decides
+            return seen
+        if len(self._pp_by_nom_annee) >= _HOMONYMES_MAX:
+            self._pp_by_nom_annee.clear()
+        self._pp_by_nom_annee[keys, year] = born
+        return born
 
     def search_personnes_morales(
         self, criteres: CriteresPersonneMorale, limit: int = MAX_REPONSES
