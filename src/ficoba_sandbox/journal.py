@@ -2,11 +2,12 @@
 
 Storage is SQLite from the standard library, `<state_dir>/journal.sqlite3`, in WAL mode so the
 `journal tail|export` commands can read it while the server writes. Writes never block the event
-loop: `Journal.record()` only puts the call on a queue; one writer thread masks it, inserts in
-batches, commits, and enforces the bounds (row count, database size, retention). Under load a
-batch is the calls of `batch_delay` (50 ms) and at most `batch_size` rows, so the writer wakes
-and commits a few times per second rather than once per call. `flush()` waits for everything
-queued so far (and cuts the delay short); `close()` flushes and stops the thread.
+loop: `Journal.record()` only puts the call on a queue; one writer thread takes the calls in
+batches (those of `batch_delay`, 50 ms, at most `batch_size`) and either masks and inserts them
+itself (`writer="thread"`) or hands each batch to a child process that does (`writer="process"`,
+the server's default: see "The writer process" below for why), then enforces the bounds (row
+count, database size, retention). `flush()` waits for everything queued so far to be committed
+(and cuts the delay short); `close()` flushes and stops the thread (and the child).
 
 Masking happens in the writer, before anything touches the disk:
 - secrets are never stored, masked or not: `Authorization` (only its scheme is kept),
@@ -18,23 +19,29 @@ Masking happens in the writer, before anything touches the disk:
 
 This module imports only the standard library, orjson and `domain` (ARCHITECTURE.md).
 
-The writer shares the server's GIL, so every microsecond it spends in Python is one the event
-loop waits for (bench/README: the journal was a fifth of the server's CPU). Hence the fast paths
-below: orjson where it gives json's own result, a memo of each key's masking rule, short strings
-skipping the identifier patterns they cannot match, and one UTF-8 check per batch instead of one
-per value. Each fast path has a test comparing it with the plain rule.
+Masking is on the journal's hot path (in the child, or in the server with the thread writer),
+hence the fast paths below: orjson where it gives json's own result, a memo of each key's
+masking rule, short strings skipping the identifier patterns they cannot match, and one UTF-8
+check per batch instead of one per value. Each fast path has a test comparing it with the plain
+rule.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import logging
+import pickle
 import queue
 import re
+import signal
 import sqlite3
+import struct
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -605,8 +612,13 @@ class Journal(JournalReader):
         batch_size: int = 500,
         prune_every: float = 5.0,
         batch_delay: float = 0.05,
+        writer: str = "thread",
+        busy_timeout: float = 30.0,
     ) -> None:
+        if writer not in (*WRITERS, "child"):
+            raise ValueError(f"journal writer must be one of {', '.join(WRITERS)}: {writer!r}")
         super().__init__(path)
+        self.writer = writer
         self.clock: Clock = clock or SystemClock()
         self.masker = masker or Masker()
         self.max_rows = max_rows
@@ -616,6 +628,7 @@ class Journal(JournalReader):
         self.batch_size = batch_size
         self.prune_every = prune_every
         self.batch_delay = batch_delay
+        self.busy_timeout = busy_timeout  # how long a write waits for another one's lock
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._wake = threading.Event()  # cuts the batching delay short (flush, close)
@@ -626,7 +639,12 @@ class Journal(JournalReader):
         self.written = 0
         self._conn = self._open_writer()
         self._last_prune = 0.0
+        self._process: _WriterProcess | None = None
+        if writer == "child":  # inside the writer process: `_child_main` drives `_insert`
+            return
         self.prune()
+        if writer == "process":
+            self._process = _WriterProcess(self)
         self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
         self._thread.start()
 
@@ -644,7 +662,7 @@ class Journal(JournalReader):
                 keep=int(getattr(settings, "journal_mask_keep", 2)),
             ),
         }
-        for name in ("max_rows", "max_bytes", "retention_days"):
+        for name in ("max_rows", "max_bytes", "retention_days", "writer"):
             value = getattr(settings, f"journal_{name}", None)
             if value is not None:
                 options[name] = value
@@ -655,8 +673,15 @@ class Journal(JournalReader):
 
     def _open_writer(self) -> sqlite3.Connection:
         fresh = not self.path.exists()
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if self.writer == "child":
+            # The server made the file (schema, WAL mode) before starting this process: only
+            # this connection's own settings, nothing that needs the write lock (a busy
+            # journal must not stop the child from starting; its inserts wait and retry).
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA journal_size_limit = 4194304")
+            return conn
         if fresh:
             # Must precede the first table: lets the file shrink when old rows are deleted.
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
@@ -676,7 +701,9 @@ class Journal(JournalReader):
     @property
     def healthy(self) -> bool:
         """False while the last write failed (the entries stay queued and are retried)."""
-        return self._healthy
+        if self._process is None or self._process.fallback:
+            return self._healthy
+        return self._process.healthy
 
     def record(self, call: CallRecord) -> None:
         """Queue one call. Never blocks, never raises on the caller's path."""
@@ -708,7 +735,7 @@ class Journal(JournalReader):
         self._thread.join(timeout)
         with self._lock:
             # Anything the writer could not commit (a failing disk) gets one last chance.
-            leftovers = []
+            leftovers = self._process.stop(timeout) if self._process is not None else []
             while not self._queue.empty():
                 item = self._queue.get_nowait()
                 if isinstance(item, CallRecord):
@@ -808,7 +835,10 @@ class Journal(JournalReader):
                     item = None
             if pending:
                 try:
-                    self._write(pending)
+                    if self._process is not None:
+                        self._process.deliver(pending)  # it keeps them until they are written
+                    else:
+                        self._write(pending)
                 except Exception as exc:  # keep the entries, retry; tell the middleware
                     self._healthy = False
                     self.last_error = f"{type(exc).__name__}: {exc}"
@@ -829,7 +859,10 @@ class Journal(JournalReader):
                     log.exception("journal: prune failed")
             if self._queue.empty() or stop:
                 for marker in markers:
-                    marker.done.set()
+                    if self._process is not None:
+                        self._process.settle(marker)  # done when the process has written
+                    else:
+                        marker.done.set()
                 markers = []
             if stop and self._queue.empty():
                 return
@@ -941,6 +974,266 @@ class Journal(JournalReader):
                     (target,),
                 ).rowcount
         return deleted
+
+
+# --------------------------------------------------------------------------------------------
+# The writer process (writer="process")
+# --------------------------------------------------------------------------------------------
+#
+# Why a process: the writer thread shares the server's GIL. Measured on the benchmark (bench/,
+# docs/shipping.md), its Python work (masking, building rows) cost the event loop several times
+# what it costs alone: the two threads hand the GIL back and forth and pull the same objects
+# between CPU caches. A child process masks and inserts on its own interpreter; the server only
+# pickles each batch (C code, in the journal-writer thread) and writes it to a pipe.
+#
+# Protocol, length-prefixed pickles over the child's stdin/stdout (our own two processes):
+#   server -> child: ("open", path, options) once, then ("rows", seq, [CallRecord fields...]),
+#                    ("flush", token), ("stop",)
+#   child -> server: ("ack", seq) once a batch is committed, ("status", False, error) while a
+#                    write fails (the child retries it), ("flushed", token) in order.
+# Nothing is dropped: a batch stays in the server until it is acknowledged; if the child dies
+# it is started again and the unacknowledged batches are sent again (a batch committed just
+# before a crash may then appear twice: a duplicate, never a loss). If it cannot be kept
+# running, the server writes itself (the thread writer) and says so in the log.
+
+WRITERS = ("thread", "process")
+_FIELDS = tuple(f.name for f in dataclasses.fields(CallRecord))
+_FRAME = struct.Struct(">I")
+_CHILD_CODE = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from ficoba_sandbox.journal import _child_main; _child_main()"
+)
+_MAX_RESTARTS = 3  # child starts in a row without a single acknowledged batch
+
+
+def _write_frame(stream: Any, message: tuple[Any, ...]) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_FRAME.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_frame(stream: Any) -> Any:
+    head = stream.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        raise EOFError
+    (size,) = _FRAME.unpack(head)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+def _child_main() -> None:
+    """The writer process: batches in on stdin, acknowledgements out on stdout."""
+    # The server drives the shutdown (Journal.close sends "stop"); a Ctrl-C reaching the whole
+    # process group must not kill the child before the server has handed over its last batch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but frames on the pipe
+    logging.basicConfig(level=logging.WARNING)
+    _, path, options = _read_frame(inp)
+    journal = Journal(Path(path), writer="child", **options)
+    try:
+        while True:
+            try:
+                message = _read_frame(inp)
+            except EOFError:  # the server is gone
+                return
+            if message[0] == "rows":
+                calls = [CallRecord(*fields) for fields in message[2]]
+                while True:
+                    try:
+                        journal._insert(journal._conn, calls)
+                        break
+                    except Exception as exc:  # a failing disk: say so, keep the batch, retry
+                        _write_frame(out, ("status", False, f"{type(exc).__name__}: {exc}"))
+                        time.sleep(0.2)
+                _write_frame(out, ("ack", message[1]))
+            elif message[0] == "flush":
+                _write_frame(out, ("flushed", message[1]))
+            elif message[0] == "stop":
+                return
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            journal._conn.close()
+
+
+class _WriterProcess:
+    """The child process, seen from the server's journal-writer thread (which alone calls
+    `deliver`, `settle` and `stop`); a reader thread takes the child's replies."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.options = {
+            "masker": journal.masker,
+            "body_max_chars": journal.body_max_chars,
+            "busy_timeout": journal.busy_timeout,
+        }
+        self.lock = threading.Lock()  # unacked, flushes: the reader thread settles them
+        self.unacked: dict[int, list[CallRecord]] = {}  # in the order they were sent
+        self.flushes: dict[int, _Flush] = {}
+        self.seq = 0
+        self.restarts = 0  # in a row, without an acknowledgement
+        self.fallback = False  # the child could not be kept running: the thread writes
+        self.healthy = True
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.reader: threading.Thread | None = None
+        self._start()
+
+    # -- the child
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        package_root = str(Path(__file__).resolve().parent.parent)
+        proc = self.proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_CODE, package_root],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        _write_frame(proc.stdin, ("open", str(self.journal.path), self.options))
+        self.reader = threading.Thread(
+            target=self._replies, args=(proc,), name="journal-replies", daemon=True
+        )
+        self.reader.start()
+        return proc
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _replies(self, proc: subprocess.Popen[bytes]) -> None:
+        try:
+            while True:
+                message = _read_frame(proc.stdout)
+                if message[0] == "ack":
+                    with self.lock:
+                        calls = self.unacked.pop(message[1], None)
+                    self.journal.written += len(calls or ())
+                    self.healthy = True
+                    self.restarts = 0
+                elif message[0] == "status":
+                    self.healthy = bool(message[1])
+                    self.journal.last_error = message[2]
+                    log.error(
+                        "journal write failed in the writer process, will retry: %s", message[2]
+                    )
+                elif message[0] == "flushed":
+                    with self.lock:
+                        marker = self.flushes.pop(message[1], None)
+                    if marker is not None:
+                        marker.done.set()
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            pass  # the child is gone: the next delivery starts another one
+
+    def _restart(self) -> None:
+        """Start a new child and send it everything not yet acknowledged, in order."""
+        self._kill()
+        self.restarts += 1
+        if self.restarts > _MAX_RESTARTS:
+            self._fall_back()
+            return
+        try:
+            proc = self._start()
+            with self.lock:
+                batches = list(self.unacked.items())
+                flushes = list(self.flushes)
+            for seq, calls in batches:
+                _write_frame(proc.stdin, ("rows", seq, [_fields(c) for c in calls]))
+            for token in flushes:  # after every batch: conservative, and still in order
+                _write_frame(proc.stdin, ("flush", token))
+        except (OSError, ValueError) as exc:
+            log.error("journal: the writer process could not be started: %s", exc)
+            self._restart()
+
+    def _fall_back(self) -> None:
+        """Write in this process from now on (the thread writer), starting with what the
+        children did not acknowledge."""
+        log.error("journal: the writer process keeps failing; writing from the server itself")
+        self.fallback = True
+        self._drain()
+
+    def _drain(self) -> None:
+        """Write the unacknowledged batches here, oldest first; one that fails stays (the
+        journal-writer thread retries), and so do the flushes waiting behind it."""
+        while True:
+            with self.lock:
+                if not self.unacked:
+                    markers = list(self.flushes.values())
+                    self.flushes.clear()
+                    break
+                seq, calls = next(iter(self.unacked.items()))
+            self.journal._write(calls)
+            with self.lock:
+                self.unacked.pop(seq, None)
+        for marker in markers:
+            marker.done.set()
+
+    def _kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    if stream is not None:
+                        stream.close()
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        if not self._alive():
+            self._restart()  # it sends what is outstanding, this message's content included
+            return
+        try:
+            _write_frame(self.proc.stdin, message)  # type: ignore[union-attr]
+        except (OSError, ValueError):
+            self._restart()
+
+    # -- the journal-writer thread's side
+
+    def deliver(self, calls: list[CallRecord]) -> None:
+        if self.fallback:
+            self._drain()
+            self.journal._write(calls)
+            self.healthy = True
+            return
+        self.seq += 1
+        with self.lock:
+            self.unacked[self.seq] = list(calls)
+        self._send(("rows", self.seq, [_fields(c) for c in calls]))
+
+    def settle(self, marker: _Flush) -> None:
+        if self.fallback:
+            marker.done.set()
+            return
+        self.seq += 1
+        with self.lock:
+            self.flushes[self.seq] = marker
+        self._send(("flush", self.seq))
+
+    def stop(self, timeout: float) -> list[CallRecord]:
+        """Ask the child to finish, wait for it; what it did not acknowledge is returned (the
+        journal writes it itself)."""
+        if self._alive():
+            with contextlib.suppress(OSError, ValueError):
+                _write_frame(self.proc.stdin, ("stop",))  # type: ignore[union-attr]
+            try:
+                self.proc.wait(timeout)  # type: ignore[union-attr]
+            except subprocess.TimeoutExpired:
+                log.error("journal: the writer process did not stop in %ss", timeout)
+        if self.reader is not None:
+            self.reader.join(timeout)
+        self._kill()
+        with self.lock:
+            leftovers = [c for calls in self.unacked.values() for c in calls]
+            self.unacked.clear()
+            markers = list(self.flushes.values())
+            self.flushes.clear()
+        for marker in markers:
+            marker.done.set()
+        return leftovers
+
+
+def _fields(call: CallRecord) -> tuple[Any, ...]:
+    return tuple(getattr(call, name) for name in _FIELDS)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     )
     journal_retention_days: float = Field(
         30, ge=0, description="journal rows older than this go (0: kept)"
+    )
+    journal_writer: Literal["process", "thread"] = Field(
+        "process",
+        description="where the journal is masked and written: a child process (off the "
+        "server's GIL, the fast one) or a thread of the server",
     )
     log_json: bool = False
     demo_client_ips: CommaList = Field(

@@ -10,8 +10,9 @@ import pytest
 from ficoba_sandbox.journal import Journal, Masker
 
 
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal.in_dir(tmp_path, masker=Masker())
+@pytest.fixture(params=["thread", "process"])
+def journal(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Journal]:
+    """Each journal test runs with both writers (journal.WRITERS)."""
+    j = Journal.in_dir(tmp_path, masker=Masker(), writer=request.param)
     yield j
     j.close()

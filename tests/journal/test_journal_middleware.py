@@ -25,7 +25,7 @@ from journal_helpers import (
 )
 
 from ficoba_sandbox.domain.clock import SystemClock
-from ficoba_sandbox.journal import CallRecord, Journal, Masker
+from ficoba_sandbox.journal import Journal, Masker
 
 BASE = "/ficoba-api/v2/comptes"
 
@@ -223,18 +223,13 @@ def test_masking_off_keeps_identifiers_but_never_secrets(tmp_path: Path) -> None
     assert token.encode() not in raw and token.split(".")[1].encode() not in raw
 
 
-def test_fail_closed_when_the_journal_cannot_write(
-    journal: Journal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    original = journal._write
-    broken = {"on": True}
-
-    def failing(calls: list[CallRecord]) -> None:
-        if broken["on"]:
-            raise sqlite3.OperationalError("database or disk is full")
-        original(calls)
-
-    monkeypatch.setattr(journal, "_write", failing)
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_fail_closed_when_the_journal_cannot_write(tmp_path: Path, writer: str) -> None:
+    """A real failure: another connection holds the write lock, so the writer (thread or
+    process) cannot commit; data endpoints then answer 503 until it can."""
+    journal = Journal.in_dir(tmp_path, writer=writer, busy_timeout=0.05)
+    blocker = sqlite3.connect(journal.path, timeout=1, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
     app = build_app(journal)
 
     async def go() -> list[int]:
@@ -252,10 +247,15 @@ def test_fail_closed_when_the_journal_cannot_write(
             codes.append(r.status_code)  # not a data endpoint: still answers
             return codes
 
-    assert asyncio.run(go()) == [401, 503, 401]
-    broken["on"] = False
-    assert journal.flush(timeout=5)
-    assert [r["status"] for r in journal.query(newest_first=False)] == [401, 503, 401]
+    try:
+        assert asyncio.run(go()) == [401, 503, 401]
+        blocker.execute("COMMIT")
+        blocker.close()
+        assert journal.flush(timeout=5)
+        assert journal.healthy
+        assert [r["status"] for r in journal.query(newest_first=False)] == [401, 503, 401]
+    finally:
+        journal.close()
 
 
 def test_lifespan_shutdown_flushes_and_closes(tmp_path: Path) -> None:

@@ -156,7 +156,9 @@ def test_purge(journal: Journal) -> None:
     assert journal.count() == 0
 
 
-def test_write_failure_is_retried_and_reported(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_write_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The thread writer's own failure (the process's: the tests below)."""
+    journal = Journal.in_dir(tmp_path, writer="thread")
     original = journal._write
     failing = {"on": True}
 
@@ -174,6 +176,7 @@ def test_write_failure_is_retried_and_reported(journal: Journal, monkeypatch: py
     assert journal.flush(timeout=5)
     assert journal.healthy
     assert journal.count() == 1
+    journal.close()
 
 
 def test_wal_mode(journal: Journal) -> None:
@@ -247,3 +250,49 @@ def test_masker_non_json_body_is_masked_text() -> None:
     stored = Masker().body(b'{"iban": "FR7630004000031234567890143",', "application/json", 1000)
     assert stored is not None and stored.startswith("[not JSON]")
     assert "FR7630004000031234567890143" not in stored
+
+
+def test_writer_process_failure_is_retried_and_reported(tmp_path: Path) -> None:
+    """The writer process cannot write (another connection holds the write lock): the server
+    sees the journal unhealthy with the error, nothing is lost, and it heals once it can."""
+    j = Journal.in_dir(tmp_path, writer="process", busy_timeout=0.05)
+    try:
+        blocker = sqlite3.connect(j.path, timeout=1, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+        j.record(call(1))
+        j.record(call(2))
+        assert not j.flush(timeout=1.0)
+        assert not j.healthy
+        assert "locked" in (j.last_error or "")
+        blocker.execute("COMMIT")
+        blocker.close()
+        assert j.flush(timeout=5)
+        assert j.healthy
+        assert sorted(r["correlation_id"] for r in j.query()) == ["corr-1", "corr-2"]
+    finally:
+        j.close()
+
+
+def test_writer_process_killed_loses_nothing(tmp_path: Path) -> None:
+    """The child dies (killed between batches and with batches in flight): it is started
+    again and every call is written."""
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        for i in range(50):
+            j.record(call(i))
+        assert j.flush(timeout=10)
+        assert j._process is not None and j._process.proc is not None
+        j._process.proc.kill()
+        j._process.proc.wait()
+        for i in range(50, 300):
+            j.record(call(i))
+            if i == 150:
+                j._process.proc.kill()  # with a batch on its way, maybe
+        assert j.flush(timeout=20)
+        ids = {r["correlation_id"] for r in j.query(limit=1000)}
+        assert ids == {f"corr-{i}" for i in range(300)}  # a batch may be written twice, never lost
+        assert j.healthy
+    finally:
+        j.close()
+    assert j._process is not None and j._process.proc is not None
+    assert j._process.proc.poll() is not None  # the child is gone after close
