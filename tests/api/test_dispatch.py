@@ -7,6 +7,7 @@ import copy
 import json
 from typing import Any
 
+import orjson
 import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -116,3 +117,40 @@ def test_a_float_in_the_request_keeps_pythons_encoder(api: Any) -> None:
     r = api.post(f"{PREFIXES[0]}/comptes/numCpte", json=body, headers=headers())
     assert r.status_code == 200
     assert b'"extra":[1e+16,0.1,1.5e-07]' in r.content
+
+
+def test_shared_parts_go_out_as_fragments_with_jsons_bytes(
+    api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer whose accounts are encoded once (`orjson.Fragment`s, FragmentResponse) has the
+    bytes of the plain document rendered by JSONResponse; a second call reuses the fragments."""
+    from ficoba_sandbox.api import resources
+
+    seen: list[Any] = []
+    render = resources.FragmentResponse.render
+
+    def spy(self: Any, content: Any) -> bytes:
+        seen.append(content)
+        return render(self, content)
+
+    monkeypatch.setattr(resources.FragmentResponse, "render", spy)
+    body = copy.deepcopy(EXEMPLES["numCpte"]["compte"])
+    first = api.post(f"{PREFIXES[0]}/comptes/numCpte", json=body, headers=headers())
+    again = api.post(f"{PREFIXES[0]}/comptes/numCpte", json=body, headers=headers())
+    assert first.status_code == again.status_code == 200
+    comptes = [doc["reponses"]["comptes"][0] for doc in seen]
+    assert len(comptes) == 2 and all(isinstance(c, orjson.Fragment) for c in comptes)
+    assert comptes[0] is comptes[1]  # encoded once
+    plain = json.loads(first.content)
+    assert first.content == JSONResponse(plain).body
+
+
+def test_what_orjson_refuses_in_the_echo_goes_through_json(api: Any) -> None:
+    """An integer beyond 64 bits in the criteria (echoed, never read): orjson refuses the
+    document with fragments, the plain one is rendered by json, and the answer is a 200."""
+    body = copy.deepcopy(EXEMPLES["numCpte"]["compte"])
+    body["criteresRecherche"]["extra"] = 2**70
+    r = api.post(f"{PREFIXES[0]}/comptes/numCpte", json=body, headers=headers())
+    assert r.status_code == 200
+    assert f'"extra":{2**70}'.encode() in r.content
+    assert r.content == JSONResponse(json.loads(r.content)).body

@@ -365,6 +365,17 @@ class DocumentResponse(JSONResponse):
         return super().render(content)
 
 
+class FragmentResponse(JSONResponse):
+    """A document whose shared parts are `orjson.Fragment`s (already encoded, `wire(...,
+    fragments=True)`), encoded by orjson, which copies their bytes. Raises TypeError where
+    orjson refuses the rest (then `traiter` renders the plain document with DocumentResponse).
+    The bytes are `JSONResponse.render`'s: the fragments are orjson's encoding of the dicts
+    DocumentResponse would encode (tests/api/conftest.py checks every answer)."""
+
+    def render(self, content: Any) -> bytes:
+        return bytes(_orjson.dumps(content, option=_orjson.OPT_PASSTHROUGH_SUBCLASS))
+
+
 def appelant(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if not isinstance(caller, Caller):
@@ -450,32 +461,40 @@ def _bind(modele: type[BaseModel], cls: type) -> _Bound | None:
 
 
 class DumpMemo:
-    """Serialised shared fragments (resultats.PARTAGES): (model, id) -> (the instance, its dump).
+    """Serialised shared fragments (resultats.PARTAGES): (model, id) -> [the instance, its dump,
+    its orjson encoding as an `orjson.Fragment` once asked for].
 
     The instance is kept with its dump, so its id cannot be reused while the entry lives; bounded
     (emptied when full). One per app (`app.state.dump_memo`, built by `create_app`): no global."""
 
     def __init__(self, max_entries: int = 16_384) -> None:
         self.max_entries = max_entries
-        self.entries: dict[tuple[type[BaseModel], int], tuple[Any, dict[str, Any]]] = {}
+        self.entries: dict[tuple[type[BaseModel], int], list[Any]] = {}
 
 
-def _dump(modele: type[BaseModel], obj: Any, memo: DumpMemo | None) -> dict[str, Any]:
+def _dump(modele: type[BaseModel], obj: Any, memo: DumpMemo | None, fragments: bool = False) -> Any:
+    """`obj` as `modele` dumps it: a dict, or with `fragments`, for a shared instance, the
+    `orjson.Fragment` of that dict (encoded once, then copied by orjson into every answer)."""
     cls = type(obj)
     if memo is not None and cls in PARTAGES:
         key = (modele, id(obj))
         hit = memo.entries.get(key)
-        if hit is not None and hit[0] is obj:
+        if hit is None or hit[0] is not obj:
+            out = _walk(modele, obj, cls, memo)
+            if len(memo.entries) >= memo.max_entries:
+                memo.entries.clear()
+            memo.entries[key] = hit = [obj, out, None]
+        if not fragments:
             return hit[1]
-        out = _walk(modele, obj, cls, memo)
-        if len(memo.entries) >= memo.max_entries:
-            memo.entries.clear()
-        memo.entries[key] = (obj, out)
-        return out
-    return _walk(modele, obj, cls, memo)
+        if hit[2] is None:
+            hit[2] = _orjson.Fragment(_orjson.dumps(hit[1]))
+        return hit[2]
+    return _walk(modele, obj, cls, memo, fragments)
 
 
-def _walk(modele: type[BaseModel], obj: Any, cls: type, memo: DumpMemo | None) -> dict[str, Any]:
+def _walk(
+    modele: type[BaseModel], obj: Any, cls: type, memo: DumpMemo | None, fragments: bool = False
+) -> dict[str, Any]:
     try:
         bound = _BOUND[modele, cls]
     except KeyError:
@@ -494,28 +513,33 @@ def _walk(modele: type[BaseModel], obj: Any, cls: type, memo: DumpMemo | None) -
                 raise _Slow
             out[key] = value
         elif kind == "model":
-            out[key] = _dump(sub, value, memo)
+            out[key] = _dump(sub, value, memo, fragments)
         elif kind == "list":
             if type(value) is not list:
                 raise _Slow
-            out[key] = [_dump(sub, v, memo) for v in value]
+            out[key] = [_dump(sub, v, memo, fragments) for v in value]
         else:
             raise _Slow
     return out
 
 
 def wire(
-    modele: type[BaseModel], resultat: Any, corps: dict[str, Any], memo: DumpMemo | None = None
+    modele: type[BaseModel],
+    resultat: Any,
+    corps: dict[str, Any],
+    memo: DumpMemo | None = None,
+    fragments: bool = False,
 ) -> dict[str, Any]:
     """The answer's JSON: `resultat` (backend.resultats dataclasses) as `modele` dumps it.
 
     A direct walk over the dataclasses gives the same dict as `model_validate(...,
     from_attributes=True).model_dump(mode="json", by_alias=True, exclude_none=True)` for the
     types the wire models use (str, int, nested models, lists of them), several times faster;
-    anything else (a value of another type, a dict field) goes through pydantic.
+    anything else (a value of another type, a dict field) goes through pydantic. With
+    `fragments` (and a memo), the shared parts are `orjson.Fragment`s: for FragmentResponse.
     """
     try:
-        dump = _dump(modele, resultat, memo)
+        dump = _dump(modele, resultat, memo, fragments and _orjson is not None)
     except _Slow:
         dump = modele.model_validate(resultat, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
@@ -535,8 +559,18 @@ async def traiter(
         caller = appelant(request)
         request.state.search_type = type_recherche  # for the journal / quota engineers
         resultat = backend.executer(caller, demande)
-        doc = wire(modele, resultat, corps, getattr(request.app.state, "dump_memo", None))
-        response = JSONResponse(doc) if floats else DocumentResponse(doc)
+        memo = getattr(request.app.state, "dump_memo", None)
+        response: JSONResponse | None = None
+        if not floats and memo is not None and _orjson is not None:
+            # The large shared parts (accounts, persons) encoded once, copied into each answer.
+            doc = wire(modele, resultat, corps, memo, fragments=True)
+            try:
+                response = FragmentResponse(doc)
+            except TypeError:  # orjson refuses something in the echo (a big integer...)
+                response = None
+        if response is None:
+            doc = wire(modele, resultat, corps, memo)
+            response = JSONResponse(doc) if floats else DocumentResponse(doc)
         # for the journal: the document these bytes render (it need not parse them again)
         request.state.response_json = (response.body, doc)
         return response
