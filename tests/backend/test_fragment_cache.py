@@ -61,6 +61,24 @@ def test_shared_fragments_are_the_fresh_values(store: Store) -> None:
         assert backend._personne_recherche_pm(e) is pm
 
 
+def test_shared_person_answers_are_the_fresh_values(store: Store) -> None:
+    """`_reponse_personne` (a person's block of a perPhy/perPro/spi/siretSiren answer) is
+    built once per person and scopes: the value built afresh, and the same instance again."""
+    backend = Backend(store, _Clock())
+    personnes = [*list(store.personnes_physiques())[:60], *list(store.personnes_morales())[:60]]
+    sans_compte = 0
+    for caller in _callers():
+        for p in personnes:
+            first = backend._reponse_personne(caller, p)
+            assert first == backend._reponse_personne_neuve(caller, p)
+            assert backend._reponse_personne(caller, p) is first
+            sans_compte += first is None
+    assert sans_compte < len(personnes) * len(_callers())  # most hold accounts
+    full, none = _callers()[0], _callers()[-1]
+    p = next(p for p in personnes if backend._reponse_personne(full, p) is not None)
+    assert backend._reponse_personne(none, p) != backend._reponse_personne(full, p)
+
+
 def test_scopes_and_searched_persons_are_part_of_the_key(store: Store) -> None:
     backend = Backend(store, _Clock())
     c = next(c for c in store.comptes() if store.droits_of_compte(c.iban))

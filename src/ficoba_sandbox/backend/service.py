@@ -378,44 +378,52 @@ class Backend:
     def _reponses_pp(
         self, caller: Caller, personnes: Sequence[model.PersonnePhysique]
     ) -> list[ReponsePersonne]:
-        items = []
-        for p in personnes:
-            # An entrepreneur individuel's accounts are his too (protocol §3.5.2: DUBOIS DANIEL's
-            # third account is held by the legal person "DUBOIS DANIEL", category 1000).
-            comptes = _uniques(c for c, _ in self.store.comptes_of_personne_physique(p))
-            if not comptes:
-                continue
-            cherchee = frozenset((p.id,))
-            items.append(
-                ReponsePersonne(
-                    personne_recherche=self._personne_recherche_pp(p)
-                    if S + "etat_civil_denomination" in caller.scopes
-                    else None,
-                    nombre_comptes=n3(len(comptes)),
-                    comptes=[self._compte(caller, c, recherchees=cherchee) for c in comptes],
-                )
-            )
-        return items
+        items = (self._reponse_personne(caller, p) for p in personnes)
+        return [item for item in items if item is not None]
 
     def _reponses_pm(
         self, caller: Caller, entites: Sequence[model.PersonneMorale]
     ) -> list[ReponsePersonne]:
-        items = []
-        for e in entites:
-            comptes = _uniques(c for c, _ in self.store.comptes_of_personne_morale(e))
-            if not comptes:
-                continue
-            cherchee = frozenset((e.id,))
-            items.append(
-                ReponsePersonne(
-                    personne_recherche=self._personne_recherche_pm(e)
-                    if S + "etat_civil_denomination" in caller.scopes
-                    else None,
-                    nombre_comptes=n3(len(comptes)),
-                    comptes=[self._compte(caller, c, recherchees=cherchee) for c in comptes],
-                )
-            )
-        return items
+        items = (self._reponse_personne(caller, e) for e in entites)
+        return [item for item in items if item is not None]
+
+    def _reponse_personne(
+        self, caller: Caller, p: model.PersonnePhysique | model.PersonneMorale
+    ) -> ReponsePersonne | None:
+        """`_reponse_personne_neuve`'s value, shared by every answer about `p` with the same
+        scopes (all it depends on besides the store); None: `p` holds no account."""
+        cache = self._fragment_cache()
+        key = ("reponse", id(p), caller.scopes)
+        hit = cache.get(key)
+        if hit is not None and hit[0] is p:
+            return hit[1]  # type: ignore[return-value]
+        value = self._reponse_personne_neuve(caller, p)
+        cache[key] = (p, value)
+        return value
+
+    def _reponse_personne_neuve(
+        self, caller: Caller, p: model.PersonnePhysique | model.PersonneMorale
+    ) -> ReponsePersonne | None:
+        identifie = S + "etat_civil_denomination" in caller.scopes
+        identite: PersonneRecherchePP | PersonneRecherchePM | None = None
+        if isinstance(p, model.PersonnePhysique):
+            # An entrepreneur individuel's accounts are his too (protocol §3.5.2: DUBOIS DANIEL's
+            # third account is held by the legal person "DUBOIS DANIEL", category 1000).
+            comptes = _uniques(c for c, _ in self.store.comptes_of_personne_physique(p))
+            if identifie:
+                identite = self._personne_recherche_pp(p)
+        else:
+            comptes = _uniques(c for c, _ in self.store.comptes_of_personne_morale(p))
+            if identifie:
+                identite = self._personne_recherche_pm(p)
+        if not comptes:
+            return None
+        cherchee = frozenset((p.id,))
+        return ReponsePersonne(
+            personne_recherche=identite,
+            nombre_comptes=n3(len(comptes)),
+            comptes=[self._compte(caller, c, recherchees=cherchee) for c in comptes],
+        )
 
     def _guichet(self, c: model.Compte) -> Guichet | None:
         g = self.store.guichet(c.numeroEtablissement, c.numeroGuichet)
