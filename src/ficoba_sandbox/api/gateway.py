@@ -35,6 +35,8 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
     {"/token", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
 PUBLIC_PREFIXES: tuple[str, ...] = ("/.well-known/",)
+#: the request headers the gateway reads (`checks.authenticate`, correlation and request ids)
+_READ = {n: n.decode() for n in (b"authorization", b"x-correlation-id", b"x-request-id")}
 
 
 def _is_backend_path(path: str) -> bool:
@@ -86,9 +88,15 @@ class GatewayMiddleware:
             await self.app(scope, receive, send)
             return
         gw = self.gateway
+        # only the headers the checks read, every occurrence kept (several Authorization or
+        # X-Correlation-ID headers are refused, so they must be seen)
         headers: dict[str, list[str]] = {}
         for k, v in scope.get("headers", ()):
-            headers.setdefault(k.decode("latin-1").lower(), []).append(v.decode("latin-1"))
+            if k not in _READ:
+                k = k.lower()  # ASGI servers send them lower-cased; others may not
+                if k not in _READ:
+                    continue
+            headers.setdefault(_READ[k], []).append(v.decode("latin-1"))
 
         request_id = (headers.get("x-request-id") or [""])[0]
         if not REQUEST_ID_RE.fullmatch(request_id):

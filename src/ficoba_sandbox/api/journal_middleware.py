@@ -108,11 +108,27 @@ def derive_search_type(path: str, body: Any) -> str | None:
     return None
 
 
-def _headers(scope: Scope) -> dict[str, str]:
+#: the request headers a journal row reads (only those are decoded, on every call)
+_REQUEST_HEADERS = frozenset(
+    {b"content-type", b"authorization", b"x-correlation-id", b"x-request-id", b"user-agent"}
+)
+#: the response headers it reads
+_RESPONSE_HEADERS = frozenset({b"x-request-id", b"retry-after"})
+
+
+def _headers(
+    raw: Any, names: frozenset[bytes] = _REQUEST_HEADERS, *, first: bool = True
+) -> dict[str, str]:
+    """`names` among the raw ASGI headers, decoded; the first occurrence wins (the last with
+    `first=False`)."""
     out: dict[str, str] = {}
-    for k, v in scope.get("headers") or ():
-        name = k.decode("latin-1").lower()
-        if name not in out:  # first occurrence wins
+    for k, v in raw or ():
+        if k not in names:
+            k = k.lower()  # ASGI servers send them lower-cased; others may not
+            if k not in names:
+                continue
+        name = k.decode("latin-1")
+        if not first or name not in out:
             out[name] = v.decode("latin-1")
     return out
 
@@ -212,7 +228,7 @@ class JournalMiddleware:
         clock = app_state.get("clock") or journal.clock or SystemClock()
         at = clock.now()
         state = scope.setdefault("state", {})
-        req_headers = _headers(scope)
+        req_headers = _headers(scope.get("headers"))
 
         # Read the body ahead (bounded), then replay it to the app.
         body, more, early = await self._read_ahead(receive)
@@ -228,7 +244,7 @@ class JournalMiddleware:
             return await receive()
 
         status: int | None = None
-        resp_headers: dict[str, str] = {}
+        resp_headers: Any = ()  # raw; the few read are decoded by _record
         resp_chunks: list[bytes] = []
         resp_size = 0
         finished_at: float | None = None
@@ -237,10 +253,7 @@ class JournalMiddleware:
             nonlocal status, resp_headers, resp_size, finished_at
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                resp_headers = {
-                    k.decode("latin-1").lower(): v.decode("latin-1")
-                    for k, v in message.get("headers") or ()
-                }
+                resp_headers = message.get("headers") or ()
             elif message["type"] == "http.response.body":
                 chunk = message.get("body", b"")
                 if resp_size <= RESPONSE_PARSE_CAP:
@@ -275,7 +288,7 @@ class JournalMiddleware:
                     at,
                     (end - started) * 1000,
                     status,
-                    resp_headers,
+                    _headers(resp_headers, _RESPONSE_HEADERS, first=False),
                     b"".join(resp_chunks),
                     resp_size,
                     error,
