@@ -28,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ficoba_sandbox.data.build import wait_for_cache_writes
+
     try:
         result = args.handler(args)
     except PersonaError as exc:
@@ -35,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # (issue #3), as one line: no traceback.
         print(f"ficoba-sandbox: invalid persona file: {exc}", file=sys.stderr)
         return 2
+    finally:
+        wait_for_cache_writes()  # a dataset built by this command: its cache, now (not later)
     return int(result or 0)
 
 
