@@ -172,12 +172,27 @@ def startup(size: int, runs: int) -> dict[str, Any]:
                 cold.append(t)
             with sandbox(state, size) as (_, t):
                 warm.append(t)
-        log(f"start-up: cold {cold}, warm {warm}")
+        # What a new container of the image meets (Dockerfile: `ficoba-sandbox prepare` built the
+        # dataset cache into /data at image build time): the dataset cache and nothing else, so
+        # the PKI and the demo client are made at this start.
+        prepared = []
+        for i in range(runs):
+            fresh = Path(tmp) / f"prepared-{i}"
+            shutil.copytree(state / "cache", fresh / "cache")
+            with sandbox(fresh, size) as (_, t):
+                prepared.append(t)
+        log(f"start-up: cold {cold}, warm {warm}, prepared first start {prepared}")
         out["cold_no_cache_s"] = round(statistics.median(cold), 3)
         out["warm_cache_s"] = round(statistics.median(warm), 3)
-        out["runs"] = {"cold": [round(t, 3) for t in cold], "warm": [round(t, 3) for t in warm]}
+        out["prepared_first_start_s"] = round(statistics.median(prepared), 3)
+        out["runs"] = {
+            "cold": [round(t, 3) for t in cold],
+            "warm": [round(t, 3) for t in warm],
+            "prepared_first_start": [round(t, 3) for t in prepared],
+        }
     out["target_s"] = 1.5
     out["warm_meets_target"] = out["warm_cache_s"] <= 1.5
+    out["prepared_first_start_meets_target"] = out["prepared_first_start_s"] <= 1.5
     return out
 
 
@@ -406,6 +421,23 @@ def throughput(size: int, args: Any) -> dict[str, Any]:
                         log(
                             f"throughput: round {rnd + 1}/{args.rounds} {who} {name}: {res['rps']} req/s"
                         )
+        # The journal (written by its child process, FICOBA_SANDBOX_JOURNAL_WRITER=process) holds
+        # every resource call the load sent: read after the server stopped (SIGTERM flushes it).
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(state / "journal.sqlite3")) as conn:
+            rows = conn.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT correlation_id) FROM journal "
+                "WHERE path LIKE '/ficoba-api/v2/comptes/%'"
+            ).fetchone()
+        sent = args.rounds * 2 * (args.warmup + args.requests)
+        out["journal"] = {
+            "resource_calls_sent": sent,
+            "rows": rows[0],
+            "distinct_correlation_ids": rows[1],
+            "complete": rows[0] == rows[1] == sent,
+        }
+        log(f"throughput: journal rows {rows[0]} for {sent} resource calls sent")
     for name in ("numCpte", "perPhy"):
         s_runs, c_runs = runs[name]["sandbox"], runs[name]["ceiling"]
         ratios = [round(s["rps"] / c["rps"], 3) for s, c in zip(s_runs, c_runs, strict=True)]
