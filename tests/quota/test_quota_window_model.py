@@ -62,3 +62,38 @@ def test_same_answers_as_the_list(seed: int) -> None:
         assert acquire(w, now, limit, 60, amount) == ref.acquire(now, limit, 60, amount)
         probe = now + rng.choice([0.0, 0.0, 1.0, 59.9, 60.0, 61.0])
         assert window(w, probe, limit, 60) == ref.window(probe, limit, 60)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_take_is_acquire_then_window(seed: int) -> None:
+    """`_ClockedMemoryStorage.take` (what `Quota.hit` calls in process) answers what the two
+    `limits` calls it replaces answer, at the same instants, the clock going back included."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from ficoba_sandbox.gateway.quota import _ClockedMemoryStorage
+
+    class Clock:
+        at = datetime(2026, 1, 1, tzinfo=UTC)
+
+        def now(self) -> datetime:
+            return self.at
+
+    rng = random.Random(seed)
+    clock = Clock()
+    fast, slow = _ClockedMemoryStorage(clock), _ClockedMemoryStorage(clock)
+    limits = [1, 3, 50] if seed % 2 else [rng.randint(1, 20)]
+
+    async def run() -> None:
+        for _ in range(3000):
+            r = rng.random()
+            if r < 0.02:
+                clock.at -= timedelta(seconds=rng.uniform(0, 90))
+            elif r < 0.6:
+                clock.at += timedelta(seconds=rng.choice([0.0, 0.001, 0.5, 5.0, 30.0]))
+            limit, key = rng.choice(limits), rng.choice(["a", "b"])
+            allowed = await slow.acquire_entry(key, limit, 60)
+            start, count = await slow.get_moving_window(key, limit, 60)
+            assert fast.take(key, limit, 60) == (allowed, start, count, clock.at.timestamp())
+
+    asyncio.run(run())
