@@ -203,3 +203,35 @@ def test_new_secrets_are_command_line_safe() -> None:
     seen = {new_secret() for _ in range(500)}
     assert len(seen) == 500
     assert all(len(s) == 64 and set(s) <= set("0123456789abcdef") for s in seen)
+
+
+def test_a_records_caller_is_built_once_per_scope_set() -> None:
+    """`ClientRecord.caller` keeps the Caller of each granted scope set: the value built afresh,
+    the same instance again, another one for other scopes; a record derived by `replace` (what
+    the CLI writes) starts with none of them."""
+    from dataclasses import replace
+
+    from ficoba_sandbox.domain.access import Caller
+    from ficoba_sandbox.gateway.registry import ClientRecord
+
+    record = ClientRecord(
+        client_id="c",
+        secret_hash="h",
+        cert_x5t_s256="t",
+        sirets=frozenset({"99123021000015"}),
+        motifs={"0001": frozenset({SearchType.COMPTE})},
+    )
+    some = ["dgfip_ficoba_date", "dgfip_ficoba_adresse", "not-a-scope"]
+    first = record.caller(some)
+    assert first == Caller(
+        client_id="c",
+        scopes=frozenset({"dgfip_ficoba_date", "dgfip_ficoba_adresse"}),
+        sirets=frozenset({"99123021000015"}),
+        motifs={"0001": frozenset({SearchType.COMPTE})},
+    )
+    assert record.caller(tuple(reversed(some))) is first
+    assert record.caller() is record.caller() and record.caller().scopes == record.scopes
+    assert record.caller(["dgfip_ficoba_date"]).scopes == {"dgfip_ficoba_date"}
+    narrower = replace(record, scopes=frozenset({"dgfip_ficoba_date"}))
+    assert narrower.caller(some).scopes == {"dgfip_ficoba_date"}
+    assert narrower == replace(narrower)  # the memo is not part of the value

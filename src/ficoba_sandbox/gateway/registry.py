@@ -174,6 +174,11 @@ class ClientRecord:
     revoked: bool = False
     created_at: str = ""
     revoked_at: str | None = None
+    #: granted scopes -> the Caller built for them (a record is immutable, and so is a Caller:
+    #: one per token scope set, not one per call); not part of the record's value
+    _callers: dict[frozenset[str] | None, Caller] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def ip_allowed(self, ip: str | None) -> bool:
         addr = normalise_ip(ip) if ip else None
@@ -181,16 +186,21 @@ class ClientRecord:
 
     def caller(self, granted_scopes: Iterable[str] | None = None) -> Caller:
         """The `Caller` handed to the backend; scopes narrowed to those the token carries."""
-        scopes = self.scopes if granted_scopes is None else self.scopes & frozenset(granted_scopes)
-        return Caller(
-            client_id=self.client_id,
-            modalities=self.modalities,
-            scopes=scopes,
-            sirets=self.sirets,
-            sirens=self.sirens,
-            motifs=dict(self.motifs),
-            codes_etablissement=self.codes_etablissement,
-        )
+        key = None if granted_scopes is None else frozenset(granted_scopes)
+        built = self._callers.get(key)
+        if built is None:
+            built = Caller(
+                client_id=self.client_id,
+                modalities=self.modalities,
+                scopes=self.scopes if key is None else self.scopes & key,
+                sirets=self.sirets,
+                sirens=self.sirens,
+                motifs=dict(self.motifs),
+                codes_etablissement=self.codes_etablissement,
+            )
+            if len(self._callers) < 64:
+                self._callers[key] = built
+        return built
 
     # -- (de)serialisation
 
