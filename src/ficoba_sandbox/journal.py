@@ -416,7 +416,8 @@ def _cap(text: str, limit: int) -> str:
 
 @dataclass(slots=True)
 class CallRecord:
-    """One call as seen on the wire, before masking. The journal masks it in its writer thread."""
+    """One call as seen on the wire, before masking. The journal's writer (its thread, or the
+    child process) masks it."""
 
     ts: datetime
     method: str
@@ -590,7 +591,9 @@ class JournalReader:
 
 
 class Journal(JournalReader):
-    """Append-only, masked, bounded audit journal with a background writer thread.
+    """Append-only, masked, bounded audit journal with a background writer: a thread that masks
+    and writes (`writer="thread"`), or hands the batches to a child process that does
+    (`writer="process"`).
 
     Bounds, enforced by the writer after commits (and by `prune()`):
     - retention: rows whose `ts` is older than `retention_days` (by the injected clock) go;
