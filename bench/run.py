@@ -12,7 +12,10 @@
     round), so both see the same machine load; the ratio is the median of the rounds' ratios.
 (b) time from process start to a healthy `/etatSante` over mutual TLS: first start (empty state
     directory: PKI, clients, dataset, cache), cold (no dataset cache) and warm (target <= 1.5 s
-    at the default size).
+    at the default size). The servers run with Python's bytecode cache, as an installed package
+    does (pip compiles it at install; the Docker image has it): the package is compiled once
+    before measuring and PYTHONDONTWRITEBYTECODE is not passed on (a machine that sets it would
+    otherwise compile every module of the package at every start, ≈ 0.3-0.5 s).
 (c) build time and memory of the default dataset and of about 1 M accounts (bench/data_bench.py;
     `--skip-big` leaves the 1 M one out: it takes minutes and about 1.5 GB).
 
@@ -76,7 +79,12 @@ def machine() -> dict[str, Any]:
 
 
 def env_for(state: Path, port: int, admin_port: int, size: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX")}
+    # Bytecode cache as an installed package has it (see the docstring, (b)).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FICOBA_SANDBOX") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     env.update(
         FICOBA_SANDBOX_STATE_DIR=str(state),
         FICOBA_SANDBOX_HOST="127.0.0.1",
@@ -158,7 +166,18 @@ def sandbox(state: Path, size: int, *extra: str) -> Iterator[tuple[int, float]]:
             proc.wait()
 
 
+def compile_package() -> None:
+    """The package's bytecode, as `pip install` writes it (editable installs leave it to the
+    first import, which a machine with PYTHONDONTWRITEBYTECODE=1 never writes)."""
+    import compileall
+
+    import ficoba_sandbox
+
+    compileall.compile_dir(str(Path(ficoba_sandbox.__file__).parent), quiet=1)
+
+
 def startup(size: int, runs: int) -> dict[str, Any]:
+    compile_package()
     out: dict[str, Any] = {"size": size}
     with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
         state = Path(tmp) / "state"
@@ -192,6 +211,8 @@ def startup(size: int, runs: int) -> dict[str, Any]:
         }
     out["target_s"] = 1.5
     out["warm_meets_target"] = out["warm_cache_s"] <= 1.5
+    out["cold_meets_target"] = out["cold_no_cache_s"] <= 1.5
+    out["bytecode_cache"] = "compiled before measuring, as pip installs it (see (b))"
     out["prepared_first_start_meets_target"] = out["prepared_first_start_s"] <= 1.5
     return out
 
