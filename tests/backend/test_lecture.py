@@ -111,3 +111,16 @@ def test_surrogate_check_fast_path_is_the_walk() -> None:
         assert verdict(schemas.controler_textes, value) == expected, value
         seen.add(expected is None)
     assert seen == {True, False}  # both verdicts were met
+
+
+def test_texte_reads_the_name_then_each_alias_in_order() -> None:
+    texte = schemas.texte
+    assert texte({"a": " x "}, "a", "b") == "x"
+    assert texte({"b": "y", "c": "z"}, "a", "b", "c") == "y"  # the first alias present
+    assert texte({"a": None, "b": "y"}, "a", "b") == ""  # present but null: no alias read
+    assert texte({"c": "z"}, "a", "b") == ""
+    assert texte(None, "a") == ""
+    assert _code(texte, {"b": 3}, "a", "b") == "CAF002"
+    with pytest.raises(FicobaError) as e:
+        texte({"b": 3}, "a", "b")
+    assert "a" in e.value.message  # named after the field, not the alias

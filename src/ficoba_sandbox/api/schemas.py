@@ -538,15 +538,22 @@ def texte(obj: Obj | None, attribut: str, *alias: str) -> str:
     """A text field: absent or null -> ""; not a string -> CAF002. Surrounding blanks kept out."""
     if obj is None:
         return ""
-    for nom in (attribut, *alias):
-        if nom in obj:
-            v = obj[nom]
-            if v is None:
-                return ""
-            if not isinstance(v, str):
-                raise FicobaError("CAF002", attribut)
-            return v.strip()
-    return ""
+    v = obj.get(attribut, _ABSENT)  # the name first, then the aliases, in order
+    if v is _ABSENT:
+        for nom in alias:
+            if nom in obj:
+                v = obj[nom]
+                break
+        else:
+            return ""
+    if v is None:
+        return ""
+    if not isinstance(v, str):
+        raise FicobaError("CAF002", attribut)
+    return v.strip()
+
+
+_ABSENT = object()
 
 
 def objet(obj: Obj | None, attribut: str) -> Obj | None:
