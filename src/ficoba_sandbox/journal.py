@@ -448,6 +448,7 @@ class _Flush:
 
 
 _STOP = object()
+_REVIVE = object()  # (_REVIVE, proc): that writer process died; another if anything waits
 _INSERT_SQL = (
     f"INSERT INTO journal ({', '.join(COLUMNS[1:])}) VALUES ({', '.join('?' for _ in COLUMNS[1:])})"
 )
@@ -829,6 +830,9 @@ class Journal(JournalReader):
                     stop = True
                 elif isinstance(item, _Flush):
                     markers.append(item)
+                elif type(item) is tuple and item[0] is _REVIVE:
+                    if self._process is not None and not stop:
+                        self._process.revive(item[1])
                 else:
                     pending.append(item)
                 if len(pending) >= self.batch_size:
@@ -1081,6 +1085,7 @@ class _WriterProcess:
         self.restarts = 0  # in a row, without an acknowledgement
         self.fallback = False  # the child could not be kept running: the thread writes
         self.healthy = True
+        self.stopping = False  # set by stop(): a child ending then is not revived
         self.proc: subprocess.Popen[bytes] | None = None
         self.reader: threading.Thread | None = None
         self._start()
@@ -1127,7 +1132,21 @@ class _WriterProcess:
                     if marker is not None:
                         marker.done.set()
         except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            pass  # the child is gone: the next delivery starts another one
+            pass
+        # The child is gone. The next delivery would start another, but a batch or a flush
+        # it had not answered may be waiting with nothing else coming: the writer thread
+        # decides (it alone talks to the child).
+        if not self.stopping:
+            self.journal._queue.put((_REVIVE, proc))
+
+    def revive(self, proc: subprocess.Popen[bytes]) -> None:
+        """Start another child if `proc`, whose replies ended, is still the current one and left
+        batches or flushes unanswered. (Its output closing means it is exiting, even if it has
+        not been reaped yet: `_restart` kills and waits for it.)"""
+        with self.lock:
+            outstanding = bool(self.unacked or self.flushes)
+        if outstanding and not self.fallback and proc is self.proc:
+            self._restart()
 
     def _restart(self) -> None:
         """Start a new child and send it everything not yet acknowledged, in order."""
@@ -1216,6 +1235,7 @@ class _WriterProcess:
     def stop(self, timeout: float) -> list[CallRecord]:
         """Ask the child to finish, wait for it; what it did not acknowledge is returned (the
         journal writes it itself)."""
+        self.stopping = True
         if self._alive():
             with contextlib.suppress(OSError, ValueError):
                 _write_frame(self.proc.stdin, ("stop",))  # type: ignore[union-attr]

@@ -296,3 +296,32 @@ def test_writer_process_killed_loses_nothing(tmp_path: Path) -> None:
         j.close()
     assert j._process is not None and j._process.proc is not None
     assert j._process.proc.poll() is not None  # the child is gone after close
+
+
+def test_writer_process_dying_with_a_flush_unanswered_is_replaced(tmp_path: Path) -> None:
+    """The child dies holding a batch and a flush it never answered, and nothing else comes:
+    the server starts another child on its own, which writes the batch and answers the flush."""
+    import os
+    import signal
+    import threading
+    import time
+
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        j.record(call(1))
+        assert j.flush(timeout=10)
+        assert j._process is not None and j._process.proc is not None
+        child = j._process.proc
+        os.kill(child.pid, signal.SIGSTOP)  # alive, but reads nothing
+        j.record(call(2))
+        answered: dict[str, bool] = {}
+        waiter = threading.Thread(target=lambda: answered.setdefault("ok", j.flush(timeout=20)))
+        waiter.start()
+        time.sleep(0.5)  # the batch and the flush are in the stopped child's pipe
+        os.kill(child.pid, signal.SIGKILL)
+        waiter.join(25)
+        assert answered == {"ok": True}
+        assert {r["correlation_id"] for r in j.query()} == {"corr-1", "corr-2"}
+        assert j._process.proc is not child
+    finally:
+        j.close()
