@@ -154,3 +154,29 @@ def test_what_orjson_refuses_in_the_echo_goes_through_json(api: Any) -> None:
     assert r.status_code == 200
     assert f'"extra":{2**70}'.encode() in r.content
     assert r.content == JSONResponse(json.loads(r.content)).body
+
+
+def test_a_fragment_orjson_refuses_falls_back_to_the_plain_answer(
+    api: Any, backend_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If encoding a shared part fails (orjson refuses it), the answer is the plain document,
+    a 200 with JSONResponse's bytes, not a CAT004."""
+    from ficoba_sandbox.api import resources
+
+    class Refusing:
+        OPT_PASSTHROUGH_SUBCLASS = orjson.OPT_PASSTHROUGH_SUBCLASS
+        Fragment = orjson.Fragment
+
+        @staticmethod
+        def dumps(obj: Any, option: int | None = None) -> bytes:
+            if option is None:  # how `_dump` encodes a shared part
+                raise TypeError("refused")
+            return orjson.dumps(obj, option=option)
+
+    monkeypatch.setattr(resources, "_orjson", Refusing)
+    monkeypatch.setattr(backend_app.state, "dump_memo", resources.DumpMemo())  # nothing encoded yet
+    body = copy.deepcopy(EXEMPLES["numCpte"]["compte"])
+    r = api.post(f"{PREFIXES[0]}/comptes/numCpte", json=body, headers=headers())
+    assert r.status_code == 200
+    assert r.content == JSONResponse(json.loads(r.content)).body
+    assert json.loads(r.content)["reponses"]["comptes"]

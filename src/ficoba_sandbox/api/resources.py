@@ -576,10 +576,10 @@ async def traiter(
         response: JSONResponse | None = None
         if not floats and memo is not None and _orjson is not None:
             # The large shared parts (accounts, persons) encoded once, copied into each answer.
-            doc = wire(modele, resultat, corps, memo, fragments=True)
             try:
+                doc = wire(modele, resultat, corps, memo, fragments=True)
                 response = FragmentResponse(doc)
-            except TypeError:  # orjson refuses something in the echo (a big integer...)
+            except TypeError:  # orjson refuses something (a big integer in the echo...)
                 response = None
         if response is None:
             doc = wire(modele, resultat, corps, memo)
