@@ -144,18 +144,25 @@ class _ClockedMemoryStorage(MemoryStorage):
     def _now(self) -> float:
         return self._clock.now().timestamp()
 
+    def _admit(
+        self, key: str, limit: int, expiry: int, amount: int, now: float
+    ) -> tuple[_Window, bool]:
+        """The key's window, and whether `amount` more calls fit in it (then counted). Under
+        the mutex."""
+        window = self._log.get(key)
+        if window is None:
+            window = self._log[key] = _Window()
+        if len(window) > limit - amount and window.nth_newest(limit - amount) >= now - expiry:
+            return window, False
+        window.add(now, amount, limit)
+        return window, True
+
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
         now = self._now()
         with self._mutex:
-            window = self._log.get(key)
-            if window is None:
-                window = self._log[key] = _Window()
-            if len(window) > limit - amount and window.nth_newest(limit - amount) >= now - expiry:
-                return False
-            window.add(now, amount, limit)
-            return True
+            return self._admit(key, limit, expiry, amount, now)[1]
 
     def take(self, key: str, limit: int, expiry: int) -> tuple[bool, float, int, float]:
         """`acquire_entry` then `get_moving_window` as one step, at one instant, synchronously:
@@ -164,12 +171,7 @@ class _ClockedMemoryStorage(MemoryStorage):
         error to wrap)."""
         now = self._now()
         with self._mutex:
-            window = self._log.get(key)
-            if window is None:
-                window = self._log[key] = _Window()
-            allowed = not (len(window) > limit - 1 and window.nth_newest(limit - 1) >= now - expiry)
-            if allowed:
-                window.add(now, 1, limit)
+            window, allowed = self._admit(key, limit, expiry, 1, now)
             start, count = window.inside(now - expiry, limit)
         return allowed, (now if start is None else start), count, now
 
