@@ -23,6 +23,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ficoba_sandbox.api.headers import pick_all
 from ficoba_sandbox.domain.clock import Clock, SystemClock, horodatage
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.gateway.checks import REQUEST_ID_RE, authenticate, check_correlation_id
@@ -36,7 +37,7 @@ PUBLIC_PATHS: frozenset[str] = frozenset(
 )
 PUBLIC_PREFIXES: tuple[str, ...] = ("/.well-known/",)
 #: the request headers the gateway reads (`checks.authenticate`, correlation and request ids)
-_READ = {n: n.decode() for n in (b"authorization", b"x-correlation-id", b"x-request-id")}
+_READ = frozenset({b"authorization", b"x-correlation-id", b"x-request-id"})
 
 
 def _is_backend_path(path: str) -> bool:
@@ -90,13 +91,7 @@ class GatewayMiddleware:
         gw = self.gateway
         # only the headers the checks read, every occurrence kept (several Authorization or
         # X-Correlation-ID headers are refused, so they must be seen)
-        headers: dict[str, list[str]] = {}
-        for k, v in scope.get("headers", ()):
-            if k not in _READ:
-                k = k.lower()  # ASGI servers send them lower-cased; others may not
-                if k not in _READ:
-                    continue
-            headers.setdefault(_READ[k], []).append(v.decode("latin-1"))
+        headers = pick_all(scope.get("headers"), _READ)
 
         request_id = (headers.get("x-request-id") or [""])[0]
         if not REQUEST_ID_RE.fullmatch(request_id):

@@ -42,6 +42,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ficoba_sandbox.api.headers import pick
 from ficoba_sandbox.domain.access import RESOURCE_OF, SearchType
 from ficoba_sandbox.domain.clock import SystemClock, horodatage
 from ficoba_sandbox.domain.errors import BACKEND_CODES
@@ -114,23 +115,6 @@ _REQUEST_HEADERS = frozenset(
 )
 #: the response headers it reads
 _RESPONSE_HEADERS = frozenset({b"x-request-id", b"retry-after"})
-
-
-def _headers(
-    raw: Any, names: frozenset[bytes] = _REQUEST_HEADERS, *, first: bool = True
-) -> dict[str, str]:
-    """`names` among the raw ASGI headers, decoded; the first occurrence wins (the last with
-    `first=False`)."""
-    out: dict[str, str] = {}
-    for k, v in raw or ():
-        if k not in names:
-            k = k.lower()  # ASGI servers send them lower-cased; others may not
-            if k not in names:
-                continue
-        name = k.decode("latin-1")
-        if not first or name not in out:
-            out[name] = v.decode("latin-1")
-    return out
 
 
 def _unverified_payload_value(token: str, name: str) -> object:
@@ -228,7 +212,7 @@ class JournalMiddleware:
         clock = app_state.get("clock") or journal.clock or SystemClock()
         at = clock.now()
         state = scope.setdefault("state", {})
-        req_headers = _headers(scope.get("headers"))
+        req_headers = pick(scope.get("headers"), _REQUEST_HEADERS)
 
         # Read the body ahead (bounded), then replay it to the app.
         body, more, early = await self._read_ahead(receive)
@@ -244,7 +228,7 @@ class JournalMiddleware:
             return await receive()
 
         status: int | None = None
-        resp_headers: Any = ()  # raw; the few read are decoded by _record
+        resp_headers: Any = ()  # raw; the few read are decoded (api/headers.py) for _record
         resp_chunks: list[bytes] = []
         resp_size = 0
         finished_at: float | None = None
@@ -288,7 +272,7 @@ class JournalMiddleware:
                     at,
                     (end - started) * 1000,
                     status,
-                    _headers(resp_headers, _RESPONSE_HEADERS, first=False),
+                    pick(resp_headers, _RESPONSE_HEADERS, first=False),
                     b"".join(resp_chunks),
                     resp_size,
                     error,

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from ficoba_sandbox.api import schemas as sc
 from ficoba_sandbox.api.dispatch import FAST_ENDPOINTS
 from ficoba_sandbox.api.errors import corps_erreur, reponse_erreur
+from ficoba_sandbox.api.headers import pick
 from ficoba_sandbox.backend.demandes import Demande
 from ficoba_sandbox.backend.resultats import PARTAGES
 from ficoba_sandbox.backend.service import Backend
@@ -318,23 +319,16 @@ async def lire_json(request: Request) -> Any:
     return (await _lire_json(request))[0]
 
 
-def _entetes(scope: Any) -> tuple[str | None, str | None, str | None]:
-    """Accept, Content-Type and Content-Length, the first of each, in one pass over the raw
-    headers (what `request.headers.get` gives for each, without three scans)."""
-    found: dict[bytes, str] = {}
-    for k, v in scope.get("headers", ()):
-        if k in _LUS and k not in found:
-            found[k] = v.decode("latin-1")
-    return found.get(b"accept"), found.get(b"content-type"), found.get(b"content-length")
-
-
+#: the request headers the resource reads (Starlette's `request.headers.get`: the first of each)
 _LUS = frozenset({b"accept", b"content-type", b"content-length"})
 
 
 async def _lire_json(request: Request) -> tuple[Any, bool]:
     """The body's JSON, and whether it held a number with a fraction or an exponent (a float:
     the answer's encoder must then be Python's own, which spells floats its way)."""
-    accept, content_type, declared = _entetes(request.scope)
+    entetes = pick(request.scope.get("headers"), _LUS)
+    accept, content_type = entetes.get("accept"), entetes.get("content-type")
+    declared = entetes.get("content-length")
     if not accepte_json(accept):
         raise FicobaError("HTTP406")
     if not content_type_json(content_type):
