@@ -1088,7 +1088,11 @@ class _WriterProcess:
         self.stopping = False  # set by stop(): a child ending then is not revived
         self.proc: subprocess.Popen[bytes] | None = None
         self.reader: threading.Thread | None = None
-        self._start()
+        try:
+            self._start()
+        except (OSError, ValueError) as exc:  # no interpreter to start (embedded Python...)
+            log.error("journal: no writer process (%s); writing from the server itself", exc)
+            self.fallback = True
 
     # -- the child
 

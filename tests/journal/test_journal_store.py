@@ -325,3 +325,23 @@ def test_writer_process_dying_with_a_flush_unanswered_is_replaced(tmp_path: Path
         assert j._process.proc is not child
     finally:
         j.close()
+
+
+def test_writer_process_that_cannot_start_falls_back_to_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No interpreter to start the child with: the journal writes from the server itself, and
+    loses nothing."""
+    import sys
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        assert j._process is not None and j._process.fallback
+        for i in range(5):
+            j.record(call(i))
+        assert j.flush(timeout=10)
+        assert j.healthy
+        assert j.count() == 5
+    finally:
+        j.close()
