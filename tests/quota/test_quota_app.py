@@ -90,3 +90,33 @@ def test_forced_maintenance_reaches_the_backend(
     assert down.json()["erreur"]["code"] == "CAT001"
     assert up.status_code == 200
     assert up.json() == {"descriptif": "L'API est opérationnelle"}
+
+
+def test_app_clock_follows_the_apps_clock() -> None:
+    """`AppClock` reads `app.state.clock` at each call (replacing it moves the windows), from a
+    Starlette State or any object with a `state.clock`, and falls back to the system clock."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+
+    from ficoba_sandbox.api.service_levels import AppClock
+
+    class Fixed:
+        def __init__(self, at: datetime) -> None:
+            self.at = at
+
+        def now(self) -> datetime:
+            return self.at
+
+    a, b = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    app = FastAPI()
+    clock = AppClock(app, fallback=Fixed(b))
+    assert clock.now() == b  # no app clock yet: the fallback
+    app.state.clock = Fixed(a)
+    assert clock.now() == a
+    app.state.clock = Fixed(b)
+    assert clock.now() == b
+    other = SimpleNamespace(state=SimpleNamespace(clock=Fixed(a)))
+    assert AppClock(other).now() == a
+    assert abs((AppClock(SimpleNamespace()).now() - datetime.now(UTC)).total_seconds()) < 60
