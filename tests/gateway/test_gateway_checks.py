@@ -320,3 +320,17 @@ def test_thumbprint_of_demo_cert_is_in_token(
     token = client.headers["Authorization"].split()[1]
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["cnf"]["x5t#S256"] == x5t_s256(Path(demo_creds["cert"]).read_text())
+
+
+def test_generated_request_ids_are_version_4_uuids() -> None:
+    """`X-Request-ID` made by the gateway when the client sent none: a canonical version-4,
+    RFC 4122 variant UUID, and no two alike."""
+    import uuid
+
+    from ficoba_sandbox.api.gateway import new_request_id
+
+    ids = [new_request_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:500]:
+        u = uuid.UUID(text)
+        assert (u.version, u.variant, str(u)) == (4, uuid.RFC_4122, text)
