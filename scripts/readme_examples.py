@@ -66,9 +66,9 @@ def _verif_iban_pm() -> dict[str, Any]:
 
 
 def _verif_iban_siret() -> dict[str, Any]:
-    from ficoba_sandbox.api.resources import EXEMPLES
+    from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 
-    return EXEMPLES["verifIban"]["siret"]
+    return REQUEST_EXAMPLES["verifIban"]["siret"]
 
 
 #: (title, CGU search type, resource, request body)

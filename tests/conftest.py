@@ -3,9 +3,8 @@
 - `sandbox_dir` (session): a temporary `D` after `init` (CA, server certificate, token key, demo
   client). `demo_creds`: the content of `D/demo-client.json`.
 - `settings` (session): `Settings(state_dir=sandbox_dir, size=500)`.
-- `make_app(**settings_overrides, clock=None, store=None)`: a new app (`create_app` when
-  `ficoba_sandbox.app` provides it, else the gateway alone on a bare FastAPI app).
-- `app` (session): one app on `settings`; its clock is `app.state.clock`.
+- `make_app(**settings_overrides, clock=None, store=None)`: a new app (`create_app`).
+- `app` (session): one app on `settings`; its state is `app.sandbox` (clock, journal...).
 - Helpers live in `tests/gateway_support.py` (import it as `gateway_support`, not `conftest`).
 - `make_client(app, creds=..., token=True, scope=None, correlation=True, client_ip=...)`: an
   `httpx.Client` over `httpx.ASGITransport` (run on one background event loop, so the app's
@@ -30,6 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ficoba_sandbox.app import SandboxApp, create_app
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.settings import Settings
@@ -91,29 +91,8 @@ def settings(sandbox_dir: Path) -> Settings:
     return Settings(state_dir=sandbox_dir, size=TEST_SIZE)
 
 
-def build_app(settings: Settings, *, clock: Any = None, store: Any = None) -> Any:
-    try:
-        from ficoba_sandbox.app import create_app  # type: ignore[attr-defined]
-    except ImportError:
-        create_app = None
-    if create_app is not None:
-        kwargs: dict[str, Any] = {}
-        if clock is not None:
-            kwargs["clock"] = clock
-        if store is not None:
-            kwargs["store"] = store
-        app = create_app(settings, **kwargs)
-    else:
-        from fastapi import FastAPI
-
-        app = FastAPI()
-        if clock is not None:
-            app.state.clock = clock
-    if getattr(app.state, "gateway", None) is None:
-        from ficoba_sandbox.api.gateway import install_gateway
-
-        install_gateway(app, settings)
-    return app
+def build_app(settings: Settings, *, clock: Any = None, store: Any = None) -> SandboxApp:
+    return create_app(settings, clock=clock, store=store)
 
 
 @pytest.fixture(scope="session")

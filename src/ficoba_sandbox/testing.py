@@ -207,8 +207,10 @@ def run_sandbox(
 
     import uvicorn
 
+    from ficoba_sandbox.admin import create_admin_app
+    from ficoba_sandbox.app import create_app
     from ficoba_sandbox.cli.ops import guard_admin
-    from ficoba_sandbox.cli.serve import build_admin_app, build_app, uvicorn_config
+    from ficoba_sandbox.cli.serve import uvicorn_config
     from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
     from ficoba_sandbox.gateway.pki import ensure_pki
     from ficoba_sandbox.settings import Settings
@@ -233,8 +235,8 @@ def run_sandbox(
     paths, _ = ensure_pki(directory, s.san)
     origin = public_origin(s.host, s.port)
     creds, _ = ensure_demo_client(paths, origin)
-    app = build_app(s)
-    admin = guard_admin(build_admin_app(app, s), s)
+    app = create_app(s)
+    admin = guard_admin(create_admin_app(app.sandbox, s), s)
     api_server = uvicorn.Server(uvicorn_config(app, s, paths, log_level="warning"))
     admin_server = uvicorn.Server(
         uvicorn.Config(

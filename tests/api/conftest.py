@@ -80,24 +80,24 @@ def api(backend_app: FastAPI, enrol_client: Callable[..., dict[str, Any]]) -> It
 @pytest.fixture(autouse=True)
 def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every answer of the resource tests is also serialised by pydantic, and must be identical
-    (same keys, same order, same values): `resources.wire` walks the dataclasses itself."""
+    (same keys, same order, same values): `rendering.wire` walks the dataclasses itself."""
     import json
 
-    from ficoba_sandbox.api import resources
+    from ficoba_sandbox.api import rendering
     from ficoba_sandbox.api import schemas as sc
 
-    fast = resources.wire
+    fast = rendering.wire
 
     def checked(
-        modele: Any, resultat: Any, corps: dict[str, Any], memo: Any = None, fragments: bool = False
+        model: Any, result: Any, body: dict[str, Any], memo: Any = None, fragments: bool = False
     ) -> dict[str, Any]:
-        out = fast(modele, resultat, corps, memo, fragments)
-        slow = modele.model_validate(resultat, from_attributes=True).model_dump(
+        out = fast(model, result, body, memo, fragments)
+        slow = model.model_validate(result, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-        expected = {"caracteristiquesDemande": sc.echo(corps), **slow}
+        expected = {"caracteristiquesDemande": sc.echo(body), **slow}
         plain: Any = out
-        if fragments:  # the fragments' dicts back; what orjson refuses, traiter re-wires plain
+        if fragments:  # the fragments' dicts back; what orjson refuses, `render` re-wires plain
             try:
                 plain = json.loads(orjson.dumps(out))
             except TypeError:
@@ -108,32 +108,30 @@ def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
         return out
 
     checked.calls = 0  # type: ignore[attr-defined]
-    monkeypatch.setattr(resources, "wire", checked)
+    monkeypatch.setattr(rendering, "wire", checked)
 
 
 @pytest.fixture(autouse=True)
-def _document_bytes_match_json_response(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every answer `resources.DocumentResponse` renders (orjson when installed) is byte for byte
-    what Starlette's `JSONResponse.render` (json.dumps) gives."""
+def _answer_bytes_match_json_response(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer the resources render is byte for byte what Starlette's `JSONResponse.render`
+    (json.dumps) gives for the same document."""
     import json
 
     from fastapi.responses import JSONResponse
 
-    from ficoba_sandbox.api import resources
+    from ficoba_sandbox.api import rendering
 
-    fast = resources.DocumentResponse.render
+    encode, render = rendering.encode, rendering.render
 
-    def checked(self: Any, content: Any) -> bytes:
-        out = fast(self, content)
-        assert out == JSONResponse.render(self, content)
+    def checked_encode(document: Any, floats: bool = False) -> bytes:
+        out = encode(document, floats)
+        assert out == JSONResponse(document).body
         return out
 
-    monkeypatch.setattr(resources.DocumentResponse, "render", checked)
-    with_fragments = resources.FragmentResponse.render
+    def checked_render(*args: Any) -> tuple[dict[str, Any], bytes]:
+        document, out = render(*args)
+        assert out == JSONResponse(json.loads(out)).body  # json's own spelling
+        return document, out
 
-    def checked_fragments(self: Any, content: Any) -> bytes:
-        out = with_fragments(self, content)
-        assert out == JSONResponse.render(self, json.loads(out))  # json's own spelling
-        return out
-
-    monkeypatch.setattr(resources.FragmentResponse, "render", checked_fragments)
+    monkeypatch.setattr(rendering, "encode", checked_encode)
+    monkeypatch.setattr(rendering, "render", checked_render)

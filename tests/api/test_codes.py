@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ficoba_sandbox.api.resources import EXEMPLES
+from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.domain.errors import ALL_CODES
 from ficoba_sandbox.domain.identifiers import build_fr_iban
 
@@ -19,15 +19,15 @@ from .helpers import NOW, PREFIXES, headers
 UNKNOWN_IBAN = build_fr_iban("30004", "00955", "00000000000")
 HORODATAGE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
-NUM = EXEMPLES["numCpte"]["compte"]
-SPI = EXEMPLES["spi"]["spi"]
-SIR = EXEMPLES["siretSiren"]["siret"]
-PRO = EXEMPLES["perPro"]["designation"]
-PHY = EXEMPLES["perPhy"]["intervalle"]
-VPP = EXEMPLES["verifIban"]["personnePhysique"]
-VSI = EXEMPLES["verifIban"]["siret"]
-MPP = EXEMPLES["multiDet"]["personnePhysique"]
-MSI = EXEMPLES["multiDet"]["siren"]
+NUM = REQUEST_EXAMPLES["numCpte"]["compte"]
+SPI = REQUEST_EXAMPLES["spi"]["spi"]
+SIR = REQUEST_EXAMPLES["siretSiren"]["siret"]
+PRO = REQUEST_EXAMPLES["perPro"]["designation"]
+PHY = REQUEST_EXAMPLES["perPhy"]["intervalle"]
+VPP = REQUEST_EXAMPLES["verifIban"]["personnePhysique"]
+VSI = REQUEST_EXAMPLES["verifIban"]["siret"]
+MPP = REQUEST_EXAMPLES["multiDet"]["personnePhysique"]
+MSI = REQUEST_EXAMPLES["multiDet"]["siren"]
 
 
 def patch(base: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -438,7 +438,7 @@ def test_no_result_codes(api, prefix, resource, body, code) -> None:
 @pytest.mark.parametrize("resource", ["perPhy", "perPro"])
 def test_too_many_answers_caf036(api, backend_app, monkeypatch, prefix, resource) -> None:
     # threshold 0: any match is "too many" (the store's default is MAX_REPONSES)
-    monkeypatch.setattr(backend_app.state.backend, "max_reponses", 0)
+    monkeypatch.setattr(backend_app.sandbox.backend, "max_reponses", 0)
     if resource == "perPhy":
         body = PHY
     else:

@@ -13,7 +13,7 @@ from jsonschema import Draft4Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from ficoba_sandbox.api.resources import EXEMPLES
+from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 
 from .helpers import PREFIXES, headers
 from .test_codes import NO_RESULT
@@ -52,7 +52,7 @@ def validator(path: str, status: str) -> Draft4Validator:
     return Draft4Validator({"$ref": ref}, registry=registry)
 
 
-CASES = [(res, name, body) for res, exs in EXEMPLES.items() for name, body in exs.items()]
+CASES = [(res, name, body) for res, exs in REQUEST_EXAMPLES.items() for name, body in exs.items()]
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
@@ -75,7 +75,7 @@ def test_no_result_responses_conform(api, prefix, resource, body, code) -> None:
 @pytest.mark.parametrize("caller", ["verif", "full"])
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_scope_filtered_responses_conform(api, prefix, caller) -> None:
-    for resource, exs in EXEMPLES.items():
+    for resource, exs in REQUEST_EXAMPLES.items():
         for body in exs.values():
             r = api.post(
                 f"{prefix}/comptes/{resource}",

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from ficoba_sandbox.api.resources import EXEMPLES
+from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 
 from .helpers import PREFIXES, headers
 
-NUM = EXEMPLES["numCpte"]["compte"]
+NUM = REQUEST_EXAMPLES["numCpte"]["compte"]
 ERR = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
@@ -95,8 +95,7 @@ def test_404_and_405_in_error_format(api) -> None:
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_service_unavailable(api, backend_app, monkeypatch, prefix) -> None:
-    # The service-levels engineer drives app.state.service from its schedule; force it down.
-    levels = backend_app.state.service_levels
+    levels = backend_app.sandbox.levels
     levels.force_down()
     try:
         r = api.get(f"{prefix}/etatSante", headers=headers())
@@ -110,7 +109,7 @@ def test_service_unavailable(api, backend_app, monkeypatch, prefix) -> None:
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_text_criteria_are_normalised_but_echoed_verbatim(api, prefix) -> None:
-    body = copy.deepcopy(EXEMPLES["perPro"]["designation"])
+    body = copy.deepcopy(REQUEST_EXAMPLES["perPro"]["designation"])
     body["criteresRecherche"]["designation"]["raisonSociale"] = "  s.n.p.é  "[2:]  # "s.n.p.é  "
     body["criteresRecherche"]["designation"]["raisonSociale"] = "snpe"
     r = api.post(f"{prefix}/comptes/perPro", json=body, headers=headers())
@@ -120,7 +119,7 @@ def test_text_criteria_are_normalised_but_echoed_verbatim(api, prefix) -> None:
         == "snpe"
     )
     vpm = {
-        **EXEMPLES["verifIban"]["siret"],
+        **REQUEST_EXAMPLES["verifIban"]["siret"],
         "criteresRecherche": {
             "iban": "FC1430004021971896960539599",
             "recherchePP": "0",
@@ -141,7 +140,7 @@ def test_text_criteria_are_normalised_but_echoed_verbatim(api, prefix) -> None:
 
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_modality_and_motif_rights(api, prefix) -> None:
-    spi = EXEMPLES["spi"]["spi"]
+    spi = REQUEST_EXAMPLES["spi"]["spi"]
     assert_error(
         api.post(f"{prefix}/comptes/spi", json=spi, headers=headers(**{"X-Test-Caller": "no_spi"})),
         403,
@@ -164,7 +163,7 @@ def test_verification_scope_only(api, prefix) -> None:
     for ad in compte["ayantsDroits"]:
         assert "adresse" not in ad
         assert not any(ad.get("personnePhysique", {}).values())
-    r = api.post(f"{prefix}/comptes/numCpte", json=EXEMPLES["numCpte"]["existence"], headers=hdr)
+    r = api.post(f"{prefix}/comptes/numCpte", json=REQUEST_EXAMPLES["numCpte"]["existence"], headers=hdr)
     assert r.json()["reponses"] == {"verificationCompte": {"ibanExistant": "1"}}
 
 
@@ -180,14 +179,14 @@ def test_reference_demande_unique(api) -> None:
 
 
 def test_multidet_without_consent_has_no_comptes(api) -> None:
-    body = copy.deepcopy(EXEMPLES["multiDet"]["siren"])
+    body = copy.deepcopy(REQUEST_EXAMPLES["multiDet"]["siren"])
     body["criteresRecherche"]["accordClient"] = "0"
     r = api.post("/ficoba-api/v2/comptes/multiDet", json=body, headers=headers())
     assert r.json()["nRep"] == "1" and "comptes" not in r.json()
 
 
 def test_verif_iban_needs_the_holder(api) -> None:
-    body = copy.deepcopy(EXEMPLES["verifIban"]["personnePhysique"])
+    body = copy.deepcopy(REQUEST_EXAMPLES["verifIban"]["personnePhysique"])
     body["criteresRecherche"]["etatCivil"]["anneeNaissance"] = "1912"
     r = api.post("/ficoba-api/v2/comptes/verifIban", json=body, headers=headers())
     assert r.json()["reponses"]["verificationCompte"]["ibanExistant"] == "0"

@@ -7,7 +7,8 @@ import copy
 
 import pytest
 
-from ficoba_sandbox.backend import magic, regles
+from ficoba_sandbox.backend import regles
+from ficoba_sandbox.qa import magic
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.domain.identifiers import is_valid_iban
 

@@ -327,7 +327,7 @@ def test_generated_request_ids_are_version_4_uuids() -> None:
     RFC 4122 variant UUID, and no two alike."""
     import uuid
 
-    from ficoba_sandbox.api.gateway import new_request_id
+    from ficoba_sandbox.gateway.checks import new_request_id
 
     ids = [new_request_id() for _ in range(5000)]
     assert len(set(ids)) == len(ids)

@@ -13,19 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from ficoba_sandbox.cli.serve import curl_lines
+from ficoba_sandbox.cli.serve import curl_lines, demo_search
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol
 from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
 
 pytestmark = pytest.mark.tls
 
 GRANT = {"grant_type": "client_credentials"}
-
-
-def backend_wired() -> bool:
-    import ficoba_sandbox.app as app_module
-
-    return hasattr(app_module, "create_app")
 
 
 def cid() -> dict[str, str]:
@@ -49,7 +43,7 @@ def test_token_and_call_over_mutual_tls(tls_server: Any) -> None:
         r = http.get(
             "/ficoba-api/v2/etatSante", headers={"Authorization": f"Bearer {token}", **cid()}
         )
-        assert r.status_code == (200 if backend_wired() else 404), r.text
+        assert r.status_code == 200, r.text
         assert r.headers["x-request-id"]
 
 
@@ -172,14 +166,12 @@ def test_forged_client_cert_header_has_no_effect(
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_printed_curl_commands_work(tls_server: Any) -> None:
-    from ficoba_sandbox.cli.serve import demo_search
-
     creds = {
         **tls_server.demo,
         "token_url": tls_server.token_url,
         "base_url": tls_server.base_url,
     }
-    search = demo_search(tls_server.app, creds) if backend_wired() else None
+    search = demo_search(tls_server.app.sandbox, creds)
     script = "set -e\n" + "\n".join(curl_lines(creds, search)) + "\n"
     out = subprocess.run(
         ["bash", "-c", script],
@@ -189,7 +181,4 @@ def test_printed_curl_commands_work(tls_server: Any) -> None:
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    if backend_wired():
-        assert '"referenceDemande"' in out.stdout, out.stdout
-    else:
-        assert '"HTTP404"' in out.stdout or "Not Found" in out.stdout, out.stdout
+    assert '"referenceDemande"' in out.stdout, out.stdout

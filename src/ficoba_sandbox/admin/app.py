@@ -28,10 +28,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ficoba_sandbox.admin import recette
 from ficoba_sandbox.admin.explain import explain
-from ficoba_sandbox.api.scenario import Fault, Faults
-from ficoba_sandbox.backend import magic
 from ficoba_sandbox.domain.access import SearchType
+from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.gateway.clients import DEMO_CLIENT_ID
+from ficoba_sandbox.gateway.latency import Latency
+from ficoba_sandbox.gateway.registry import DEMO_SIRET, Registry
+from ficoba_sandbox.qa import magic
+from ficoba_sandbox.qa.faults import Fault
+from ficoba_sandbox.sandbox import Sandbox
 
 PREFIX = "/__sandbox"
 
@@ -148,7 +154,7 @@ def parse_duration(text: str) -> float:
 # --- the app ---------------------------------------------------------------------------------
 
 
-def create_admin_app(app: Any, settings: Any) -> FastAPI:
+def create_admin_app(sandbox: Sandbox, settings: Any) -> FastAPI:
     host = getattr(settings, "admin_host", "127.0.0.1")
     token = getattr(settings, "admin_token", None) or None
     bound_loopback = is_loopback(host)
@@ -166,29 +172,16 @@ def create_admin_app(app: Any, settings: Any) -> FastAPI:
         docs_url=PREFIX + "/docs",
         redoc_url=None,
     )
-    admin.state.api = app
-    if getattr(app.state, "faults", None) is None:
-        app.state.faults = Faults(getattr(settings, "seed", 0))
-    admin.include_router(build_router(app, settings))
-    from ficoba_sandbox.admin import recette  # issue 8: /__sandbox/recette/{client_id}
-
-    admin.include_router(recette.build_router(app))
+    admin.include_router(build_router(sandbox, settings))
+    admin.include_router(recette.build_router(sandbox))
     admin.add_middleware(AdminGuard, token=token, bound_loopback=bound_loopback)
     return admin
 
 
-def _registry(app: Any) -> Any:
-    return getattr(getattr(app.state, "gateway", None), "registry", None)
-
-
-def _demo_requester(app: Any, client_id: str | None) -> tuple[str, str, str]:
+def _demo_requester(registry: Registry, client_id: str | None) -> tuple[str, str, str]:
     """(client_id, siret, motif) used to build complete request bodies."""
-    from ficoba_sandbox.gateway.clients import DEMO_CLIENT_ID
-    from ficoba_sandbox.gateway.registry import DEMO_SIRET
-
     cid = client_id or DEMO_CLIENT_ID
-    registry = _registry(app)
-    record = registry.get(cid) if registry is not None else None
+    record = registry.get(cid)
     if record is None:
         if client_id:
             raise HTTPException(404, f"unknown client {client_id!r}")
@@ -199,25 +192,23 @@ def _demo_requester(app: Any, client_id: str | None) -> tuple[str, str, str]:
     return cid, siret, motif
 
 
-def _today(app: Any) -> str:
-    backend = getattr(app.state, "backend", None)
-    if backend is not None:
-        return str(backend.aujourd_hui().isoformat())
-    return datetime.now(UTC).date().isoformat()
+def _today(sandbox: Sandbox) -> str:
+    return sandbox.backend.aujourd_hui().isoformat()
 
 
-def _clock_json(app: Any) -> dict[str, Any]:
-    clock = app.state.clock
+def _clock_json(sandbox: Sandbox) -> dict[str, Any]:
+    clock = sandbox.clock
     now = clock.now()
     return {
         "now": now.isoformat(),
         "frozen": bool(getattr(clock, "frozen", False)),
         "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3),
-        "today": _today(app),
+        "today": _today(sandbox),
     }
 
 
-def build_router(app: Any, settings: Any) -> APIRouter:
+def build_router(sandbox: Sandbox, settings: Any) -> APIRouter:
+    registry = sandbox.gateway.registry
     r = APIRouter(prefix=PREFIX)
 
     # -- health ---------------------------------------------------------------------------
@@ -228,15 +219,11 @@ def build_router(app: Any, settings: Any) -> APIRouter:
     @r.get("/ready", tags=["health"], summary="Readiness: data, gateway keys, journal, quota")
     async def ready() -> JSONResponse:
         checks: dict[str, bool] = {
-            "dataset": getattr(app.state, "store", None) is not None,
-            "gateway": getattr(app.state, "gateway", None) is not None,
+            "dataset": sandbox.store is not None,
+            "gateway": sandbox.gateway is not None,
+            "journal": sandbox.journal.healthy,
+            "quota_storage": await sandbox.levels.quota.check(),
         }
-        journal = getattr(app.state, "journal", None)
-        if journal is not None:
-            checks["journal"] = bool(getattr(journal, "healthy", True))
-        levels = getattr(app.state, "service_levels", None)
-        if levels is not None:
-            checks["quota_storage"] = await levels.quota.check()
         ok = all(checks.values())
         return JSONResponse(
             {"status": "ready" if ok else "not ready", "checks": checks},
@@ -249,7 +236,7 @@ def build_router(app: Any, settings: Any) -> APIRouter:
         client_id: str | None = Query(None, description="build bodies for this client"),
         prefix: str = Query("/ficoba-api/v2"),
     ) -> dict[str, Any]:
-        cid, siret, motif = _demo_requester(app, client_id)
+        cid, siret, motif = _demo_requester(registry, client_id)
         return {
             "client_id": cid,
             "header": magic.HEADER,
@@ -260,7 +247,9 @@ def build_router(app: Any, settings: Any) -> APIRouter:
                 "Technical entries apply on every resource when named by header.",
                 "A data entry named by header answers as if criteresRecherche were the entry's.",
             ],
-            "entries": magic.catalogue(siret=siret, motif=motif, today=_today(app), prefix=prefix),
+            "entries": magic.catalogue(
+                siret=siret, motif=motif, today=_today(sandbox), prefix=prefix
+            ),
         }
 
     @r.get("/magic/{name}", tags=["magic"], summary="One entry of the catalogue")
@@ -268,15 +257,12 @@ def build_router(app: Any, settings: Any) -> APIRouter:
         entry = magic.get(name)
         if entry is None:
             raise HTTPException(404, {"unknown": name, "valid": magic.names()})
-        _, siret, motif = _demo_requester(app, client_id)
-        return magic.describe(entry, siret=siret, motif=motif, today=_today(app))
+        _, siret, motif = _demo_requester(registry, client_id)
+        return magic.describe(entry, siret=siret, motif=motif, today=_today(sandbox))
 
     # -- journal --------------------------------------------------------------------------
     def _journal() -> Any:
-        journal = getattr(app.state, "journal", None)
-        if journal is None:
-            raise HTTPException(503, "no journal")
-        return journal
+        return sandbox.journal
 
     @r.get("/journal", tags=["journal"], summary="Journal rows, newest first")
     def journal_rows(
@@ -301,10 +287,7 @@ def build_router(app: Any, settings: Any) -> APIRouter:
 
     # -- clients and quota ----------------------------------------------------------------
     def _levels() -> Any:
-        levels = getattr(app.state, "service_levels", None)
-        if levels is None:
-            raise HTTPException(503, "no service levels")
-        return levels
+        return sandbox.levels
 
     async def _client_json(record: Any) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -317,22 +300,18 @@ def build_router(app: Any, settings: Any) -> APIRouter:
             "motifs": {m: sorted(str(t) for t in ts) for m, ts in record.motifs.items()},
             "cert_not_after": record.cert_not_after,
         }
-        levels = getattr(app.state, "service_levels", None)
-        if levels is not None:
-            out["quota"] = await levels.quota_state(record.client_id)
-        faults = app.state.faults.get(record.client_id)
+        out["quota"] = await sandbox.levels.quota_state(record.client_id)
+        faults = sandbox.faults.get(record.client_id)
         out["fault"] = faults.to_json() if faults else None
         return out
 
     @r.get("/clients", tags=["clients"], summary="Clients with their quota state")
     async def clients() -> dict[str, Any]:
-        registry = _registry(app)
-        records = list(registry) if registry is not None else []
+        records = list(registry)
         return {"clients": [await _client_json(rec) for rec in records]}
 
     def _record(client_id: str) -> Any:
-        registry = _registry(app)
-        record = registry.get(client_id) if registry is not None else None
+        record = registry.get(client_id)
         if record is None:
             raise HTTPException(404, f"unknown client {client_id!r}")
         return record
@@ -354,21 +333,21 @@ def build_router(app: Any, settings: Any) -> APIRouter:
         levels = _levels()
         quota = levels.quota_for(client_id)
         for _ in range((body.calls if body and body.calls else None) or quota):
-            decision = await levels.hit(client_id)
+            decision = await levels.quota.hit(client_id, quota)
             if not decision.allowed:
                 break
         return await levels.quota_state(client_id)
 
     # -- clock ----------------------------------------------------------------------------
-    def _clock() -> Any:
-        clock = app.state.clock
-        if not hasattr(clock, "advance"):
-            raise HTTPException(409, "this app's clock cannot be driven")
+    def _clock() -> SystemClock:
+        clock = sandbox.clock
+        if not isinstance(clock, SystemClock):
+            raise HTTPException(409, "this sandbox's clock cannot be driven")
         return clock
 
     @r.get("/clock", tags=["clock"])
     def clock_now() -> dict[str, Any]:
-        return _clock_json(app)
+        return _clock_json(sandbox)
 
     @r.post("/clock/freeze", tags=["clock"])
     def clock_freeze(body: FreezeIn | None = None) -> dict[str, Any]:
@@ -376,12 +355,12 @@ def build_router(app: Any, settings: Any) -> APIRouter:
         if at is not None and at.tzinfo is None:
             at = at.replace(tzinfo=UTC)
         _clock().freeze(at)
-        return _clock_json(app)
+        return _clock_json(sandbox)
 
     @r.post("/clock/unfreeze", tags=["clock"])
     def clock_unfreeze() -> dict[str, Any]:
         _clock().unfreeze()
-        return _clock_json(app)
+        return _clock_json(sandbox)
 
     @r.post("/clock/advance", tags=["clock"])
     def clock_advance(body: AdvanceIn) -> dict[str, Any]:
@@ -394,12 +373,12 @@ def build_router(app: Any, settings: Any) -> APIRouter:
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         _clock().advance(timedelta(seconds=seconds or 0))
-        return _clock_json(app)
+        return _clock_json(sandbox)
 
     @r.post("/clock/reset", tags=["clock"], summary="Back to wall-clock time, not frozen")
     def clock_reset() -> dict[str, Any]:
-        _reset_clock(app)
-        return _clock_json(app)
+        _reset_clock(_clock())
+        return _clock_json(sandbox)
 
     # -- maintenance and latency ----------------------------------------------------------
     @r.get("/maintenance", tags=["service"])
@@ -419,8 +398,6 @@ def build_router(app: Any, settings: Any) -> APIRouter:
 
     @r.put("/latency", tags=["service"], summary="Replace the emulated latency ('' = none)")
     def latency_set(body: LatencyIn) -> dict[str, Any]:
-        from ficoba_sandbox.gateway.latency import Latency
-
         levels = _levels()
         try:
             levels.latency = Latency.parse(body.spec, seed=getattr(settings, "seed", 0))
@@ -431,12 +408,11 @@ def build_router(app: Any, settings: Any) -> APIRouter:
     # -- faults ---------------------------------------------------------------------------
     @r.get("/faults", tags=["faults"])
     def faults() -> dict[str, Any]:
-        table: Faults = app.state.faults
-        return {cid: f.to_json() for cid, f in table.all().items()}
+        return {cid: f.to_json() for cid, f in sandbox.faults.all().items()}
 
     @r.get("/faults/{client_id}", tags=["faults"])
     def fault(client_id: str) -> dict[str, Any]:
-        f = app.state.faults.get(client_id)
+        f = sandbox.faults.get(client_id)
         if f is None:
             raise HTTPException(404, f"no fault for {client_id!r}")
         return f.to_json()
@@ -453,55 +429,48 @@ def build_router(app: Any, settings: Any) -> APIRouter:
             )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        return app.state.faults.set(client_id, f).to_json()
+        return sandbox.faults.set(client_id, f).to_json()
 
     @r.delete("/faults/{client_id}", tags=["faults"])
     def fault_clear(client_id: str) -> dict[str, Any]:
-        return {"cleared": app.state.faults.clear(client_id)}
+        return {"cleared": sandbox.faults.clear(client_id)}
 
     @r.delete("/faults", tags=["faults"])
     def faults_clear() -> dict[str, Any]:
-        return {"cleared": app.state.faults.clear_all()}
+        return {"cleared": sandbox.faults.clear_all()}
 
     # -- reset ----------------------------------------------------------------------------
     @r.post("/reset", tags=["service"], summary="Faults off, schedule back, clock back")
     async def reset_all(client_id: str | None = None) -> dict[str, Any]:
-        app.state.faults.clear_all()
-        levels = getattr(app.state, "service_levels", None)
-        if levels is not None:
-            levels.release()
-            if client_id:
-                await levels.reset_quota(client_id)
-        if hasattr(app.state.clock, "advance"):
-            _reset_clock(app)
-        return {"reset": True, "clock": _clock_json(app)}
+        sandbox.faults.clear_all()
+        sandbox.levels.release()
+        if client_id:
+            await sandbox.levels.reset_quota(client_id)
+        if isinstance(sandbox.clock, SystemClock):
+            _reset_clock(sandbox.clock)
+        return {"reset": True, "clock": _clock_json(sandbox)}
 
     # -- dataset --------------------------------------------------------------------------
     @r.get("/dataset", tags=["dataset"], summary="Seed, size, digest, personas and their requests")
     def dataset(client_id: str | None = None) -> dict[str, Any]:
-        store = app.state.store
-        _, siret, motif = _demo_requester(app, client_id)
+        store = sandbox.store
+        _, siret, motif = _demo_requester(registry, client_id)
         return {
             "seed": getattr(store, "seed", None),
             "size": getattr(store, "size", None),
             "digest": store.digest(),
             "counts": store.counts(),
-            "personas": personas(store, siret=siret, motif=motif, today=_today(app)),
+            "personas": personas(store, siret=siret, motif=motif, today=_today(sandbox)),
         }
 
     # -- explain --------------------------------------------------------------------------
     @r.get("/explain/{client_id}", tags=["explain"], summary="The client's last refused call")
     def explain_client(client_id: str) -> dict[str, Any]:
-        row = None
-        journal = getattr(app.state, "journal", None)
-        if journal is not None:
-            row = journal.last_rejected(client_id)
-        feedback = getattr(app.state, "feedback", None)
-        seen = None
-        if feedback is not None:
-            seen = feedback.find(client_id, row.get("request_id") if row else None)
-            if seen is None and row is None:
-                seen = feedback.last(client_id)
+        row = sandbox.journal.last_rejected(client_id)
+        feedback = sandbox.feedback
+        seen = feedback.find(client_id, row.get("request_id") if row else None)
+        if seen is None and row is None:
+            seen = feedback.last(client_id)
         if row is None and seen is None:
             raise HTTPException(404, f"no refused call of {client_id!r} on record")
         code = (seen or {}).get("code") or (row or {}).get("error_code")
@@ -530,9 +499,8 @@ def build_router(app: Any, settings: Any) -> APIRouter:
     return r
 
 
-def _reset_clock(app: Any) -> None:
-    clock = app.state.clock
-    if getattr(clock, "frozen", False):
+def _reset_clock(clock: SystemClock) -> None:
+    if clock.frozen:
         clock.unfreeze()
     drift = clock.now() - datetime.now(UTC)
     clock.advance(-drift)

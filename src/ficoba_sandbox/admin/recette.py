@@ -1,10 +1,10 @@
-"""Admin plane routes of the recette (issue 8), under `/__sandbox/recette/`.
+"""Admin plane routes of the recette, under `/__sandbox/recette/`.
 
 - `GET /__sandbox/recette/{client_id}?format=html|json|md&lang=fr|en&since=T`: the report;
 - `GET|POST|DELETE /__sandbox/recette/{client_id}/drills[?drills=all|LIST]`: drill state, arm,
   disarm (the same plan file as `ficoba-sandbox recette start|stop`).
 
-`build_router(app)` takes the API app (its `app.state`: settings, journal, recette_drills, store).
+`build_router(sandbox)` takes the running sandbox (its settings, journal, drills, store).
 """
 
 from __future__ import annotations
@@ -15,29 +15,31 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from ficoba_sandbox.qa.drills import (
+    DrillError,
+    disarm,
+    make_plan,
+    parse_drills,
+    record_event,
+    write_plan,
+)
+from ficoba_sandbox.recette.collect import RecetteError, build_recette
+from ficoba_sandbox.recette.render import render, to_json
+from ficoba_sandbox.recette.server_info import server_info
+from ficoba_sandbox.sandbox import Sandbox
+
 PREFIX = "/__sandbox/recette"
 
 
-def build_router(app: Any) -> APIRouter:
-    from ficoba_sandbox.recette.collect import RecetteError, build_recette
-    from ficoba_sandbox.recette.drills import (
-        DrillError,
-        disarm,
-        make_plan,
-        parse_drills,
-        record_event,
-        server_info,
-        write_plan,
-    )
-    from ficoba_sandbox.recette.render import render, to_json
-
+def build_router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["recette"])
+    settings = sandbox.settings
 
     def state_dir() -> Path:
-        return Path(app.state.settings.state_dir)
+        return Path(settings.state_dir)
 
     def journal() -> Any:
-        return getattr(app.state, "journal", None)
+        return sandbox.journal
 
     @r.get("/{client_id}", summary="Recette report of a client (html, json or md)")
     def recette_report(
@@ -46,11 +48,10 @@ def build_router(app: Any) -> APIRouter:
         lang: Literal["fr", "en"] = Query("fr"),
         since: str | None = Query(None, description="ISO 8601 instant or age: 90s, 15m, 2h, 7d"),
     ) -> Response:
-        j = journal()
-        if j is not None and hasattr(j, "flush"):
-            j.flush(timeout=5.0)
+        sandbox.journal.flush(timeout=5.0)
+        server = server_info(settings.seed, settings.size, sandbox.store)
         try:
-            recette = build_recette(state_dir(), client_id, since, server=server_info(app))
+            recette = build_recette(state_dir(), client_id, since, server=server)
         except RecetteError as exc:
             raise HTTPException(404, str(exc)) from None
         except ValueError as exc:
@@ -64,15 +65,11 @@ def build_router(app: Any) -> APIRouter:
 
     @r.get("/{client_id}/drills", summary="Drill plan and what fired so far")
     def drills_status(client_id: str) -> dict[str, Any]:
-        runner = getattr(app.state, "recette_drills", None)
-        if runner is None:
-            raise HTTPException(404, "recette drills are not installed on this app")
-        return dict(runner.status(client_id))
+        return sandbox.drills.status(client_id)
 
     @r.post("/{client_id}/drills", summary="Arm the drills for a client's run")
     def drills_arm(client_id: str, drills: str = Query("all")) -> dict[str, Any]:
-        registry = getattr(getattr(app.state, "gateway", None), "registry", None)
-        if registry is not None and registry.get(client_id) is None:
+        if sandbox.gateway.registry.get(client_id) is None:
             raise HTTPException(404, f"unknown client {client_id!r}")
         try:
             plan = make_plan(client_id, parse_drills(drills))

@@ -1,70 +1,103 @@
-"""Every error in the API's own format: `{"erreur": {"code", "message", "horodatage"}}`.
+"""The one error writer: every refusal of the API, gateway or backend, in the API's own format.
 
-Never FastAPI's 422 with a `detail` array, never a stack trace, never a 500 for bad input;
-404 and 405 too. `horodatage` is `YYYY-MM-DDTHH:MM:SS.mmmZ` (domain.clock.horodatage).
+`{"erreur": {"code", "message", "horodatage"}}` (OpenAPI `ResultatErreurApiSante`, CONTRACT
+§6.1), compact UTF-8 JSON, with the same headers whoever refused:
+
+- `Content-Type: application/json` and `Content-Length`;
+- `Cache-Control: no-store`: RFC 6749 §5.1-5.2 require it of the token endpoint's answers, and an
+  API answer (account data, or a refusal that tells about a client's credentials) is never for a
+  shared cache either (RFC 9111 §5.2.2.5);
+- `WWW-Authenticate` on every 401 (RFC 9110 §11.6.1; RFC 6750 §3 for its bearer parameters);
+- `Retry-After` on every 429 and 503 (RFC 9110 §10.2.3; RFC 6585 §4): the refusal's own value
+  (the quota's reset, the end of a maintenance window or drill), else `RETRY_AFTER_DEFAULT`;
+- the call's `X-Correlation-ID` and `X-Request-ID` are added by the pipeline to every answer.
+
+Never FastAPI's 422 with a `detail` array, never a stack trace: the exception handlers installed on
+the documentation routes render through the same writer.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
-from ficoba_sandbox.domain.clock import SystemClock, horodatage
-from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
+from ficoba_sandbox.domain.clock import Clock, horodatage
+from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.gateway.service import REALM
 
 log = logging.getLogger(__name__)
 
-_HTTP = {404: "HTTP404", 405: "HTTP405", 406: "HTTP406", 408: "HTTP408", 413: "HTTP413"}
+#: seconds a client should wait when the refusal knows no better (a forced maintenance has no
+#: scheduled end; a refused quota storage has no window)
+RETRY_AFTER_DEFAULT = 60
+CHALLENGE_DEFAULT = f'Bearer realm="{REALM}"'
+JSON = b"application/json"
+NO_STORE = b"no-store"
+
+#: Starlette's HTTP errors (the documentation routes) -> the sandbox's stable codes
+_HTTP_CODES = {404: "HTTP404", 405: "HTTP405", 406: "HTTP406", 408: "HTTP408", 413: "HTTP413"}
 
 
-def corps_erreur(code: str, message: str, request: Request | None = None) -> dict:
-    clock = getattr(request.app.state, "clock", None) if request is not None else None
-    now = (clock or SystemClock()).now()
-    return {"erreur": {"code": code, "message": message, "horodatage": horodatage(now)}}
-
-
-def reponse_erreur(request: Request | None, err: FicobaError) -> JSONResponse:
-    return JSONResponse(
-        corps_erreur(err.code, err.message, request),
-        status_code=err.http_status,
-        headers=err.headers or None,
+def error_body(error: FicobaError, at: datetime) -> bytes:
+    return orjson.dumps(
+        {"erreur": {"code": error.code, "message": error.message, "horodatage": horodatage(at)}}
     )
 
 
-async def _ficoba(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, FicobaError)
-    return reponse_erreur(request, exc)
+def error_headers(error: FicobaError, body: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers of a refusal (without the call's ids, which the pipeline adds)."""
+    headers = [
+        (b"content-type", JSON),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", NO_STORE),
+    ]
+    given = {name.lower() for name in error.headers}
+    for name, value in error.headers.items():
+        headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    status = error.http_status
+    if status == 401 and "www-authenticate" not in given:
+        headers.append((b"www-authenticate", CHALLENGE_DEFAULT.encode()))
+    if status in (429, 503) and "retry-after" not in given:
+        headers.append((b"retry-after", str(RETRY_AFTER_DEFAULT).encode()))
+    return headers
 
 
-async def _http(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP.get(exc.status_code)
-    if code is None:
-        code = "CAT002" if exc.status_code == 400 else "CAT004"
-    entry = ALL_CODES[code]
-    status = exc.status_code if code.startswith("HTTP") or code == "CAT002" else 500
-    headers = dict(exc.headers or {})
-    return JSONResponse(
-        corps_erreur(code, entry.message, request), status_code=status, headers=headers or None
-    )
+def error_response(error: FicobaError, clock: Clock) -> Response:
+    """The same bytes and headers as a Starlette response (for FastAPI's exception handlers)."""
+    body = error_body(error, clock.now())
+    response = Response(body, status_code=error.http_status)
+    response.raw_headers = error_headers(error, body)
+    return response
 
 
-async def _validation(request: Request, exc: Exception) -> JSONResponse:
-    # Bodies are read by hand; should a FastAPI validation still happen, answer like FICOBA.
-    return reponse_erreur(request, FicobaError("CAT002"))
+def install_error_handlers(app: FastAPI, clock: Clock) -> None:
+    """FastAPI's own errors (a wrong method on `/docs`, a validation error) in the API format."""
 
+    async def ficoba(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FicobaError)
+        return error_response(exc, clock)
 
-async def _inattendue(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return reponse_erreur(request, FicobaError("CAT004"))
+    async def http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code) or (
+            "CAT002" if exc.status_code == 400 else "CAT004"
+        )
+        return error_response(FicobaError(code, headers=dict(exc.headers or {})), clock)
 
+    async def validation(request: Request, exc: Exception) -> Response:
+        return error_response(FicobaError("CAT002"), clock)
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(FicobaError, _ficoba)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(RequestValidationError, _validation)
-    app.add_exception_handler(Exception, _inattendue)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(FicobaError("CAT004"), clock)
+
+    app.add_exception_handler(FicobaError, ficoba)
+    app.add_exception_handler(StarletteHTTPException, http)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,15 +1,12 @@
-"""`POST /token` at the server root, as on DGFiP's gateway. Logic in `gateway/oauth.py`."""
+"""`POST /token` at the server root, as on DGFiP's gateway, in the OpenAPI document.
+
+The pipeline answers it (api/pipeline.py, logic in gateway/oauth.py); this route only documents
+it and is never routed to.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
-
-from ficoba_sandbox.gateway.oauth import OAuthError, TokenResult, token_endpoint
-from ficoba_sandbox.gateway.peer import resolve_peer
-from ficoba_sandbox.gateway.service import Gateway
-
-MAX_TOKEN_BODY = 8 * 1024
+from fastapi import APIRouter
 
 router = APIRouter(tags=["OAuth2"])
 
@@ -35,34 +32,6 @@ _OAUTH_ERROR = {
 }
 
 
-@router.api_route(
-    "/token",
-    methods=["POST", "GET", "PUT", "DELETE", "PATCH"],
-    include_in_schema=False,
-)
-async def oauth_token_any_method(request: Request) -> Response:
-    gw: Gateway = request.app.state.gateway
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_TOKEN_BODY:
-            return _json(OAuthError("invalid_request", "Request body too large").result())
-    result = token_endpoint(
-        gw,
-        method=request.method,
-        query_string=request.scope.get("query_string", b""),
-        headers=list(request.scope.get("headers", ())),
-        body=body,
-        peer=resolve_peer(request.scope, gw.trusted_proxies),
-    )
-    return _json(result)
-
-
-def _json(result: TokenResult) -> Response:
-    return JSONResponse(result.body, status_code=result.status, headers=result.headers)
-
-
-# Documented in OpenAPI (the route above is hidden so GET/PUT/... are not advertised).
 @router.post(
     "/token",
     summary="Obtenir un jeton d'accès (client credentials)",
@@ -112,7 +81,5 @@ def _json(result: TokenResult) -> Response:
         405: {"description": "invalid_request (method)", **_OAUTH_ERROR},
     },
 )
-async def oauth_token(
-    request: Request,
-) -> Response:  # pragma: no cover - shadowed by the route above
-    return await oauth_token_any_method(request)
+async def oauth_token() -> None:  # pragma: no cover - never routed to
+    raise RuntimeError("the token endpoint is answered by api/pipeline.py")

@@ -29,7 +29,7 @@ from ficoba_sandbox.backend.demandes import (
     SiretSiren,
 )
 from ficoba_sandbox.domain import codes, insee
-from ficoba_sandbox.domain.access import Caller, SearchType
+from ficoba_sandbox.domain.access import Caller, SearchType, search_type_of
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.domain.identifiers import is_valid_iban
 from ficoba_sandbox.domain.normalize import normalize_text
@@ -79,48 +79,33 @@ def type_de_recherche(demande: Demande) -> SearchType:
     the rights check, since the right to check depends on the type."""
     match demande:
         case DemandeNumCpte():
-            return SearchType.COMPTE
+            resource, selectors = "numCpte", None
         case DemandeSpi():
-            return SearchType.SPI
+            resource, selectors = "spi", None
         case DemandeSiretSiren():
-            return SearchType.SIREN_SIRET
+            resource, selectors = "siretSiren", None
         case DemandePerPhy():
-            return SearchType.PERSONNE_PHYSIQUE
+            resource, selectors = "perPhy", None
         case DemandePerPro():
-            return SearchType.PERSONNE_MORALE
+            resource, selectors = "perPro", None
         case DemandeVerifIban():
-            choix = _choix(
-                demande.recherche_pp, demande.recherche_pm, demande.recherche_siren_siret
-            )
+            resource = "verifIban"
+            selectors = (demande.recherche_pp, demande.recherche_pm, demande.recherche_siren_siret)
             # "0 ou 1 un seul des trois valorisé à 1" (§7.3.2). Two at "1" -> CAF025 ("Un seul
             # booléen peut être renseigné à 1 à la fois"); all three equal (all "0" or all "1")
             # -> CAF018 ("... ne peuvent être simultanément renseignés à la même valeur").
-            if choix.count("1") == 2:
+            if selectors.count("1") == 2:
                 raise FicobaError("CAF025")
-            if choix.count("1") != 1:
-                raise FicobaError("CAF018")
-            return (
-                SearchType.VERIF_IBAN_PP,
-                SearchType.VERIF_IBAN_PM,
-                SearchType.VERIF_IBAN_SIRET,
-            )[choix.index("1")]
         case DemandeMultiDet():
-            choix = _choix(
-                demande.recherche_pp, demande.recherche_pm, demande.recherche_siren_siret
-            )
             # multiDet's own error table (§8.6) lists CAF018 and CAF019 but not CAF025.
-            if choix.count("1") != 1:
-                raise FicobaError("CAF018")
-            return (
-                SearchType.MULTIDET_PP,
-                SearchType.MULTIDET_PM,
-                SearchType.MULTIDET_SIRET,
-            )[choix.index("1")]
-    raise TypeError(demande)  # pragma: no cover
-
-
-def _choix(*valeurs: str) -> list[str]:
-    return list(valeurs)
+            resource = "multiDet"
+            selectors = (demande.recherche_pp, demande.recherche_pm, demande.recherche_siren_siret)
+        case _:  # pragma: no cover
+            raise TypeError(demande)
+    found = search_type_of(resource, selectors)
+    if found is None:
+        raise FicobaError("CAF018")
+    return found
 
 
 # --- requester and motif -----------------------------------------------------------------------

@@ -122,17 +122,20 @@ class Backend:
         now = self.clock.now()
         return now.astimezone(PARIS).date() if PARIS else now.date()
 
-    def type_de_recherche(self, demande: Demande) -> SearchType:
+    def search_type(self, demande: Demande) -> SearchType:
+        """CAF018 / CAF025 on the selectors, else the search type (regles.type_de_recherche)."""
         return regles.type_de_recherche(demande)
 
-    def verifier_modalite(self, caller: Caller, type_recherche: SearchType) -> None:
-        if MODALITY_OF[type_recherche] not in caller.modalities:
+    def check_rights(self, caller: Caller, demande: Demande, search_type: SearchType) -> None:
+        """The modality of the search type (900910), then the requester (CAF030) and the motif
+        (CAF003, CAF031), in this order (CONTRACT §6.4)."""
+        if MODALITY_OF[search_type] not in caller.modalities:
             raise FicobaError("900910")
+        regles.verifier_appelant(demande, caller, search_type)
 
-    def executer(self, caller: Caller, demande: Demande) -> Resultat:
-        type_recherche = regles.type_de_recherche(demande)
-        self.verifier_modalite(caller, type_recherche)
-        regles.verifier_appelant(demande, caller, type_recherche)
+    def run(self, caller: Caller, demande: Demande, search_type: SearchType) -> Resultat:
+        """`dateDemande` (CAF024, CAF033), the rules of the search type, the search, and the
+        restitution filtered by the caller's data scopes; after `check_rights`."""
         regles.verifier_date_demande(demande.enveloppe.date_demande, self.aujourd_hui())
         match demande:
             case DemandeNumCpte():
@@ -146,10 +149,16 @@ class Backend:
             case DemandePerPro():
                 return self._per_pro(caller, demande)
             case DemandeVerifIban():
-                return self._verif_iban(caller, demande, type_recherche)
+                return self._verif_iban(caller, demande, search_type)
             case DemandeMultiDet():
-                return self._multi_det(caller, demande, type_recherche)
+                return self._multi_det(caller, demande, search_type)
         raise TypeError(demande)  # pragma: no cover
+
+    def executer(self, caller: Caller, demande: Demande) -> Resultat:
+        """The whole backend on one request: search type, rights, then `run`."""
+        search_type = self.search_type(demande)
+        self.check_rights(caller, demande, search_type)
+        return self.run(caller, demande, search_type)
 
     # --- helpers -------------------------------------------------------------------------------
 

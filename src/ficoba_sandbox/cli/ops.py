@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ficoba_sandbox.sandbox import open_store
 from ficoba_sandbox.settings import Settings
 
 HEALTHCHECK_CLIENT_ID = "sandbox-healthcheck"
@@ -127,11 +128,9 @@ def cmd_healthcheck(args: argparse.Namespace) -> int:
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    from ficoba_sandbox.app import _default_store
-
     settings = _settings(args, seed="seed", size="size")
     t0 = time.perf_counter()
-    store = _default_store(settings)
+    store = open_store(settings)
     counts = store.counts()
     print(
         json.dumps(

@@ -8,8 +8,7 @@ certificate from the RFC 9440 `Client-Cert` header, only from those addresses, a
 any call without one. Proxy headers are never trusted by uvicorn itself (`proxy_headers=False`).
 
 The admin listener (plain HTTP, `--admin-host`/`--admin-port`, loopback by default) serves
-`ficoba_sandbox.admin.create_admin_app(app, settings)` when the admin package provides it, else a
-minimal health app.
+`ficoba_sandbox.admin.create_admin_app(app.sandbox, settings)` on the same sandbox.
 """
 
 from __future__ import annotations
@@ -23,13 +22,15 @@ import socket
 import ssl
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ficoba_sandbox.admin import create_admin_app
+from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli.gateway import settings_from
 from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
+from ficoba_sandbox.sandbox import Sandbox
 from ficoba_sandbox.settings import Settings
 
 DEMO_CORRELATION_ID = "62d8e8ff-ce4f-4e50-b318-1edd2dab0f9f"
@@ -127,40 +128,6 @@ def serve_settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def build_app(settings: Settings) -> Any:
-    """`create_app(settings)`, with the gateway installed (by create_app, or here)."""
-    from ficoba_sandbox.api.gateway import install_gateway
-
-    app = None
-    with contextlib.suppress(ImportError):
-        from ficoba_sandbox.app import create_app  # type: ignore[attr-defined]
-
-        app = create_app(settings)
-    if app is None:  # the backend is not wired yet: gateway alone
-        from fastapi import FastAPI
-
-        app = FastAPI(title="ficoba-sandbox (gateway only)")
-    if getattr(app.state, "gateway", None) is None:
-        install_gateway(app, settings)
-    return app
-
-
-def build_admin_app(app: Any, settings: Settings) -> Any:
-    with contextlib.suppress(ImportError):
-        from ficoba_sandbox.admin import create_admin_app  # type: ignore[attr-defined]
-
-        return create_admin_app(app, settings)
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "admin": "minimal"})
-
-    return Starlette(routes=[Route("/", health), Route("/health", health)])
-
-
 def tls_context_factory(config: Any, default_factory: Any) -> ssl.SSLContext:
     """uvicorn `ssl_context_factory`: its context, plus TLS >= 1.2 (top-level, picklable)."""
     ctx: ssl.SSLContext = default_factory()
@@ -191,15 +158,10 @@ def uvicorn_config(app: Any, settings: Settings, paths: PkiPaths, **extra: Any) 
     )
 
 
-def demo_search(app: Any, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A search that answers with data: numCpte on an IBAN of the dataset, when one is known."""
-    iban = None
-    store = getattr(app.state, "store", None)
-    if store is not None:
-        with contextlib.suppress(Exception):
-            iban = next(iter(store.comptes())).iban
-    clock = getattr(app.state, "clock", None)
-    today = clock.now().date() if clock is not None else datetime.now(UTC).date()
+def demo_search(sandbox: Sandbox, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A search that answers with data: numCpte on an IBAN of the dataset."""
+    iban = next(iter(sandbox.store.comptes())).iban
+    today = sandbox.clock.now().date()
     body = {
         "dateDemande": today.isoformat(),
         "motif": creds["motifs"][0],
@@ -207,7 +169,7 @@ def demo_search(app: Any, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         "sirenDemandeur": "",
         "justification": "Demo ficoba-sandbox",
         "criteresRecherche": {
-            "iban": iban or "FR7630004009550000135601429",
+            "iban": iban,
             "verificationCompte": "0",
         },
     }
@@ -238,7 +200,7 @@ def curl_lines(creds: dict[str, Any], search: tuple[str, dict[str, Any]] | None)
     return lines
 
 
-def banner(settings: Settings, creds: dict[str, Any], app: Any) -> str:
+def banner(settings: Settings, creds: dict[str, Any], sandbox: Sandbox) -> str:
     origin = public_origin(settings.host, settings.port)
     mode = (
         f"trusted proxies {', '.join(settings.trusted_proxies)}"
@@ -251,7 +213,7 @@ def banner(settings: Settings, creds: dict[str, Any], app: Any) -> str:
         f"demo client credentials: {Path(settings.state_dir).resolve() / 'demo-client.json'}",
         "Try it (token, then a search):",
         "",
-        *curl_lines(creds, demo_search(app, creds)),
+        *curl_lines(creds, demo_search(sandbox, creds)),
         "",
     ]
     return "\n".join(lines)
@@ -293,8 +255,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return 2
-    app = build_app(settings)
-    admin = ops.guard_admin(build_admin_app(app, settings), settings)
+    app = create_app(settings)
+    admin = ops.guard_admin(create_admin_app(app.sandbox, settings), settings)
     logs = ops.uvicorn_logging(settings)
     main_server = uvicorn.Server(
         uvicorn_config(app, settings, paths, log_level=args.log_level, **logs)
@@ -311,9 +273,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     )
     if settings.log_json:
-        ops.say(settings, banner(settings, creds, app), event="ready")
+        ops.say(settings, banner(settings, creds, app.sandbox), event="ready")
     else:
-        print(banner(settings, creds, app), flush=True)
+        print(banner(settings, creds, app.sandbox), flush=True)
 
     async def run() -> int:
         # uvicorn answers a failed bind with sys.exit(1) inside serve(): turned into an exit code

@@ -44,6 +44,35 @@ RESOURCE_OF: Mapping[SearchType, str] = {
     SearchType.MULTIDET_SIRET: "/comptes/multiDet",
 }
 
+#: The search types of the two resources that serve three, in the order of their selectors
+#: (`recherchePP`, `recherchePM`, `rechercheSirenSiret`, protocol v11 §7.3.2 and §8.3.2).
+_BY_SELECTOR: Mapping[str, tuple[SearchType, SearchType, SearchType]] = {
+    "verifIban": (SearchType.VERIF_IBAN_PP, SearchType.VERIF_IBAN_PM, SearchType.VERIF_IBAN_SIRET),
+    "multiDet": (SearchType.MULTIDET_PP, SearchType.MULTIDET_PM, SearchType.MULTIDET_SIRET),
+}
+_SINGLE: Mapping[str, SearchType] = {
+    path.rsplit("/", 1)[1]: stype
+    for stype, path in RESOURCE_OF.items()
+    if path.rsplit("/", 1)[1] not in _BY_SELECTOR
+}
+
+
+def search_type_of(
+    resource: str, selectors: tuple[str, str, str] | None = None
+) -> SearchType | None:
+    """The search type a request to `resource` (`numCpte`, ..., `multiDet`) asks for: the
+    resource's own, or for verifIban and multiDet the one whose selector is "1" (None when not
+    exactly one is). The backend calls it once the selectors are checked (CAF018, CAF025); the
+    journal calls it on whatever a refused request carried."""
+    single = _SINGLE.get(resource)
+    if single is not None:
+        return single
+    types = _BY_SELECTOR.get(resource)
+    if types is None or selectors is None or selectors.count("1") != 1:
+        return None
+    return types[selectors.index("1")]
+
+
 #: DataPass modalities (CONTRACT §7.2). DataPass has no separate multi-holding modality; the
 #: sandbox adds `with_ficoba_multi_detention` so a bank's multi-holding right can be granted or
 #: withheld on its own (issue #4).

@@ -1,4 +1,4 @@
-"""The gateway checks on every API call, in the order of issue #4 / CONTRACT §6.4.
+"""The gateway checks on every API call, in the order of CONTRACT §6.4 (docs/architecture.md).
 
 1. `X-Correlation-ID` present and a UUID, else 400 `910000` (gateway path) or `CAT005`
    (backend path `/fcb-masrestit/api/v2`);
@@ -17,8 +17,8 @@ body to know the search type. It receives a `domain.access.Caller`.
 from __future__ import annotations
 
 import functools
+import random
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -37,6 +37,18 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 B64TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 §2.1 b64token
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID as text, for `X-Request-ID` when the client sent none.
+
+    From `random.getrandbits` rather than `uuid.uuid4()` (os.urandom, a system call): a request
+    id only tells calls apart, it guards nothing; this is 3x cheaper on every call."""
+    n = random.getrandbits(128)
+    n = (n & ~(0xF000 << 64)) | (0x4000 << 64)  # version 4
+    n = (n & ~(0xC000 << 48)) | (0x8000 << 48)  # RFC 4122 variant
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Authenticated:
     caller: Caller
@@ -46,7 +58,7 @@ class Authenticated:
 
 
 @functools.lru_cache(maxsize=256)
-def _thumbprint(der: bytes) -> str:
+def thumbprint_of(der: bytes) -> str:
     """`x5t_s256` of a DER certificate (a pure function: a client presents the same one on
     every call of a connection)."""
     return x5t_s256(der)
@@ -104,10 +116,11 @@ def bearer_token(authorization: list[str], query_string: bytes) -> str:
 
 
 def authenticate(
-    gw: Gateway, headers: Mapping[str, list[str]], query_string: bytes, peer: Peer
+    gw: Gateway, authorization: list[str], query_string: bytes, peer: Peer
 ) -> Authenticated:
-    """Steps 2-4 above. `headers` maps lower-case names to their values."""
-    token = bearer_token(headers.get("authorization", []), query_string)
+    """Steps 2-3 above: the bearer token, valid and bound to the connection's certificate.
+    `authorization`: every `Authorization` header of the request."""
+    token = bearer_token(authorization, query_string)
     try:
         claims = gw.tokens.verify(token)
     except InvalidToken as exc:
@@ -115,11 +128,15 @@ def authenticate(
     record = gw.registry.active(claims.client_id)
     if record is None:
         raise invalid_token("client unknown or revoked")
-    presented = _thumbprint(peer.cert_der) if peer.cert_der else None
+    presented = thumbprint_of(peer.cert_der) if peer.cert_der else None
     if not thumbprints_match(claims.x5t_s256, presented) or not thumbprints_match(
         claims.x5t_s256, record.cert_x5t_s256
     ):
         raise invalid_token("token bound to another certificate")
+    return Authenticated(record.caller(claims.scopes), record, claims, presented)
+
+
+def check_ip(record: ClientRecord, peer: Peer) -> None:
+    """Step 4: the caller's IP in the client's allow-list, else 403 `HTTP403`."""
     if not record.ip_allowed(peer.ip):
         raise FicobaError("HTTP403")
-    return Authenticated(record.caller(claims.scopes), record, claims, presented)

@@ -343,3 +343,10 @@ class Quota:
             return bool(await self.storage.check())
         except Exception:
             return False
+
+    async def aclose(self) -> None:
+        """Close the shared storage's connections (Redis); nothing to do in memory."""
+        bridge = getattr(self.storage, "bridge", None)
+        storage = getattr(bridge, "storage", None)
+        if storage is not None and hasattr(storage, "aclose"):
+            await storage.aclose()

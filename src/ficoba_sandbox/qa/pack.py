@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ficoba_sandbox.backend import magic
+from ficoba_sandbox.qa import magic
 
 RESOURCES = (*magic.RESOURCES, "etatSante")
 SEARCHES = ("spi", "perPhy", "numCpte", "perPro", "siretSiren")
@@ -203,7 +203,7 @@ def persona_ids(dirs: Iterable[Path]) -> set[str]:
 
 
 def check_names(pack: Pack, path: Path, root: yaml.Node | None, personas: set[str]) -> None:
-    from ficoba_sandbox.api.resources import EXEMPLES
+    from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 
     for i, step in enumerate(pack.steps):
         req = step.request
@@ -241,8 +241,8 @@ def check_names(pack: Pack, path: Path, root: yaml.Node | None, personas: set[st
                               f"unknown search {req.search!r}: one of {', '.join(SEARCHES)}")  # fmt: skip
             if req.example:
                 res, _, name = req.example.partition("/")
-                if name not in EXEMPLES.get(res, {}):
-                    known = [f"{r}/{n}" for r, ex in EXEMPLES.items() for n in ex]
+                if name not in REQUEST_EXAMPLES.get(res, {}):
+                    known = [f"{r}/{n}" for r, ex in REQUEST_EXAMPLES.items() for n in ex]
                     raise _at(path, root, [*base, "example"],
                               f"unknown protocol example {req.example!r}: one of {', '.join(known)}")  # fmt: skip
             exp = step.expect

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from ficoba_sandbox.backend import magic
+from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.pack import AdminAction, Expect, Pack, RequestSpec, Step
 
 PREFIXES = {"gateway": "/ficoba-api/v2", "backend": "/fcb-masrestit/api/v2"}
@@ -290,10 +290,10 @@ class Runner:
             body = copy.deepcopy(persona["requests"][req.search])
             body["dateDemande"] = today
         elif req.example:
-            from ficoba_sandbox.api.resources import EXEMPLES
+            from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 
             res, _, name = req.example.partition("/")
-            crit = EXEMPLES[res][name]["criteresRecherche"]
+            crit = REQUEST_EXAMPLES[res][name]["criteresRecherche"]
             body = magic.envelope(siret, motif, today, crit, justification=f"QA {req.example}")
         elif req.scenario and not req.criteres:
             body = magic.envelope(siret, motif, today, magic.NEUTRAL.get(req.resource, {}))

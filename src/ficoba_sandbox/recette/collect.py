@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ficoba_sandbox import __version__
+from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.journal import JournalReader
+from ficoba_sandbox.qa.drills import read_plan
 from ficoba_sandbox.recette.criteria import Evaluation, Profile, evaluate
-from ficoba_sandbox.recette.drills import SERVER_INFO, read_plan
+from ficoba_sandbox.recette.server_info import read_server_info
 
 
 class RecetteError(LookupError):
@@ -19,8 +21,6 @@ class RecetteError(LookupError):
 
 def profile_of(state_dir: Path, client_id: str) -> tuple[Profile, dict[str, Any]]:
     """The client's registration as a `Profile`, and header facts (certificate subject...)."""
-    from ficoba_sandbox.gateway.registry import Registry
-
     record = Registry(Path(state_dir)).get(client_id)
     if record is None:
         raise RecetteError(f"client {client_id!r} is not registered in {state_dir}")
@@ -52,13 +52,6 @@ def rows_of(
         raise RecetteError(str(exc)) from None
 
 
-def server_facts(state_dir: Path) -> dict[str, Any]:
-    try:
-        return dict(json.loads((Path(state_dir) / SERVER_INFO).read_text("utf-8")))
-    except (OSError, ValueError):
-        return {}
-
-
 @dataclass(slots=True)
 class Recette:
     """Everything a report shows."""
@@ -78,13 +71,11 @@ def build_recette(
     rows: list[dict[str, Any]] | None = None,
     server: dict[str, Any] | None = None,
 ) -> Recette:
-    from ficoba_sandbox import __version__
-
     profile, facts = profile_of(state_dir, client_id)
     if rows is None:
         rows = rows_of(state_dir, client_id, since)
     evaluation = evaluate(rows, profile)
-    server = server if server is not None else server_facts(state_dir)
+    server = server if server is not None else read_server_info(state_dir)
     plan = read_plan(state_dir, client_id)
     header = {
         "client_id": client_id,

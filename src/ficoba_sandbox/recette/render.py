@@ -6,9 +6,9 @@ import html
 import json
 from typing import Any
 
+from ficoba_sandbox.qa.drills import KINDS
 from ficoba_sandbox.recette.collect import Recette
 from ficoba_sandbox.recette.criteria import FAIL, NOT_EXERCISED, OUTCOMES, PASS
-from ficoba_sandbox.recette.drills import KINDS
 
 LANGS = ("fr", "en")
 FORMATS = ("html", "json", "md")

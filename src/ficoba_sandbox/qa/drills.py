@@ -1,4 +1,4 @@
-"""Recette drills (issue 8 item 2): a documented sequence of incidents during a client's run.
+"""Recette drills: a documented sequence of incidents during a client's acceptance run.
 
 `ficoba-sandbox recette start --dir D --client ID [--drills all|LIST]` writes a *plan* to
 `D/recette/drills/<client_id>.json` (atomically); `recette stop` marks it disarmed. A running
@@ -10,49 +10,45 @@ the same file.
 The drills are counted in the client's own resource calls (`/comptes/...`) after arming, so the
 sequence does not depend on how fast the client goes. With `all`, in this order:
 
-| drill | at call | what the client gets | made with |
-|---|---|---|---|
-| `token_expiry` | 3 | its token is declared expired: 401 `900901` (`error="invalid_token"`, "token expired") on that call and every later call with the same token | the gateway's own `invalid_token` error |
-| `throttling` | 7 | 429 `900804` with `Retry-After: 2`; every call in the next 2 s is refused the same way | the quota's error and headers |
-| `maintenance` | 11 | 503 `CAT001` with `Retry-After: 3`; every call in the next 3 s is refused | the service hours' error |
-| `error_500` | 15 | one 500 `CAT004` "Erreur technique interne Ficoba" | a one-call fault of the QA toolkit (`app.state.faults`) |
-| `slow` | 19 | that call and the next answer after 1.5 s each (still below the timeout) | a one-call latency fault of the QA toolkit, per call |
+| drill | at call | what the client gets |
+|---|---|---|
+| `token_expiry` | 3 | its token is declared expired: 401 `900901` (`error="invalid_token"`, "token expired") on that call and every later call with the same token |
+| `throttling` | 7 | 429 `900804` with `Retry-After: 2`; every call in the next 2 s is refused the same way |
+| `maintenance` | 11 | 503 `CAT001` with `Retry-After: 3`; every call in the next 3 s is refused |
+| `error_500` | 15 | one 500 `CAT004` "Erreur technique interne Ficoba" |
+| `slow` | 19 | that call and the next answer after 1.5 s each (still below the timeout) |
 
 A drill whose call number is reached while another drill's window is open fires at the next
-call after it. Each journal row shaped by a drill has `details.drill` = the drill's name; the
-`start` and `stop` commands add a row of their own (method `RECETTE`).
+call after it. The pipeline's `drills` step applies `DrillRunner.effect` after the quota and the
+availability checks (docs/architecture.md); each journal row shaped by a drill has
+`details.drill` = the drill's name; the `start` and `stop` commands add a row of their own
+(method `RECETTE`).
 
-Windows are timed by the app clock (`app.state.clock`): run a recette with the clock running.
-Counters live in the server's memory: with several replicas, each counts its own calls.
-
-This module imports no FastAPI: the middleware is pure ASGI.
+Windows are timed by the sandbox's clock: run a recette with the clock running. Counters live in
+the server's memory: with several replicas, each counts its own calls.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import os
 import re
 import tempfile
-import threading
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.gateway.checks import invalid_token
+from ficoba_sandbox.journal import CallRecord, Journal
+
 PLAN_FORMAT = "ficoba-sandbox/recette-drills/v1"
 PLAN_DIR = Path("recette") / "drills"
-SERVER_INFO = Path("recette") / "server.json"
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,12 +278,25 @@ class _Runtime:
     slow_left: int = 0
 
 
-class RecetteDrills:
-    """The drill runner of one app: plan store + per-plan counters. `app.state.recette_drills`."""
+@dataclass(frozen=True, slots=True)
+class DrillEffect:
+    """What an armed drill does to one call: wait `delay` seconds, or refuse it with `error`."""
 
-    def __init__(self, state_dir: Path, clock: Any) -> None:
+    name: str
+    delay: float = 0.0
+    error: FicobaError | None = None
+
+
+def _retry_after(code: str, seconds: int) -> FicobaError:
+    return FicobaError(code, headers={"Retry-After": str(seconds)})
+
+
+class DrillRunner:
+    """The drills of one sandbox: the plans on disk and, per plan, the calls counted so far."""
+
+    def __init__(self, state_dir: Path, clock: Clock) -> None:
         self.plans = PlanStore(state_dir)
-        self.clock = clock  # anything with now(); AppClock follows app.state.clock
+        self.clock = clock
         self._runtimes: dict[str, _Runtime] = {}
 
     def status(self, client_id: str) -> dict[str, Any]:
@@ -303,186 +312,58 @@ class RecetteDrills:
             "fired": dict(rt.fired),
         }
 
-    def decide(self, client_id: str, token_jti: str | None) -> tuple[str, DrillKind, int] | None:
-        """The drill shaping this call, if any: (name, kind, retry_after or delay ms)."""
+    def effect(self, client_id: str, token_id: str | None) -> DrillEffect | None:
+        """The drill shaping this resource call of `client_id`, if any; counts the call."""
         plan = self.plans.get(client_id)
         if plan is None or not plan.active:
             return None
         rt = self._runtimes.setdefault(plan.plan_id, _Runtime())
         rt.calls += 1
         now = self.clock.now()
-        if token_jti is not None and token_jti in rt.revoked:
-            return "token_expiry", KINDS["token_expiry"], 0
+        if token_id is not None and token_id in rt.revoked:
+            return DrillEffect("token_expiry", error=invalid_token("token expired"))
         if rt.window is not None:
             name, until = rt.window
             if now < until:
-                return name, KINDS[name], max(1, math.ceil((until - now).total_seconds()))
+                left = max(1, math.ceil((until - now).total_seconds()))
+                return DrillEffect(name, error=_retry_after(KINDS[name].code or "CAT001", left))
             rt.window = None
         if rt.slow_left > 0:
             rt.slow_left -= 1
-            return "slow", KINDS["slow"], 0
+            return DrillEffect("slow", delay=KINDS["slow"].seconds)
         for drill in plan.drills:
             if drill.name in rt.fired or drill.at_call > rt.calls:
                 continue
             kind = KINDS[drill.name]
             rt.fired[drill.name] = rt.calls
             if drill.name == "token_expiry":
-                if token_jti is not None:
-                    rt.revoked.add(token_jti)
-                return drill.name, kind, 0
-            if kind.seconds and drill.name in ("throttling", "maintenance"):
+                if token_id is not None:
+                    rt.revoked.add(token_id)
+                return DrillEffect(drill.name, error=invalid_token("token expired"))
+            if drill.name in ("throttling", "maintenance"):
                 rt.window = (drill.name, now + timedelta(seconds=kind.seconds))
-                return drill.name, kind, math.ceil(kind.seconds)
+                assert kind.code is not None
+                return DrillEffect(
+                    drill.name, error=_retry_after(kind.code, math.ceil(kind.seconds))
+                )
             if drill.name == "slow":
                 rt.slow_left = kind.count - 1
-            return drill.name, kind, 0
+                return DrillEffect(drill.name, delay=kind.seconds)
+            assert kind.code is not None
+            return DrillEffect(drill.name, error=FicobaError(kind.code))
         return None
 
 
-def _client_of(scope: Scope) -> tuple[str | None, str | None]:
-    state = scope.get("state")
-    if not isinstance(state, dict):
-        return None, None
-    client_id = getattr(state.get("caller"), "client_id", None) or state.get("client_id")
-    jti = state.get("token_jti")
-    return (client_id if isinstance(client_id, str) else None), (
-        jti if isinstance(jti, str) else None
-    )
-
-
-class RecetteDrillsMiddleware:
-    """Applies the armed drills to authenticated resource calls. Install it inside the gateway.
-
-    `error_500` and `slow` go through the QA toolkit's per-client faults (`owner.state.faults`,
-    `api/scenario.py`: a one-call fault, applied further in by its middleware) when the app has
-    them; the others, and both when it has not, are answered here with the gateway's and the
-    service levels' own error rendering.
-    """
-
-    def __init__(self, app: ASGIApp, drills: RecetteDrills, owner: Any = None) -> None:
-        self.app = app
-        self.drills = drills
-        self.owner = owner
-
-    def _faults(self) -> Any:
-        faults = getattr(getattr(self.owner, "state", None), "faults", None)
-        return faults if faults is not None and hasattr(faults, "set") else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "/comptes/" not in scope.get("path", ""):
-            await self.app(scope, receive, send)
-            return
-        client_id, jti = _client_of(scope)
-        decision = self.drills.decide(client_id, jti) if client_id else None
-        if decision is None:
-            await self.app(scope, receive, send)
-            return
-        name, kind, value = decision
-        scope["state"]["recette_drill"] = name
-        faults = self._faults()
-        if name == "slow":
-            if faults is not None:
-                faults.set(client_id, latency_ms=int(kind.seconds * 1000), remaining=1)
-            else:
-                await asyncio.sleep(kind.seconds)
-            await self.app(scope, receive, send)
-            return
-        if name == "error_500" and faults is not None and kind.code is not None:
-            faults.set(client_id, error_rate=1.0, error_code=kind.code, remaining=1)
-            await self.app(scope, receive, send)
-            return
-        await self._refuse(scope, send, name, value)
-
-    async def _refuse(self, scope: Scope, send: Send, name: str, retry_after: int) -> None:
-        from ficoba_sandbox.api.service_levels import send_error
-        from ficoba_sandbox.domain.errors import FicobaError
-        from ficoba_sandbox.gateway.checks import invalid_token
-
-        now = self.drills.clock.now()
-        if name == "token_expiry":
-            error = invalid_token("token expired")
-            scope["state"]["gateway_error"] = error.code
-            await send_error(send, error, now)
-            return
-        kind = KINDS[name]
-        extra = [("Retry-After", str(retry_after))] if retry_after else []
-        assert kind.code is not None
-        await send_error(send, FicobaError(kind.code), now, extra)
-
-
-def write_server_info(state_dir: Path, info: dict[str, Any]) -> None:
-    """`D/recette/server.json`: what the report's header needs (version, dataset digest...)."""
-    path = Path(state_dir) / SERVER_INFO
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".server-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(info, out, indent=2)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
-def server_info(app: Any, *, compute_digest: bool = True) -> dict[str, Any]:
-    """What the report's header needs. `compute_digest=False`: only a digest already known
-    (start-up must not pay ≈ 0.25 s for it; see `install_recette`)."""
-    from ficoba_sandbox import __version__
-
-    settings = getattr(app.state, "settings", None)
-    store = getattr(app.state, "store", None)
-    digest = None
-    if store is not None and hasattr(store, "digest"):
-        try:
-            if compute_digest:
-                digest = store.digest()
-            elif hasattr(store, "known_digest"):
-                digest = store.known_digest()
-        except Exception:
-            digest = None
-    return {
-        "sandbox_version": __version__,
-        "dataset_digest": digest,
-        "seed": getattr(settings, "seed", None),
-        "size": getattr(settings, "size", None),
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
-def install_recette(app: Any, settings: Any) -> RecetteDrills:
-    """Add the drills middleware (call it before the gateway is added, after the service levels,
-    so it runs after authentication) and write `D/recette/server.json`."""
-    from ficoba_sandbox.api.service_levels import AppClock
-
-    drills = RecetteDrills(Path(settings.state_dir), AppClock(app))
-    app.state.recette_drills = drills
-    app.add_middleware(RecetteDrillsMiddleware, drills=drills, owner=app)
-    state_dir = Path(settings.state_dir)
-    info = server_info(app, compute_digest=False)
-    write_server_info(state_dir, info)
-    if info["dataset_digest"] is None:
-        # First start (no dataset cache yet): the digest is computed off the start-up path and
-        # the file rewritten with it; the admin route computes it on demand anyway.
-        threading.Thread(
-            target=lambda: write_server_info(state_dir, server_info(app)),
-            name="recette-server-info",
-            daemon=True,
-        ).start()
-    return drills
-
-
 def record_event(
-    state_dir: Path, client_id: str, event: str, plan: Plan | None, journal: Any = None
+    state_dir: Path, client_id: str, event: str, plan: Plan | None, journal: Journal | None = None
 ) -> None:
     """A journal row for `recette start|stop` (method `RECETTE`), so drills show in the journal.
 
-    `journal`: the running app's (admin plane); else a short-lived writer on `D`'s journal."""
-    from ficoba_sandbox.journal import CallRecord, Journal
-
+    `journal`: the running sandbox's (admin plane); else a short-lived writer on `D`'s journal."""
     own = journal is None
-    if own:
-        journal = Journal.in_dir(Path(state_dir), max_rows=0, max_bytes=0, retention_days=0)
+    writer = journal or Journal.in_dir(Path(state_dir), max_rows=0, max_bytes=0, retention_days=0)
     try:
-        journal.record(
+        writer.record(
             CallRecord(
                 ts=datetime.now(UTC),
                 method="RECETTE",
@@ -500,6 +381,6 @@ def record_event(
         )
     finally:
         if own:
-            journal.close()
+            writer.close()
         else:
-            journal.flush()
+            writer.flush()

@@ -1,0 +1,523 @@
+"""The API listener's one way through: every request becomes a `Call` that walks `steps`.
+
+    correlation_ids  400 910000 (CAT005 on the backend prefix)   X-Correlation-ID, one UUID
+    bearer_token     401 900902, 401/400 900901                  token valid, bound (RFC 8705)
+    ip_allow_list    403 HTTP403                                 the client's networks
+    route            404 HTTP404, 405 HTTP405                    a resource of the API
+    quota            429 900804 (503 CAT001: storage down)       calls per minute, per client
+    availability     503 CAT001                                  maintenance; the journal writes
+    drills           401 900901, 429, 503, 500, a delay          the client's armed recette drills
+    faults           any code, a delay                           the client's QA faults
+    latency          408 HTTP408                                 emulated latency, request timeout
+    body             406, 413, 400 CAT002, CAF001, CAF002        media types, size, JSON, envelope
+    magic            400 CAF002                                  a named scenario or a magic value
+    search_type      400 CAF018, CAF025                          the selectors of verifIban, multiDet
+    rights           403 900910, 400 CAF030, CAF003, CAF031      modality, requester, motif
+    resource         CAF024..CAF041, or the answer               rules, search, restitution
+
+A step refuses by raising `FicobaError` (the one error type of every layer, domain/errors.py);
+the first refusal ends the walk and is written by the one error writer (api/errors.py). The
+README's "check, in order" table is this list (tests/api/test_pipeline.py compares them). The
+request is read once when the call is made: its headers (the few the steps read), its body (up to
+the size cap), its peer (the one resolver, gateway/peer.py); the journal row is built from the
+call when it is answered, whatever happened (api/record.py).
+
+Outside the steps: `/token` (the OAuth token endpoint, RFC 6749: public, its own error format)
+and the documentation (`/openapi.json`, `/docs`), which FastAPI serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from ficoba_sandbox.api import rendering
+from ficoba_sandbox.api.call import (
+    ACCEPT,
+    AUTHORIZATION,
+    CONTENT_LENGTH,
+    CONTENT_TYPE,
+    CORRELATION_ID,
+    REQUEST_ID,
+    SCENARIO,
+    Answer,
+    Call,
+    RequestHeaders,
+)
+from ficoba_sandbox.api.errors import JSON, NO_STORE, error_body, error_headers
+from ficoba_sandbox.api.media import accepts_json, is_json_content
+from ficoba_sandbox.api.record import call_record
+from ficoba_sandbox.api.rendering import DumpMemo
+from ficoba_sandbox.api.resources import BACKEND_PREFIX, resource_table
+from ficoba_sandbox.backend.resultats import Resultat
+from ficoba_sandbox.domain.clock import horodatage
+from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
+from ficoba_sandbox.gateway.checks import (
+    REQUEST_ID_RE,
+    authenticate,
+    check_correlation_id,
+    check_ip,
+    new_request_id,
+)
+from ficoba_sandbox.gateway.oauth import OAuthError, TokenResult, token_endpoint
+from ficoba_sandbox.gateway.peer import resolve_peer
+from ficoba_sandbox.gateway.quota import QuotaStorageError
+from ficoba_sandbox.qa import magic
+from ficoba_sandbox.sandbox import Sandbox
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Step = Callable[[Call], Awaitable[None]]
+
+TOKEN_PATH = "/token"
+#: served by FastAPI, without a token (the TLS client certificate is still required)
+DOCUMENTATION_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+WELL_KNOWN = "/.well-known/"
+#: the token endpoint's body cap: a form of four short parameters
+MAX_TOKEN_BODY = 8 * 1024
+HEALTHY = orjson.dumps({"descriptif": "L'API est opérationnelle"})
+#: seconds a client is told to wait while the journal cannot write (it retries on every batch)
+JOURNAL_RETRY_AFTER = 5
+#: a client that went away before it was answered (nginx's convention)
+CLIENT_CLOSED = 499
+
+
+class Pipeline:
+    """The ASGI application of the API listener (docs/architecture.md)."""
+
+    def __init__(self, sandbox: Sandbox, documentation: ASGIApp) -> None:
+        self.sandbox = sandbox
+        self.documentation = documentation
+        self.resources = resource_table()
+        self.memo = DumpMemo()
+        self.max_body = sandbox.settings.max_body_bytes
+        self.steps: tuple[Step, ...] = (
+            self.correlation_ids,
+            self.bearer_token,
+            self.ip_allow_list,
+            self.route,
+            self.quota,
+            self.availability,
+            self.drills,
+            self.faults,
+            self.latency,
+            self.body,
+            self.magic,
+            self.search_type,
+            self.rights,
+            self.resource,
+        )
+
+    # -- the ASGI entry -----------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        if path in DOCUMENTATION_PATHS or path.startswith(WELL_KNOWN):
+            await self._documentation(scope, receive, send)
+            return
+        token = path == TOKEN_PATH
+        call = self._call(scope, protected=not token)
+        try:
+            await self._read_body(call, receive, MAX_TOKEN_BODY if token else self.max_body)
+            if call.disconnected:
+                return
+            try:
+                if token:
+                    self._token(call)
+                else:
+                    await self._walk(call)
+            except Exception as exc:  # a crash: never a stack trace, never a bare 500
+                call.crash = exc
+                log.exception("unexpected error on %s %s", call.method, call.path)
+                call.answer = self._refusal(FicobaError("CAT004"))
+            await self._send(call, send)
+        finally:
+            self._after(call)
+
+    def _call(self, scope: Scope, *, protected: bool) -> Call:
+        sandbox = self.sandbox
+        raw = scope["headers"]
+        headers = RequestHeaders(raw)
+        path = scope["path"]
+        call = Call(
+            method=scope["method"],
+            path=path,
+            query=scope.get("query_string", b""),
+            raw_headers=raw,
+            headers=headers,
+            peer=resolve_peer(scope, sandbox.gateway.trusted_proxies),
+            at=sandbox.clock.now(),
+            started=time.perf_counter(),
+            resource=self.resources.get(path) if protected else None,
+        )
+        if protected:
+            given = headers.first(REQUEST_ID)
+            call.request_id = (
+                given if given is not None and REQUEST_ID_RE.fullmatch(given) else new_request_id()
+            )
+        return call
+
+    async def _read_body(self, call: Call, receive: Receive, cap: int) -> None:
+        """The body, once, up to `cap` bytes and one chunk more (what is beyond is not read: the
+        `body` step answers 413). A declared length above the cap is not read at all."""
+        declared = call.headers.first(CONTENT_LENGTH)
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            call.body_truncated = True
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                call.disconnected = True
+                break
+            chunk = message.get("body", b"")
+            if chunk:
+                chunks.append(chunk)
+                size += len(chunk)
+            if not message.get("more_body", False):
+                break
+            if size > cap:
+                call.body_truncated = True
+                break
+        call.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    async def _walk(self, call: Call) -> None:
+        for step in self.steps:
+            try:
+                await step(call)
+            except FicobaError as refusal:
+                call.refusal = refusal
+                call.refused_by = step.__name__
+                call.answer = self._refusal(refusal)
+                return
+
+    def _refusal(self, error: FicobaError) -> Answer:
+        body = error_body(error, self.sandbox.clock.now())
+        return Answer(
+            error.http_status,
+            body,
+            error_headers(error, body),
+            error_code=error.code,
+            error_message=error.message,
+        )
+
+    async def _send(self, call: Call, send: Send) -> None:
+        answer = call.answer
+        assert answer is not None
+        headers = answer.headers
+        if call.path != TOKEN_PATH:
+            headers = [*headers, (b"x-request-id", call.request_id.encode())]
+            if call.correlation_id is not None:
+                headers.append((b"x-correlation-id", call.correlation_id.encode()))
+            if call.quota is not None:
+                present = {name for name, _ in headers}
+                for name, value in call.quota.headers():
+                    key = name.lower().encode()
+                    if key not in present:
+                        headers.append((key, value.encode()))
+        body = b"" if call.method == "HEAD" else answer.body
+        call.status = answer.status
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        call.finished = time.perf_counter()
+
+    def _after(self, call: Call) -> None:
+        """The journal row and, for a refused resource call of a known client, its feedback."""
+        sandbox = self.sandbox
+        status = call.status if call.status is not None else CLIENT_CLOSED
+        try:
+            sandbox.journal.record(call_record(call, status))
+        except Exception:  # the journal must never break an answer
+            log.exception("journal: could not build the record")
+        answer = call.answer
+        if status >= 400 and answer is not None and call.auth is not None and call.resource:
+            sandbox.feedback.record(
+                call.auth.record.client_id,
+                {
+                    "ts": horodatage(sandbox.clock.now()),
+                    "method": call.method,
+                    "path": call.path,
+                    "resource": call.resource.name,
+                    "status": status,
+                    "code": answer.error_code,
+                    "message": answer.error_message,
+                    "request_id": call.request_id,
+                    "correlation_id": call.correlation_id,
+                    "refused_by": call.refused_by,
+                    **({"scenario": call.scenario_name} if call.scenario_name else {}),
+                    **({"fault": True} if call.refused_by == "faults" else {}),
+                },
+            )
+
+    # -- outside the steps ---------------------------------------------------------------------
+
+    def _token(self, call: Call) -> None:
+        """`POST /token` (gateway/oauth.py): RFC 6749's own JSON and error format."""
+        if call.body_truncated:
+            result: TokenResult = OAuthError("invalid_request", "Request body too large").result()
+        else:
+            result = token_endpoint(
+                self.sandbox.gateway,
+                method=call.method,
+                query_string=call.query,
+                headers=call.raw_headers,
+                body=call.body,
+                peer=call.peer,
+            )
+        call.token_facts = result.body
+        body = orjson.dumps(result.body)
+        headers = [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
+        headers += [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()
+        ]
+        error = result.body.get("error")
+        call.answer = Answer(
+            result.status, body, headers, error_code=error if isinstance(error, str) else None
+        )
+
+    async def _documentation(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's OpenAPI document and Swagger UI; journaled like every call."""
+        call = self._call(scope, protected=False)
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                call.status = int(message["status"])
+            elif not message.get("more_body", False):
+                call.finished = time.perf_counter()
+            await send(message)
+
+        try:
+            await self.documentation(scope, receive, capture)
+        finally:
+            self._after(call)
+
+    # -- the steps -----------------------------------------------------------------------------
+
+    async def correlation_ids(self, call: Call) -> None:
+        """`X-Correlation-ID` present once and a UUID (CONTRACT §2.1, §6.4)."""
+        values = call.headers.all(CORRELATION_ID)
+        call.correlation_id = check_correlation_id(
+            values[0] if len(values) == 1 else None,
+            backend_path=call.path.lower().startswith(BACKEND_PREFIX.lower()),
+        )
+
+    async def bearer_token(self, call: Call) -> None:
+        """A bearer token, valid, of an active client, bound to this certificate (RFC 6750,
+        RFC 8705 §3)."""
+        call.auth = authenticate(
+            self.sandbox.gateway, call.headers.all(AUTHORIZATION), call.query, call.peer
+        )
+
+    async def ip_allow_list(self, call: Call) -> None:
+        assert call.auth is not None
+        check_ip(call.auth.record, call.peer)
+
+    async def route(self, call: Call) -> None:
+        """A resource of the API, with its method (HEAD as GET). Checked after authentication:
+        what the API serves is no business of an anonymous caller."""
+        resource = call.resource
+        if resource is None:
+            raise FicobaError("HTTP404")
+        method = "GET" if call.method == "HEAD" else call.method
+        if method != resource.method:
+            raise FicobaError("HTTP405", headers={"Allow": resource.method})
+
+    async def quota(self, call: Call) -> None:
+        """Calls per minute of the client (docs/quota.md); the answer carries the RateLimit
+        fields whatever happens next."""
+        assert call.auth is not None
+        record = call.auth.record
+        try:
+            decision = await self.sandbox.levels.quota.hit(
+                record.client_id, record.quota_per_minute
+            )
+        except QuotaStorageError:
+            log.exception("quota storage unavailable; refusing the call")
+            raise FicobaError("CAT001") from None
+        call.quota = decision
+        if not decision.allowed:
+            raise FicobaError("900804", headers={"Retry-After": str(decision.retry_after)})
+
+    async def availability(self, call: Call) -> None:
+        """Maintenance (the daily window, with the seconds to its end, or forced by the admin),
+        and the journal: a call it cannot record is not served (fail closed, docs/journal.md)."""
+        hours = self.sandbox.levels.service_hours
+        if not hours.available():
+            retry = hours.retry_after()
+            raise FicobaError("CAT001", headers={"Retry-After": str(retry)} if retry else None)
+        if not self.sandbox.journal.healthy:
+            raise FicobaError("CAT001", headers={"Retry-After": str(JOURNAL_RETRY_AFTER)})
+
+    async def drills(self, call: Call) -> None:
+        """The recette drills armed for the client (qa/drills.py), on its searches."""
+        assert call.auth is not None and call.resource is not None
+        if call.resource.read is None:
+            return
+        effect = self.sandbox.drills.effect(call.auth.record.client_id, call.auth.claims.jti)
+        if effect is None:
+            return
+        call.drill = effect.name
+        if effect.delay:
+            await asyncio.sleep(effect.delay)
+        if effect.error is not None:
+            raise effect.error
+
+    async def faults(self, call: Call) -> None:
+        """The client's QA faults (qa/faults.py): a delay, then maybe a forced code."""
+        assert call.auth is not None and call.resource is not None
+        delay, code = self.sandbox.faults.decide(call.auth.record.client_id, call.resource.name)
+        if delay > 0:
+            call.fault = True
+            await asyncio.sleep(delay)
+        if code is not None:
+            call.fault = True
+            raise FicobaError(code)
+
+    async def latency(self, call: Call) -> None:
+        """Emulated latency, never blocking the loop; above `--request-timeout`, the call waits
+        the timeout and is answered 408 (docs/quota.md)."""
+        levels = self.sandbox.levels
+        if not levels.latency.enabled:
+            return
+        assert call.resource is not None
+        delay = levels.latency.delay_for(call.resource.name)
+        timeout = levels.request_timeout
+        if timeout is not None and delay > timeout:
+            await asyncio.sleep(timeout)
+            raise FicobaError("HTTP408")
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def body(self, call: Call) -> None:
+        """JSON in and out (protocol §1.4-1.5), the size cap, the JSON itself, the envelope."""
+        resource = call.resource
+        assert resource is not None
+        if resource.read is None:
+            return
+        headers = call.headers
+        if not accepts_json(headers.first(ACCEPT)) or not is_json_content(
+            headers.first(CONTENT_TYPE)
+        ):
+            raise FicobaError("HTTP406")
+        declared = headers.first(CONTENT_LENGTH)
+        if declared is not None and not declared.isdigit():
+            raise FicobaError("CAT002")
+        if call.body_truncated or len(call.body) > self.max_body:
+            raise FicobaError("HTTP413")
+        if call.json_error or call.json() is None:
+            raise FicobaError("CAT002")
+        call.demande = resource.read(call.json())
+
+    async def magic(self, call: Call) -> None:
+        """`X-Sandbox-Scenario`, `sandbox-scenario:<name>` in the justification, or a reserved
+        value (qa/magic.py): the entry applies to the answer of `resource` if it is a 200."""
+        resource = call.resource
+        assert resource is not None
+        name = (call.headers.first(SCENARIO) or "").strip() or magic.named_in_justification(
+            call.json()
+        )
+        if name:
+            call.scenario_name = name
+            entry = magic.get(name)
+            valid = magic.names_for(resource.name)
+            if entry is None or entry.name not in valid:
+                why = "inconnu" if entry is None else "non applicable à cette ressource"
+                raise FicobaError(
+                    "CAF002",
+                    message=f"Format incorrect : {magic.HEADER} {name!r} {why}. "
+                    f"Valeurs possibles : {', '.join(valid)}",
+                )
+            call.scenario, call.scenario_named = entry, True
+        elif resource.read is not None:
+            call.scenario = magic.by_trigger(resource.name, call.json())
+
+    async def search_type(self, call: Call) -> None:
+        if call.demande is not None:
+            call.search_type = self.sandbox.backend.search_type(call.demande)
+
+    async def rights(self, call: Call) -> None:
+        if call.demande is not None:
+            assert call.auth is not None and call.search_type is not None
+            self.sandbox.backend.check_rights(call.auth.caller, call.demande, call.search_type)
+
+    async def resource(self, call: Call) -> None:
+        """The backend's rules, search and restitution (backend/service.py), rendered; then the
+        magic entry, if any, shapes the 200."""
+        if call.demande is None:  # the health check
+            call.answer = Answer(200, HEALTHY, _json_headers(HEALTHY))
+        else:
+            call.answer = self._search(call, call.json())
+        if call.scenario is not None:
+            await self._apply_scenario(call)
+
+    # -- the resource's work -------------------------------------------------------------------
+
+    def _search(self, call: Call, document: dict[str, Any]) -> Answer:
+        assert call.auth is not None and call.resource is not None and call.demande is not None
+        assert call.search_type is not None and call.resource.model is not None
+        result: Resultat = self.sandbox.backend.run(
+            call.auth.caller, call.demande, call.search_type
+        )
+        _, body = rendering.render(call.resource.model, result, document, self.memo, call.floats)
+        info = result.message_informatif
+        return Answer(
+            200,
+            body,
+            _json_headers(body),
+            reference=result.reference_demande,
+            info_code=info.code if info is not None else None,
+        )
+
+    async def _apply_scenario(self, call: Call) -> None:
+        """A forced entry replaces the 200 (an error after its delay, or a "no result" code); a
+        data entry named by the caller answers as if the request's `criteresRecherche` had been
+        the entry's (the echo shows them), through every check again."""
+        entry = call.scenario
+        assert entry is not None and call.answer is not None and call.auth is not None
+        if entry.kind == "data":
+            document = call.json()
+            if call.scenario_named and isinstance(document, dict):
+                swapped = {**document, "criteresRecherche": dict(entry.criteres)}
+                assert call.resource is not None and call.resource.read is not None
+                call.demande = call.resource.read(swapped)
+                await self.search_type(call)
+                await self.rights(call)
+                call.answer = self._search(call, swapped)
+        elif entry.effect == "error":
+            if entry.delay_seconds:
+                await asyncio.sleep(entry.delay_seconds)
+            quota = call.auth.record.quota_per_minute
+            raise FicobaError(entry.code or "CAT004", headers=magic.forced_headers(entry, quota))
+        else:  # a "no result" code in messageInformatif, nothing restituted
+            code = entry.code or "CAF021"
+            document = orjson.loads(call.answer.body)
+            document["messageInformatif"] = {
+                "code": code,
+                "message": ALL_CODES[code].message,
+                "horodatage": horodatage(self.sandbox.clock.now()),
+            }
+            document["nombreReponses"] = "000"
+            document.pop("reponses", None)
+            body = rendering.encode(document)
+            call.answer = Answer(
+                200, body, _json_headers(body), reference=call.answer.reference, info_code=code
+            )
+
+
+def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", JSON),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", NO_STORE),
+    ]

@@ -1,0 +1,79 @@
+"""`Sandbox`: the state of one running sandbox, built once from the settings.
+
+`create_app(settings)` builds it (`Sandbox.open`) and hands it to the API pipeline and to the
+admin plane; nothing else holds state (no globals). Each part is owned by its package: the dataset
+(`data/`), the backend (`backend/`), the gateway and its service levels (`gateway/`), the journal
+(`journal/`), the QA toolkit's faults, feedback and drills (`qa/`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from ficoba_sandbox.backend.service import Backend
+from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
+from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.gateway.service import Gateway
+from ficoba_sandbox.gateway.service_levels import ServiceLevels
+from ficoba_sandbox.journal import Journal
+from ficoba_sandbox.qa.drills import DrillRunner
+from ficoba_sandbox.qa.faults import Faults
+from ficoba_sandbox.qa.feedback import Feedback
+from ficoba_sandbox.settings import Settings
+
+
+def open_store(settings: Settings) -> Store:
+    """The dataset of the settings (seed, size, the shipped personas and the user's), from the
+    state directory's cache when it holds it (docs/data.md)."""
+    personas = [d for d in (default_personas_dir(), settings.personas_dir) if d is not None]
+    return build_store(settings.seed, settings.size, personas, settings.state_dir / "cache")
+
+
+@dataclass(slots=True, eq=False)
+class Sandbox:
+    settings: Settings
+    #: the one clock of the sandbox (the admin plane freezes and advances it)
+    clock: Clock
+    store: Store
+    backend: Backend
+    gateway: Gateway
+    levels: ServiceLevels
+    journal: Journal
+    faults: Faults
+    feedback: Feedback
+    drills: DrillRunner
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, clock: Clock | None = None, store: Store | None = None
+    ) -> Sandbox:
+        """Open `settings.state_dir` (PKI, registry, journal, dataset cache; what is missing is
+        created) and build every part on one clock."""
+        clock = clock or SystemClock()
+        store = store if store is not None else open_store(settings)
+        gateway = Gateway.open(
+            settings.state_dir,
+            clock,
+            token_ttl=settings.token_ttl,
+            trusted_proxies=settings.trusted_proxies,
+            sans=settings.san,
+        )
+        return cls(
+            settings=settings,
+            clock=clock,
+            store=store,
+            backend=Backend(store, clock),
+            gateway=gateway,
+            levels=ServiceLevels.from_settings(settings, clock=clock, registry=gateway.registry),
+            journal=Journal.from_settings(settings, clock),
+            faults=Faults(settings.seed),
+            feedback=Feedback(),
+            drills=DrillRunner(Path(settings.state_dir), clock),
+        )
+
+    async def aclose(self) -> None:
+        """At shutdown: every journal row committed, the quota storage's connections closed."""
+        await asyncio.to_thread(self.journal.close)
+        await self.levels.aclose()

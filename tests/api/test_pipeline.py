@@ -1,0 +1,385 @@
+"""api/pipeline.py: the steps in the README's order; one request of each outcome, its bytes and
+headers from the one error writer and its journal row; the journal fails closed, is flushed at
+shutdown, and loses nothing under concurrent clients over real mutual TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from ficoba_sandbox.api import pipeline
+from ficoba_sandbox.api.errors import error_body
+from ficoba_sandbox.app import SandboxApp, create_app
+from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.gateway.latency import Latency
+from ficoba_sandbox.journal import Journal
+from ficoba_sandbox.qa import magic
+from ficoba_sandbox.qa.drills import make_plan, write_plan
+from ficoba_sandbox.settings import Settings
+from gateway_support import free_port, run_tls_server
+
+ROOT = Path(__file__).resolve().parents[2]
+GW = "/ficoba-api/v2"
+BE = "/fcb-masrestit/api/v2"
+FROZEN = datetime(2026, 6, 1, 9, 30, 0, 123000, tzinfo=UTC)
+
+
+def test_the_readme_table_is_the_pipeline(app: SandboxApp) -> None:
+    """The README's "check, in order" table names the steps, in the order the code runs them."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    table = readme.split("| step | check, in order | failure |", 1)[1].split("\n\n", 1)[0]
+    named = re.findall(r"^\| `(\w+)` \|", table, flags=re.M)
+    assert named == [step.__name__ for step in app.pipeline.steps]
+    # and the list at the top of the module, for whoever reads the code first
+    listed = (pipeline.__doc__ or "").split("\n\n")[1]
+    assert re.findall(r"^    (\w+) ", listed, flags=re.M) == named
+
+
+# --- one request of each outcome -------------------------------------------------------------
+
+
+def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "dateDemande": "2026-05-29",
+        "motif": creds["motifs"][0],
+        "siretDemandeur": creds["siret_demandeur"],
+        "sirenDemandeur": "",
+        "justification": "test",
+        "criteresRecherche": criteres,
+        **fields,
+    }
+
+
+NUM = {"iban": magic.IBAN_CLOSED, "verificationCompte": "0"}
+
+
+@dataclass
+class Case:
+    name: str
+    status: int
+    code: str | None
+    refused_by: str | None
+    #: (client, method, path, body or raw bytes, headers) -> the response
+    send: Callable[[Any], httpx.Response]
+    setup: Callable[[Any], None] = field(default=lambda ctx: None)
+
+
+@dataclass
+class Context:
+    app: SandboxApp
+    creds: dict[str, Any]
+    client: httpx.Client
+    make_client: Callable[..., httpx.Client]
+    enrol: Callable[..., dict[str, Any]]
+
+    def post(self, path: str, body: Any, client: httpx.Client | None = None, **kw: Any) -> Any:
+        return (client or self.client).post(f"{GW}/comptes/{path}", json=body, **kw)
+
+
+def _quota_of_one(ctx: Context) -> httpx.Response:
+    creds = ctx.enrol("pipeline-quota", quota=1)
+    client = ctx.make_client(ctx.app, creds)
+    assert ctx.post("numCpte", envelope(creds, NUM), client).status_code == 200
+    return ctx.post("numCpte", envelope(creds, NUM), client)
+
+
+def _drill(ctx: Context) -> httpx.Response:
+    creds = ctx.enrol("pipeline-drill")
+    write_plan(ctx.app.sandbox.settings.state_dir, make_plan(creds["client_id"], ["error_500"]))
+    client = ctx.make_client(ctx.app, creds)
+    for _ in range(2):  # the drill fires at the third search
+        assert ctx.post("numCpte", envelope(creds, NUM), client).status_code == 200
+    return ctx.post("numCpte", envelope(creds, NUM), client)
+
+
+def _fault(ctx: Context) -> httpx.Response:
+    creds = ctx.enrol("pipeline-fault")
+    ctx.app.sandbox.faults.set(creds["client_id"], error_rate=1.0, error_code="HTTP509")
+    return ctx.post("numCpte", envelope(creds, NUM), ctx.make_client(ctx.app, creds))
+
+
+def _latency(ctx: Context) -> httpx.Response:
+    levels = ctx.app.sandbox.levels
+    levels.latency, levels.request_timeout = Latency.parse("numCpte=100ms"), 0.01
+    try:
+        return ctx.post("numCpte", envelope(ctx.creds, NUM))
+    finally:
+        levels.latency, levels.request_timeout = Latency.parse(None), None
+
+
+def _maintenance(ctx: Context) -> httpx.Response:
+    ctx.app.sandbox.levels.force_down()
+    try:
+        return ctx.client.get(f"{GW}/etatSante")
+    finally:
+        ctx.app.sandbox.levels.release()
+
+
+def _no_modality(ctx: Context) -> httpx.Response:
+    creds = ctx.enrol("pipeline-rights", modalities=["with_ficoba_spi"])
+    return ctx.post("numCpte", envelope(creds, NUM), ctx.make_client(ctx.app, creds))
+
+
+def _crash(ctx: Context) -> httpx.Response:
+    backend = ctx.app.sandbox.backend
+
+    def crash(*args: Any) -> Any:
+        raise ZeroDivisionError
+
+    backend.run = crash  # type: ignore[method-assign]
+    try:
+        return ctx.post("numCpte", envelope(ctx.creds, NUM))
+    finally:
+        del backend.run
+
+
+CASES = [
+    Case("search", 200, None, None, lambda c: c.post("numCpte", envelope(c.creds, NUM))),
+    Case("no correlation id", 400, "910000", "correlation_ids",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM), headers={"X-Correlation-ID": "x"})),
+    Case("no correlation id, backend prefix", 400, "CAT005", "correlation_ids",
+         lambda c: c.client.get(f"{BE}/etatSante", headers={"X-Correlation-ID": ""})),
+    Case("no token", 401, "900902", "bearer_token",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM), headers={"Authorization": ""})),
+    Case("malformed bearer", 400, "900901", "bearer_token",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM),
+                          headers={"Authorization": "Bearer a b"})),
+    Case("forged token", 401, "900901", "bearer_token",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM),
+                          headers={"Authorization": "Bearer abc.def.ghi"})),
+    Case("foreign IP", 403, "HTTP403", "ip_allow_list",  # the demo client: loopback only
+         lambda c: c.post("numCpte", envelope(c.creds, NUM),
+                          c.make_client(c.app, c.creds, client_ip="192.0.2.1"))),
+    Case("unknown resource", 404, "HTTP404", "route",
+         lambda c: c.post("inconnu", envelope(c.creds, NUM))),
+    Case("wrong method", 405, "HTTP405", "route", lambda c: c.client.get(f"{GW}/comptes/spi")),
+    Case("quota", 429, "900804", "quota", _quota_of_one),
+    Case("maintenance", 503, "CAT001", "availability", _maintenance),
+    Case("drill", 500, "CAT004", "drills", _drill),
+    Case("fault", 509, "HTTP509", "faults", _fault),
+    Case("latency", 408, "HTTP408", "latency", _latency),
+    Case("not JSON accepted", 406, "HTTP406", "body",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM), headers={"Accept": "text/html"})),
+    Case("too large", 413, "HTTP413", "body",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM, justification="x" * 70_000))),
+    Case("not JSON", 400, "CAT002", "body",
+         lambda c: c.client.post(f"{GW}/comptes/numCpte", content=b'{"a":',
+                                 headers={"Content-Type": "application/json"})),
+    Case("envelope", 400, "CAF001", "body",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM, motif=""))),
+    Case("unknown scenario", 400, "CAF002", "magic",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM),
+                          headers={"X-Sandbox-Scenario": "no-such-thing"})),
+    Case("selectors", 400, "CAF018", "search_type",
+         lambda c: c.post("verifIban", envelope(c.creds, {
+             "iban": magic.IBAN_JOINT, "recherchePP": "0", "recherchePM": "0",
+             "rechercheSirenSiret": "0"}))),
+    Case("modality", 403, "900910", "rights", _no_modality),
+    Case("motif", 400, "CAF003", "rights",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM, motif="9876"))),
+    Case("backend rule", 400, "CAF024", "resource",
+         lambda c: c.post("numCpte", envelope(c.creds, NUM, dateDemande="2027-01-01"))),
+    Case("magic technical error", 500, "CAT003", "resource",
+         lambda c: c.post("numCpte", envelope(c.creds, dict(magic.BY_NAME["sql-error"].criteres)))),
+    Case("crash", 500, "CAT004", None, _crash),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def outcomes_app(make_app: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
+    clock = SystemClock()
+    clock.freeze(FROZEN)
+    app: SandboxApp = make_app(clock=clock)
+    app.sandbox.journal.close()
+    app.sandbox.journal = Journal.in_dir(tmp_path_factory.mktemp("outcomes"), writer="thread")
+    yield app
+    app.sandbox.journal.close()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_one_request_of_each_outcome(
+    case: Case,
+    outcomes_app: SandboxApp,
+    demo_creds: dict[str, Any],
+    make_client: Callable[..., httpx.Client],
+    enrol_client: Callable[..., dict[str, Any]],
+) -> None:
+    ctx = Context(outcomes_app, demo_creds, make_client(outcomes_app), make_client, enrol_client)
+    r = case.send(ctx)
+    assert r.status_code == case.status, r.text
+    headers = r.headers
+    assert headers["content-type"] == "application/json"
+    assert headers["content-length"] == str(len(r.content))
+    assert headers["cache-control"] == "no-store"
+    assert uuid.UUID(headers["x-request-id"])
+    sent_id = r.request.headers.get("x-correlation-id")
+    if case.refused_by != "correlation_ids":
+        assert headers["x-correlation-id"] == sent_id
+    if case.code is None:
+        assert "erreur" not in r.json()
+    else:
+        error = r.json()["erreur"]
+        assert error["code"] == case.code and error["horodatage"] == "2026-06-01T09:30:00.123Z"
+        expected = FicobaError(case.code, message=error["message"])
+        assert r.content == error_body(expected, FROZEN)  # the one writer's bytes
+        if case.status == 401:
+            assert headers["www-authenticate"].startswith("Bearer ")
+        if case.status in (429, 503):
+            assert int(headers["retry-after"]) >= 1
+    journal = outcomes_app.sandbox.journal
+    journal.flush()
+    (row,) = [row for row in journal.query(limit=1000) if row["request_id"] == headers["x-request-id"]]
+    assert (row["status"], row["error_code"]) == (case.status, case.code)
+    assert row["details"].get("refused_by") == case.refused_by
+    if case.name == "drill":
+        assert row["details"]["drill"] == "error_500"
+    if case.name == "crash":
+        assert row["details"]["exception"] == "ZeroDivisionError"
+    if case.name == "magic technical error":
+        assert row["details"]["scenario"] == "sql-error"
+
+
+# --- the journal: fail closed, flushed at shutdown, nothing lost ----------------------------
+
+
+@pytest.mark.parametrize("writer", ["thread", "process"])
+def test_fail_closed_when_the_journal_cannot_write(
+    make_app: Callable[..., Any],
+    make_client: Callable[..., httpx.Client],
+    demo_creds: dict[str, Any],
+    tmp_path: Path,
+    writer: str,
+) -> None:
+    """A real failure: another connection holds the write lock, so the writer (thread or
+    process) cannot commit; resources then answer 503 CAT001 until it can, the token endpoint
+    still answers."""
+    app: SandboxApp = make_app()
+    app.sandbox.journal.close()
+    journal = app.sandbox.journal = Journal.in_dir(tmp_path, writer=writer, busy_timeout=0.05)
+    client = make_client(app)  # its token is journaled while the journal still writes
+    blocker = sqlite3.connect(journal.path, timeout=1, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        assert client.get(f"{GW}/etatSante").status_code == 200
+        journal.flush(timeout=1)
+        assert not journal.healthy
+        r = client.post(f"{GW}/comptes/numCpte", json=envelope(demo_creds, NUM))
+        assert (r.status_code, r.json()["erreur"]["code"]) == (503, "CAT001")
+        assert r.headers["retry-after"] == "5"
+        r = client.post("/token", data={"grant_type": "client_credentials"},
+                        auth=(demo_creds["client_id"], demo_creds["client_secret"]))  # fmt: skip
+        assert r.status_code == 200
+        blocker.execute("COMMIT")
+        blocker.close()
+        assert journal.flush(timeout=5)
+        assert journal.healthy
+        statuses = [row["status"] for row in journal.query(newest_first=False)]
+        assert statuses == [200, 200, 503, 200]
+    finally:
+        journal.close()
+
+
+class LiveServer:
+    """The app on a real uvicorn listener (plain HTTP: no certificate, so every call is refused
+    by the gateway; what matters here is the journal), with its lifespan."""
+
+    def __init__(self, app: SandboxApp) -> None:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", access_log=False
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+def test_lifespan_shutdown_flushes_and_closes(make_app: Callable[..., Any], tmp_path: Path) -> None:
+    app: SandboxApp = make_app()
+    app.sandbox.journal.close()
+    journal = app.sandbox.journal = Journal.in_dir(tmp_path)
+    with LiveServer(app) as server:
+        for i in range(20):
+            r = httpx.post(f"{server.url}{GW}/comptes/spi", json={"motif": "1"},
+                           headers={"X-Correlation-ID": str(uuid.UUID(int=i))})  # fmt: skip
+            assert r.status_code == 401
+    assert journal._closed
+    assert Journal.in_dir(tmp_path).count() == 20
+
+
+def test_fifty_concurrent_clients_lose_nothing(
+    sandbox_dir: Path, enrol_client: Callable[..., dict[str, Any]], tmp_path: Path
+) -> None:
+    """Over real mutual TLS: every call journaled exactly once, every reference unique."""
+    creds = enrol_client("pipeline-load", quota=1_000_000)
+    settings = Settings(state_dir=sandbox_dir, size=500, port=free_port())
+    app = create_app(settings)
+    app.sandbox.journal.close()
+    app.sandbox.journal = Journal.in_dir(tmp_path, batch_size=64)
+    clients, per_client = 50, 20
+    ca = sandbox_dir / "pki" / "ca.pem"
+
+    async def one_client(origin: str, token: str, ctx: Any) -> list[str]:
+        sent = []
+        async with httpx.AsyncClient(base_url=origin, verify=ctx, timeout=60) as client:
+            for i in range(per_client):
+                corr = str(uuid.uuid4())
+                headers = {"X-Correlation-ID": corr}
+                if i % 4:
+                    headers["Authorization"] = f"Bearer {token}"
+                r = await client.post(f"{GW}/comptes/numCpte", json=envelope(creds, NUM),
+                                      headers=headers)  # fmt: skip
+                assert r.status_code == (200 if i % 4 else 401), r.text
+                sent.append(corr)
+        return sent
+
+    async def load(origin: str) -> list[str]:
+        import ssl
+
+        ctx = ssl.create_default_context(cafile=str(ca))
+        ctx.load_cert_chain(creds["cert"], creds["key"])
+        async with httpx.AsyncClient(base_url=origin, verify=ctx) as c:
+            r = await c.post("/token", data={"grant_type": "client_credentials"},
+                             auth=(creds["client_id"], creds["client_secret"]))  # fmt: skip
+            token = r.json()["access_token"]
+        results = await asyncio.gather(*(one_client(origin, token, ctx) for _ in range(clients)))
+        return [c for batch in results for c in batch]
+
+    with run_tls_server(settings, app) as origin:
+        sent = asyncio.run(load(origin))
+    journal = app.sandbox.journal
+    journal.flush()
+    rows = journal.query(limit=10_000)
+    journaled = [r["correlation_id"] for r in rows if r["path"] != "/token"]
+    assert sorted(journaled) == sorted(sent)  # every one, exactly once
+    ok = [r for r in rows if r["status"] == 200 and r["path"] != "/token"]
+    assert len(ok) == clients * per_client * 3 // 4
+    assert len({r["reference_demande"] for r in ok}) == len(ok)
+    assert all(r["client_id"] == "pipeline-load" for r in ok)
+    journal.close()
