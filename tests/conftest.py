@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ficoba_sandbox.app import SandboxApp, create_app
+from ficoba_sandbox.app import create_app
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.settings import Settings
@@ -91,15 +91,11 @@ def settings(sandbox_dir: Path) -> Settings:
     return Settings(state_dir=sandbox_dir, size=TEST_SIZE)
 
 
-def build_app(settings: Settings, *, clock: Any = None, store: Any = None) -> SandboxApp:
-    return create_app(settings, clock=clock, store=store)
-
-
 @pytest.fixture(scope="session")
 def make_app(settings: Settings) -> Callable[..., Any]:
     def _make(*, clock: Any = None, store: Any = None, **overrides: Any) -> Any:
         s = settings.model_copy(update=overrides) if overrides else settings
-        return build_app(s, clock=clock, store=store)
+        return create_app(s, clock=clock, store=store)
 
     return _make
 
@@ -133,6 +129,6 @@ def client(app: Any, demo_creds: dict[str, Any]) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def tls_server(settings: Settings, demo_creds: dict[str, Any]) -> Iterator[TLSServer]:
     s = settings.model_copy(update={"host": "127.0.0.1", "port": free_port()})
-    app = build_app(s)
+    app = create_app(s)
     with run_tls_server(s, app) as origin:
         yield TLSServer(origin=origin, dir=Path(s.state_dir), demo=demo_creds, app=app, settings=s)

@@ -55,6 +55,7 @@ from typing import Any
 import orjson
 
 from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.domain.jsondoc import read_json
 
 log = logging.getLogger(__name__)
 
@@ -235,10 +236,9 @@ _IBAN_RE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){10,30}\b", re.IGNORECASE
 _DIGITS_RE = re.compile(r"\d(?:[ ]?\d){8,}")  # SIREN (9), SPI (13), SIRET (14), bank numbers
 _DIGIT_RE = re.compile(r"\d")  # both patterns above need one
 _SHORTEST_IDENTIFIER = 9  # nothing shorter matches _IBAN_RE (14) or _DIGITS_RE (9)
-#: a JSON number orjson reads or spells differently from json: a fraction or an exponent (a
-#: digit then `.`, `e` or `E`), or an integer beyond 64 bits (which orjson reads as a float).
-#: Also matches inside strings: then json does the work, which is only slower.
-_PLAIN_HINT = re.compile(rb"\d[.eE]|\d{19}")
+#: the masked strings kept (`Masker._string`): at most this many, none longer than that
+_MEMO_ENTRIES = 16_384
+_MEMO_LONGEST = 200
 
 
 def _hide(text: str, keep_start: int, keep_end: int) -> str:
@@ -263,6 +263,11 @@ class Masker:
     keep: int = 2  # characters kept at each end of an identifier (0: all hidden)
     #: key -> its rule (`_rule_of`), bounded; keys repeat on every call (the wire's field names)
     _rules: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    #: (rule, text) -> its masked form, bounded: most values repeat from call to call (the day's
+    #: `dateDemande`, the requester, the motif, the path, the justification of a batch...)
+    _masked_texts: dict[tuple[int, str], str] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def _rule(self, key: str | None) -> int:
         if key is None:
@@ -305,6 +310,17 @@ class Masker:
         return self._masked(self._rule(key), value)
 
     def _string(self, rule: int, text: str) -> str:
+        if len(text) > _MEMO_LONGEST:
+            return self._string_of(rule, text)
+        key = (rule, text)
+        masked = self._masked_texts.get(key)
+        if masked is None:
+            if len(self._masked_texts) >= _MEMO_ENTRIES:
+                self._masked_texts.clear()
+            masked = self._masked_texts[key] = self._string_of(rule, text)
+        return masked
+
+    def _string_of(self, rule: int, text: str) -> str:
         if rule == _OTHER:
             return self.text(text)
         if rule == _SECRET:
@@ -348,22 +364,11 @@ class Masker:
                     (k, self.text(v) if k.lower() in FORM_KEYS_KEPT else REDACTED) for k, v in pairs
                 ]
                 return _cap(urllib.parse.urlencode(kept, safe="[]"), limit)
-        # orjson when the document holds no number it reads differently (a float, an integer
-        # beyond 64 bits): what it then accepts, json reads the same; the rest (NaN, lone
-        # surrogates, UTF-16, deep nesting) goes through json as before
-        parsed: Any = None
-        plain = _PLAIN_HINT.search(raw) is not None
-        if not plain:
-            try:
-                parsed = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                plain = True
-        if plain:
-            try:
-                parsed = json.loads(raw)
-            except (ValueError, RecursionError, UnicodeDecodeError):
-                text = raw[: limit * 2].decode("utf-8", errors="replace")
-                return _cap("[not JSON] " + self.text(text), limit)
+        try:
+            parsed, plain = read_json(raw)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            text = raw[: limit * 2].decode("utf-8", errors="replace")
+            return _cap("[not JSON] " + self.text(text), limit)
         try:
             masked = self.value(None, parsed)
         except RecursionError:

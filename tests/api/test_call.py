@@ -12,7 +12,6 @@ from ficoba_sandbox.api.call import (
     USER_AGENT,
     Call,
     RequestHeaders,
-    parse_json,
 )
 from ficoba_sandbox.gateway.peer import Peer
 
@@ -62,8 +61,3 @@ def test_bodies_the_resources_refuse() -> None:
         assert call.json() is None and call.json_error, body[:10]
     empty = _call(b"  ")
     assert empty.json() is None and not empty.json_error
-
-
-def test_floats_are_told_apart_from_integers() -> None:
-    assert parse_json(b'{"n": 1, "s": "1.5"}') == ({"n": 1, "s": "1.5"}, False)
-    assert parse_json(b'{"n": 1e3}')[1]

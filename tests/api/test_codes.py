@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.domain.errors import ALL_CODES
+from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.domain.identifiers import build_fr_iban
 
 from .helpers import NOW, PREFIXES, headers

@@ -163,7 +163,9 @@ def test_verification_scope_only(api, prefix) -> None:
     for ad in compte["ayantsDroits"]:
         assert "adresse" not in ad
         assert not any(ad.get("personnePhysique", {}).values())
-    r = api.post(f"{prefix}/comptes/numCpte", json=REQUEST_EXAMPLES["numCpte"]["existence"], headers=hdr)
+    r = api.post(
+        f"{prefix}/comptes/numCpte", json=REQUEST_EXAMPLES["numCpte"]["existence"], headers=hdr
+    )
     assert r.json()["reponses"] == {"verificationCompte": {"ibanExistant": "1"}}
 
 

@@ -200,7 +200,9 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def outcomes_app(make_app: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
+def outcomes_app(
+    make_app: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SandboxApp]:
     clock = SystemClock()
     clock.freeze(FROZEN)
     app: SandboxApp = make_app(clock=clock)
@@ -242,7 +244,9 @@ def test_one_request_of_each_outcome(
             assert int(headers["retry-after"]) >= 1
     journal = outcomes_app.sandbox.journal
     journal.flush()
-    (row,) = [row for row in journal.query(limit=1000) if row["request_id"] == headers["x-request-id"]]
+    (row,) = [
+        row for row in journal.query(limit=1000) if row["request_id"] == headers["x-request-id"]
+    ]
     assert (row["status"], row["error_code"]) == (case.status, case.code)
     assert row["details"].get("refused_by") == case.refused_by
     if case.name == "drill":

@@ -141,7 +141,11 @@ def test_each_call_is_recorded_with_its_facts(
     assert no_result["search_type"] == "personne_physique"
 
     empty = by[str(uuid.UUID(int=3))]
-    assert (empty["status"], empty["error_code"], empty["justification"]) == (400, "CAF001", "empty")
+    assert (empty["status"], empty["error_code"], empty["justification"]) == (
+        400,
+        "CAF001",
+        "empty",
+    )
 
     anonymous = by[str(uuid.UUID(int=4))]
     assert (anonymous["status"], anonymous["error_code"]) == (401, "900902")

@@ -1,6 +1,6 @@
 """The restitution fragments the backend shares between answers (`Backend._compte`,
 `_personne_recherche_pp/pm`, resultats.PARTAGES) are the values it would build afresh, per
-account, scopes and searched persons; `resources.wire` memoises their serialisation by identity
+account, scopes and searched persons; `rendering.wire` memoises their serialisation by identity
 and gives what pydantic gives."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ficoba_sandbox.api import resources
+from ficoba_sandbox.api import rendering
 from ficoba_sandbox.api import schemas as sc
 from ficoba_sandbox.backend import resultats, service
 from ficoba_sandbox.backend.service import Backend
@@ -121,25 +121,25 @@ def test_wire_memoises_shared_fragments_as_pydantic_dumps_them(store: Store) -> 
     backend = Backend(store, _Clock())
     caller = _callers()[0]
     assert resultats.CompteStructure in resultats.PARTAGES
-    memo = resources.DumpMemo()
+    memo = rendering.DumpMemo()
     for c in list(store.comptes())[:60]:
         structure = backend._compte(caller, c, recherchees=None)
-        first = resources._dump(sc.CompteStructure, structure, memo)
+        first = rendering._dump(sc.CompteStructure, structure, memo)
         expected = sc.CompteStructure.model_validate(structure, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
         assert first == expected
         assert list(first) == list(expected)
-        assert resources._dump(sc.CompteStructure, structure, memo) is first
+        assert rendering._dump(sc.CompteStructure, structure, memo) is first
     # a fresh, equal instance is walked again, never taken for another one
     fresh = backend._compte_neuf(caller, c, recherchees=None)
-    assert resources._dump(sc.CompteStructure, fresh, memo) == first
+    assert rendering._dump(sc.CompteStructure, fresh, memo) == first
 
 
 def test_wire_memo_is_bounded(store: Store) -> None:
-    memo = resources.DumpMemo(max_entries=5)
+    memo = rendering.DumpMemo(max_entries=5)
     backend = Backend(store, _Clock())
     for c in list(store.comptes())[:30]:
         structure = backend._compte(_callers()[0], c, recherchees=None)
-        resources._dump(sc.CompteStructure, structure, memo)
+        rendering._dump(sc.CompteStructure, structure, memo)
         assert len(memo.entries) <= 5

@@ -41,10 +41,10 @@ def test_personas_dir_flag_reaches_the_store(tmp_path: Path) -> None:
     settings = serve_settings(args)
     assert settings.personas_dir == mine
     app = create_app(settings)
-    person = app.state.store.personne_physique_by_spi(SPI)
+    person = app.sandbox.store.personne_physique_by_spi(SPI)
     assert person is not None and person.nomNaissance == "QAMARTIN"
     # the shipped protocol personas are still there
-    assert app.state.store.compte_by_iban("FR7630004009550000135601429") is not None
+    assert app.sandbox.store.compte_by_iban("FR7630004009550000135601429") is not None
 
 
 def test_a_broken_persona_file_stops_the_start_in_one_line(tmp_path: Path) -> None:

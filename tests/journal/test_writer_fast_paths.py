@@ -13,10 +13,15 @@ from ficoba_sandbox import journal as jr
 from ficoba_sandbox.journal import CallRecord, Journal, Masker
 
 
+def _refuse(name: str) -> object:
+    raise ValueError(name)
+
+
 def _body_ref(m: Masker, raw: bytes, limit: int) -> str:
-    """`Masker.body` for a JSON body as it was before orjson: json.loads, mask, json.dumps."""
+    """`Masker.body` for a JSON body by the plain rule: json.loads as the API reads a body (NaN
+    and Infinity are not JSON), mask, json.dumps."""
     try:
-        parsed = json.loads(raw)
+        parsed = json.loads(raw, parse_constant=_refuse)
     except (ValueError, RecursionError, UnicodeDecodeError):
         text = raw[: limit * 2].decode("utf-8", errors="replace")
         return jr._cap("[not JSON] " + m.text(text), limit)
@@ -42,12 +47,15 @@ def test_format_ts_fast_path_is_strftime() -> None:
 BODIES = [
     b'{"iban":"FR7630004000031234567890143","nom":"\xc3\x89LODIE","n":1}',
     b'{"a":1.5,"b":[1e16,2E-7,0.1,-0.0],"siren":123456789}',  # floats: json spells them
-    b'{"a":NaN,"iban":"FR7630004000031234567890143"}',  # json accepts NaN, orjson does not
+    b'{"a":NaN,"iban":"FR7630004000031234567890143"}',  # not JSON to the API: an excerpt
     b'{"x":"\\ud800","nom":"DUPONT"}',  # a lone surrogate: json only
     b'{"big":123456789012345678901234567890,"motif":"0001"}',  # beyond 64 bits: json only
     '{"justification":"éè","nom":"Zoë"}'.encode("utf-16"),  # json reads UTF-16, orjson no
     b'{"t":"\\u2028\\u0000\\n\\"\\\\/","k":"\\u00e9"}',  # escapes
     b'{"dup":1,"dup":2}',
+    # one text under three rules (identifier, name, other): each masked by its own rule, though
+    # the masked forms are kept per text
+    b'{"siret":"DUPONT12345678901","nom":"DUPONT12345678901","x":"DUPONT12345678901"}',
     b'[{"a":"eyJabcdefgh.eyJabcdefgh.sig"},"13000453400017",true,null]',
     b'{"unterminated": ',
     b"\xff\xfe garbage",

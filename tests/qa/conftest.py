@@ -80,7 +80,8 @@ def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServe
     import uvicorn
 
     from ficoba_sandbox.admin import create_admin_app
-    from ficoba_sandbox.cli.serve import build_app, uvicorn_config
+    from ficoba_sandbox.app import create_app
+    from ficoba_sandbox.cli.serve import uvicorn_config
     from ficoba_sandbox.gateway.clients import public_origin
     from ficoba_sandbox.gateway.pki import ensure_pki
 
@@ -92,8 +93,8 @@ def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServe
         admin_host="127.0.0.1",
         admin_port=_free_port(),
     )
-    app = build_app(s)
-    admin = create_admin_app(app, s)
+    app = create_app(s)
+    admin = create_admin_app(app.sandbox, s)
     paths, _ = ensure_pki(s.state_dir)
     api_cfg = uvicorn_config(app, s, paths, log_level="warning")
     admin_cfg = uvicorn.Config(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ficoba_sandbox.admin import AdminConfigError, create_admin_app
-from ficoba_sandbox.api.scenario import Fault, Faults
+from ficoba_sandbox.qa.faults import Fault, Faults
 
 
 def _get(app: Any, path: str, client: str, headers: dict[str, str] | None = None) -> int:
@@ -24,7 +24,7 @@ def _get(app: Any, path: str, client: str, headers: dict[str, str] | None = None
 
 
 def test_admin_refuses_non_loopback_callers_without_the_token(app: Any, settings: Any) -> None:
-    admin = create_admin_app(app, settings)  # bound to 127.0.0.1, no token
+    admin = create_admin_app(app.sandbox, settings)  # bound to 127.0.0.1, no token
     assert _get(admin, "/__sandbox/health", "127.0.0.1") == 200
     assert _get(admin, "/__sandbox/health", "::1") == 200
     assert _get(admin, "/__sandbox/health", "10.1.2.3") == 403
@@ -36,7 +36,7 @@ def test_admin_refuses_non_loopback_callers_without_the_token(app: Any, settings
 
 def test_admin_token(app: Any, settings: Any) -> None:
     s = settings.model_copy(update={"admin_token": "s3cret-admin"})
-    admin = create_admin_app(app, s)
+    admin = create_admin_app(app.sandbox, s)
     assert _get(admin, "/__sandbox/health", "10.1.2.3") == 403
     assert _get(admin, "/__sandbox/health", "10.1.2.3", {"X-Admin-Token": "wrong"}) == 403
     assert _get(admin, "/__sandbox/health", "10.1.2.3", {"X-Admin-Token": "s3cret-admin"}) == 200
@@ -46,9 +46,9 @@ def test_admin_token(app: Any, settings: Any) -> None:
 
 def test_non_loopback_bind_needs_a_token(app: Any, settings: Any) -> None:
     with pytest.raises(AdminConfigError):
-        create_admin_app(app, settings.model_copy(update={"admin_host": "0.0.0.0"}))
+        create_admin_app(app.sandbox, settings.model_copy(update={"admin_host": "0.0.0.0"}))
     s = settings.model_copy(update={"admin_host": "0.0.0.0", "admin_token": "tok"})
-    admin = create_admin_app(app, s)
+    admin = create_admin_app(app.sandbox, s)
     # bound elsewhere than loopback: even a local caller (a proxy?) must show the token
     assert _get(admin, "/__sandbox/health", "127.0.0.1") == 403
     assert _get(admin, "/__sandbox/health", "127.0.0.1", {"X-Admin-Token": "tok"}) == 200

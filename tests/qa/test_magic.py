@@ -10,8 +10,8 @@ import httpx
 import pytest
 import yaml
 
-from ficoba_sandbox.qa import magic
 from ficoba_sandbox.data import reserved
+from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.runner import get_path
 
 pytestmark = pytest.mark.tls

@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 import yaml
 
-from ficoba_sandbox.qa import magic
 from ficoba_sandbox.cli import main
+from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.pack import PackError, load_pack, pack_files, schema_text
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"

@@ -10,11 +10,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
 from ficoba_sandbox.api.service_levels import (
     AvailabilityHook,
     QuotaOf,
@@ -24,6 +19,11 @@ from ficoba_sandbox.api.service_levels import (
     ServiceLevels,
     install_service_levels,
 )
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
 from ficoba_sandbox.domain.access import Caller
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.settings import Settings

@@ -99,7 +99,6 @@ def test_app_clock_follows_the_apps_clock() -> None:
     from types import SimpleNamespace
 
     from fastapi import FastAPI
-
     from ficoba_sandbox.api.service_levels import AppClock
 
     class Fixed:

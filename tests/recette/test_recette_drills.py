@@ -12,11 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ficoba_sandbox.recette.drills import (
+from ficoba_sandbox.qa.drills import (
     KINDS,
     ORDER,
+    DrillEffect,
     DrillError,
-    RecetteDrills,
+    DrillRunner,
     disarm,
     make_plan,
     parse_drills,
@@ -56,37 +57,50 @@ def test_plan_file_round_trip_and_disarm(tmp_path: Path) -> None:
         make_plan("../etc", ORDER)
 
 
+def _retry_after(effect: DrillEffect | None) -> int | None:
+    if effect is None or effect.error is None:
+        return None
+    return int(effect.error.headers["Retry-After"])
+
+
 def test_sequence_by_call_count(tmp_path: Path) -> None:
     clock = Clock()
-    runner = RecetteDrills(tmp_path, clock)
-    assert runner.decide("c1", "jti-1") is None  # nothing armed
+    runner = DrillRunner(tmp_path, clock)
+    assert runner.effect("c1", "jti-1") is None  # nothing armed
     write_plan(tmp_path, make_plan("c1", ORDER))
     seen = []
     jti = "jti-1"
     for _ in range(24):
-        d = runner.decide("c1", jti)
-        seen.append(d[0] if d else None)
-        if d and d[0] == "token_expiry":
-            assert runner.decide("c1", jti)[0] == "token_expiry"  # same token: still refused
+        e = runner.effect("c1", jti)
+        seen.append(e.name if e else None)
+        if e and e.name == "token_expiry":
+            assert e.error is not None and e.error.code == "900901"
+            again = runner.effect("c1", jti)
+            assert again is not None and again.name == "token_expiry"  # same token: refused
             jti = "jti-2"
-        if d and d[0] in ("throttling", "maintenance"):
-            assert d[2] == KINDS[d[0]].seconds
-            clock.at += timedelta(seconds=KINDS[d[0]].seconds + 0.01)
+        if e and e.name in ("throttling", "maintenance"):
+            assert _retry_after(e) == KINDS[e.name].seconds
+            assert e.error is not None and e.error.code == KINDS[e.name].code
+            clock.at += timedelta(seconds=KINDS[e.name].seconds + 0.01)
+        if e and e.name == "error_500":
+            assert e.error is not None and (e.error.code, e.error.http_status) == ("CAT004", 500)
+        if e and e.name == "slow":
+            assert e.error is None and e.delay == KINDS["slow"].seconds
         clock.at += timedelta(milliseconds=10)
     fired = [s for s in seen if s]
     assert fired == ["token_expiry", "throttling", "maintenance", "error_500", "slow", "slow"]
     # inside a window, every call is refused with the remaining Retry-After
     write_plan(tmp_path, make_plan("c2", ["throttling"]))
     for _ in range(2):
-        runner.decide("c2", None)
-    first = runner.decide("c2", None)
+        runner.effect("c2", None)
+    first = runner.effect("c2", None)
     clock.at += timedelta(seconds=1.2)
-    again = runner.decide("c2", None)
-    assert first and again and again[0] == "throttling" and again[2] == 1
+    again = runner.effect("c2", None)
+    assert first and again and again.name == "throttling" and _retry_after(again) == 1
     clock.at += timedelta(seconds=1)
-    assert runner.decide("c2", None) is None
+    assert runner.effect("c2", None) is None
     disarm(tmp_path, "c2")
-    assert runner.decide("c2", None) is None
+    assert runner.effect("c2", None) is None
 
 
 @pytest.fixture
@@ -144,8 +158,8 @@ def test_armed_client_gets_the_drills_and_the_journal_shows_them(
     disarm(sandbox_dir, "drill-client")
     assert search(http2).status_code == 200
 
-    app.state.journal.flush()
-    rows = app.state.journal.query(client_id="drill-client", limit=50, newest_first=False)
+    app.sandbox.journal.flush()
+    rows = app.sandbox.journal.query(client_id="drill-client", limit=50, newest_first=False)
     drills = [r["details"].get("drill") for r in rows if r["path"] != "/token"]
     assert drills.count("token_expiry") == 2 and drills.count("throttling") == 2
     throttled = [r for r in rows if r["status"] == 429]
@@ -157,7 +171,7 @@ def test_armed_client_gets_the_drills_and_the_journal_shows_them(
     assert "eyJ" not in json.dumps(rows)  # never the token itself
 
 
-def test_error_500_through_the_faults_of_the_qa_toolkit(
+def test_error_500_answers_one_500(
     app: Any, drilled: Any, make_client: Callable[..., httpx.Client], sandbox_dir: Path
 ) -> None:
     creds, search = drilled
@@ -175,7 +189,7 @@ def test_admin_routes(app: Any, enrol_client: Callable[..., dict[str, Any]]) -> 
 
     enrol_client("admin-recette")
     admin = FastAPI()
-    admin.include_router(build_router(app))
+    admin.include_router(build_router(app.sandbox))
 
     async def go() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=admin)
@@ -196,7 +210,7 @@ def test_admin_routes(app: Any, enrol_client: Callable[..., dict[str, Any]]) -> 
     assert stopped.json()["plan"]["disarmed_at"]
     doc = report.json()
     assert doc["client_id"] == "admin-recette" and doc["lang"] == "fr"
-    assert doc["header"]["dataset_digest"] == app.state.store.digest()
+    assert doc["header"]["dataset_digest"] == app.sandbox.store.digest()
     assert [d["event"] for d in doc["drills"]] == ["start", "stop"]
     assert page.headers["content-type"].startswith("text/html") and 'id="verdict"' in page.text
     assert unknown.status_code == 404 and bad.status_code == 400
@@ -214,7 +228,7 @@ def test_server_info_never_computes_the_digest_on_the_start_up_path(
     from ficoba_sandbox.data import build as build_module
     from ficoba_sandbox.data.build import wait_for_cache_writes
     from ficoba_sandbox.data.store import Store
-    from ficoba_sandbox.recette.drills import SERVER_INFO
+    from ficoba_sandbox.recette.server_info import SERVER_INFO
     from ficoba_sandbox.settings import Settings
 
     computed_in: list[str] = []
@@ -236,12 +250,12 @@ def test_server_info_never_computes_the_digest_on_the_start_up_path(
     while json.loads(info.read_text())["dataset_digest"] is None:
         assert time.monotonic() < deadline, "the background writer never completed server.json"
         time.sleep(0.05)
-    assert json.loads(info.read_text())["dataset_digest"] == cold.state.store.digest()
+    assert json.loads(info.read_text())["dataset_digest"] == cold.sandbox.store.digest()
 
     monkeypatch.undo()
     create_app(settings)  # writes the dataset cache, digest included
     wait_for_cache_writes()
     info.unlink()
     warm = create_app(settings)  # from the cache, which carries the digest
-    assert warm.state.store.known_digest() == cold.state.store.digest()
-    assert json.loads(info.read_text())["dataset_digest"] == cold.state.store.digest()
+    assert warm.sandbox.store.known_digest() == cold.sandbox.store.digest()
+    assert json.loads(info.read_text())["dataset_digest"] == cold.sandbox.store.digest()

@@ -46,7 +46,7 @@ def _run(
         assert done.returncode == 0, done.stderr
     finally:
         assert main(["recette", "stop", "--dir", d, "--client", client_id]) == 0
-    tls_server.app.state.journal.flush()
+    tls_server.app.sandbox.journal.flush()
     return creds_file
 
 

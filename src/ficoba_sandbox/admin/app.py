@@ -28,8 +28,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ficoba_sandbox.admin import recette
 from ficoba_sandbox.admin.explain import explain
+from ficoba_sandbox.admin.recette import build_router as build_recette_router
 from ficoba_sandbox.domain.access import SearchType
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.gateway.clients import DEMO_CLIENT_ID
@@ -173,7 +173,7 @@ def create_admin_app(sandbox: Sandbox, settings: Any) -> FastAPI:
         redoc_url=None,
     )
     admin.include_router(build_router(sandbox, settings))
-    admin.include_router(recette.build_router(sandbox))
+    admin.include_router(build_recette_router(sandbox))
     admin.add_middleware(AdminGuard, token=token, bound_loopback=bound_loopback)
     return admin
 

@@ -5,7 +5,6 @@ scope (docs/architecture.md).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +15,7 @@ from pydantic import BaseModel
 from ficoba_sandbox.backend.demandes import Demande
 from ficoba_sandbox.domain.access import Caller, SearchType
 from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.domain.jsondoc import read_json
 from ficoba_sandbox.gateway.checks import Authenticated, thumbprint_of
 from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.quota import QuotaDecision
@@ -173,7 +173,7 @@ class Call:
             self._json = None
             if self.body.strip():
                 try:
-                    self._json, self._floats = parse_json(self.body)
+                    self._json, self._floats = read_json(self.body)
                 except (ValueError, RecursionError, UnicodeDecodeError):
                     self._json_error = True
         return self._json
@@ -190,21 +190,3 @@ class Call:
         by Python's json, which spells floats its way (api/rendering.py)."""
         self.json()
         return self._floats
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-def parse_json(raw: bytes) -> tuple[Any, bool]:
-    """A request body's JSON as the resources read it, and whether it held a float. `NaN`,
-    `Infinity` are refused (ValueError), as are bodies that are not JSON (ValueError,
-    RecursionError, UnicodeDecodeError)."""
-    floats = False
-
-    def read_float(text: str) -> float:
-        nonlocal floats
-        floats = True
-        return float(text)
-
-    return json.loads(raw, parse_constant=_refuse_constant, parse_float=read_float), floats

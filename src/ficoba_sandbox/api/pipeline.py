@@ -16,7 +16,8 @@
     resource         CAF024..CAF041, or the answer               rules, search, restitution
 
 A step refuses by raising `FicobaError` (the one error type of every layer, domain/errors.py);
-the first refusal ends the walk and is written by the one error writer (api/errors.py). The
+the steps that wait (the quota's storage, a delay) are coroutines, the others plain functions.
+The first refusal ends the walk and is written by the one error writer (api/errors.py). The
 README's "check, in order" table is this list (tests/api/test_pipeline.py compares them). The
 request is read once when the call is made: its headers (the few the steps read), its body (up to
 the size cap), its peer (the one resolver, gateway/peer.py); the journal row is built from the
@@ -77,7 +78,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-Step = Callable[[Call], Awaitable[None]]
+#: a step: it refuses the call by raising FicobaError; those that wait are coroutines
+Step = Callable[[Call], Awaitable[None] | None]
 
 TOKEN_PATH = "/token"
 #: served by FastAPI, without a token (the TLS client certificate is still required)
@@ -195,7 +197,9 @@ class Pipeline:
     async def _walk(self, call: Call) -> None:
         for step in self.steps:
             try:
-                await step(call)
+                waiting = step(call)
+                if waiting is not None:  # a step that waits: a coroutine
+                    await waiting
             except FicobaError as refusal:
                 call.refusal = refusal
                 call.refused_by = step.__name__
@@ -304,7 +308,7 @@ class Pipeline:
 
     # -- the steps -----------------------------------------------------------------------------
 
-    async def correlation_ids(self, call: Call) -> None:
+    def correlation_ids(self, call: Call) -> None:
         """`X-Correlation-ID` present once and a UUID (CONTRACT §2.1, §6.4)."""
         values = call.headers.all(CORRELATION_ID)
         call.correlation_id = check_correlation_id(
@@ -312,18 +316,18 @@ class Pipeline:
             backend_path=call.path.lower().startswith(BACKEND_PREFIX.lower()),
         )
 
-    async def bearer_token(self, call: Call) -> None:
+    def bearer_token(self, call: Call) -> None:
         """A bearer token, valid, of an active client, bound to this certificate (RFC 6750,
         RFC 8705 §3)."""
         call.auth = authenticate(
             self.sandbox.gateway, call.headers.all(AUTHORIZATION), call.query, call.peer
         )
 
-    async def ip_allow_list(self, call: Call) -> None:
+    def ip_allow_list(self, call: Call) -> None:
         assert call.auth is not None
         check_ip(call.auth.record, call.peer)
 
-    async def route(self, call: Call) -> None:
+    def route(self, call: Call) -> None:
         """A resource of the API, with its method (HEAD as GET). Checked after authentication:
         what the API serves is no business of an anonymous caller."""
         resource = call.resource
@@ -349,7 +353,7 @@ class Pipeline:
         if not decision.allowed:
             raise FicobaError("900804", headers={"Retry-After": str(decision.retry_after)})
 
-    async def availability(self, call: Call) -> None:
+    def availability(self, call: Call) -> None:
         """Maintenance (the daily window, with the seconds to its end, or forced by the admin),
         and the journal: a call it cannot record is not served (fail closed, docs/journal.md)."""
         hours = self.sandbox.levels.service_hours
@@ -399,7 +403,7 @@ class Pipeline:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def body(self, call: Call) -> None:
+    def body(self, call: Call) -> None:
         """JSON in and out (protocol §1.4-1.5), the size cap, the JSON itself, the envelope."""
         resource = call.resource
         assert resource is not None
@@ -419,7 +423,7 @@ class Pipeline:
             raise FicobaError("CAT002")
         call.demande = resource.read(call.json())
 
-    async def magic(self, call: Call) -> None:
+    def magic(self, call: Call) -> None:
         """`X-Sandbox-Scenario`, `sandbox-scenario:<name>` in the justification, or a reserved
         value (qa/magic.py): the entry applies to the answer of `resource` if it is a 200."""
         resource = call.resource
@@ -442,11 +446,11 @@ class Pipeline:
         elif resource.read is not None:
             call.scenario = magic.by_trigger(resource.name, call.json())
 
-    async def search_type(self, call: Call) -> None:
+    def search_type(self, call: Call) -> None:
         if call.demande is not None:
             call.search_type = self.sandbox.backend.search_type(call.demande)
 
-    async def rights(self, call: Call) -> None:
+    def rights(self, call: Call) -> None:
         if call.demande is not None:
             assert call.auth is not None and call.search_type is not None
             self.sandbox.backend.check_rights(call.auth.caller, call.demande, call.search_type)
@@ -491,8 +495,8 @@ class Pipeline:
                 swapped = {**document, "criteresRecherche": dict(entry.criteres)}
                 assert call.resource is not None and call.resource.read is not None
                 call.demande = call.resource.read(swapped)
-                await self.search_type(call)
-                await self.rights(call)
+                self.search_type(call)
+                self.rights(call)
                 call.answer = self._search(call, swapped)
         elif entry.effect == "error":
             if entry.delay_seconds:

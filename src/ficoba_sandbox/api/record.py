@@ -30,7 +30,14 @@ import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
-from ficoba_sandbox.api.call import AUTHORIZATION, CONTENT_TYPE, USER_AGENT, Call
+from ficoba_sandbox.api.call import (
+    AUTHORIZATION,
+    CONTENT_TYPE,
+    CORRELATION_ID,
+    REQUEST_ID,
+    USER_AGENT,
+    Call,
+)
 from ficoba_sandbox.domain.access import search_type_of
 from ficoba_sandbox.journal import CallRecord
 
@@ -71,7 +78,9 @@ def _token_facts(token: str) -> tuple[str | None, str | None, str | None]:
     return text("client_id"), text("jti"), expiry
 
 
-def _iso(epoch: float) -> str:
+@functools.lru_cache(maxsize=1024)
+def _iso(epoch: int) -> str:
+    """An expiry as ISO text (cached: a client sends the same token on every call)."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -105,16 +114,20 @@ def _selectors(criteres: Any) -> tuple[str, str, str] | None:
     if not isinstance(criteres, dict):
         return None
     flags = {str(k).lower(): v for k, v in criteres.items()}
-    values = (flags.get("recherchepp"), flags.get("recherchepm"), flags.get("recherchesirensiret"))
-    return tuple(v if isinstance(v, str) else "" for v in values)  # type: ignore[return-value]
+
+    def text(name: str) -> str:
+        value = flags.get(name)
+        return value if isinstance(value, str) else ""
+
+    return text("recherchepp"), text("recherchepm"), text("recherchesirensiret")
 
 
 def call_record(call: Call, status: int) -> CallRecord:
     """The journal row of `call`, answered with `status` (499: the client went away)."""
     headers = call.headers
     content_type = headers.first(CONTENT_TYPE)
-    form = (content_type or "").split(";")[0].strip().lower() == FORM
-    details: dict[str, Any] = {}
+    form = content_type is not None and content_type.split(";")[0].strip().lower() == FORM
+    details: dict[str, Any] = {"body_bytes": len(call.body)}
 
     document = None if form or not call.body else call.json()
     motif = justification = None
@@ -128,17 +141,23 @@ def call_record(call: Call, status: int) -> CallRecord:
             justification = "empty" if value is None or not str(value).strip() else "present"
 
     scheme, basic_user, bearer = _authorization(headers.first(AUTHORIZATION))
-    claimed_client, bearer_jti, bearer_exp = _token_facts(bearer) if bearer else (None,) * 3
-
-    # Who: the gateway's verdict first, then what the caller claimed.
-    client_id: str | None = call.client_id
-    source: str | None = "gateway"
-    if client_id is None:
+    auth = call.auth
+    client_id: str | None
+    if auth is not None:  # who: the gateway's verdict
+        client_id, source = auth.record.client_id, "gateway"
+        details["token_ref"] = token_ref(auth.claims.jti)
+        details["token_exp"] = _iso(auth.claims.expires_at)
+    else:  # else what the caller claimed
+        claimed, jti, expiry = _token_facts(bearer) if bearer else (None, None, None)
+        if jti:
+            details["token_ref"] = token_ref(jti)
+            if expiry is not None:
+                details["token_exp"] = expiry
         form_client = _form_client_id(call.body) if form and call.body else None
         client_id, source = next(
             ((c, s) for c, s in ((form_client, "form"), (basic_user, "basic"),
-                                 (claimed_client, "token_claim")) if c),
-            (None, None),
+                                 (claimed, "token_claim")) if c),
+            (None, ""),
         )  # fmt: skip
 
     search_type = call.search_type
@@ -147,12 +166,6 @@ def call_record(call: Call, status: int) -> CallRecord:
             call.resource.name, _selectors(document.get("criteresRecherche"))
         )
 
-    answer = call.answer
-    jti = call.auth.claims.jti if call.auth is not None else bearer_jti
-    if jti:
-        details["token_ref"] = token_ref(jti)
-        if bearer_exp is not None:
-            details["token_exp"] = bearer_exp
     issued = call.token_facts.get("access_token")
     if isinstance(issued, str):  # /token: which token, never the token itself
         _, issued_jti, issued_exp = _token_facts(issued)
@@ -160,7 +173,8 @@ def call_record(call: Call, status: int) -> CallRecord:
             details["issued_token"] = token_ref(issued_jti)
         if issued_exp is not None:
             details["token_exp"] = issued_exp
-    if answer is not None:
+    answer = call.answer
+    if answer is not None and answer.error_code is not None:
         for name, value in answer.headers:
             if name == b"retry-after":
                 details["retry_after"] = value.decode("latin-1")[:16]
@@ -183,7 +197,6 @@ def call_record(call: Call, status: int) -> CallRecord:
     user_agent = headers.first(USER_AGENT)
     if user_agent:
         details["user_agent"] = user_agent[:200]
-    details["body_bytes"] = len(call.body)
 
     end = call.finished if call.finished is not None else call.started
     return CallRecord(
@@ -194,12 +207,12 @@ def call_record(call: Call, status: int) -> CallRecord:
         latency_ms=(end - call.started) * 1000,
         client_id=client_id,
         client_id_source=source if client_id else None,
-        thumbprint=call.thumbprint,
+        thumbprint=auth.thumbprint if auth is not None else call.thumbprint,
         peer_ip=call.peer.ip,
         search_type=search_type.value if search_type is not None else None,
         motif=motif,
-        correlation_id=headers.first(b"x-correlation-id"),
-        request_id=call.request_id or headers.first(b"x-request-id"),
+        correlation_id=headers.first(CORRELATION_ID),
+        request_id=call.request_id or headers.first(REQUEST_ID),
         reference_demande=answer.reference if answer else None,
         error_code=answer.error_code if answer else None,
         info_code=answer.info_code if answer else None,

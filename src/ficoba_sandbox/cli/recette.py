@@ -23,8 +23,7 @@ def _dir(args: argparse.Namespace) -> Path:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from ficoba_sandbox.recette.collect import RecetteError, profile_of
-    from ficoba_sandbox.recette.drills import (
+    from ficoba_sandbox.qa.drills import (
         KINDS,
         DrillError,
         make_plan,
@@ -32,6 +31,7 @@ def _start(args: argparse.Namespace) -> int:
         record_event,
         write_plan,
     )
+    from ficoba_sandbox.recette.collect import RecetteError, profile_of
 
     state_dir = _dir(args)
     try:
@@ -50,7 +50,7 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from ficoba_sandbox.recette.drills import disarm, record_event
+    from ficoba_sandbox.qa.drills import disarm, record_event
 
     state_dir = _dir(args)
     plan = disarm(state_dir, args.client)
@@ -63,7 +63,7 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from ficoba_sandbox.recette.drills import read_plan
+    from ficoba_sandbox.qa.drills import read_plan
 
     plan = read_plan(_dir(args), args.client)
     print(json.dumps(plan.to_json() if plan else None, indent=2))

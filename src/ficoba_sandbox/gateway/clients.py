@@ -30,6 +30,8 @@ from ficoba_sandbox.gateway.registry import (
     DEFAULT_IPS,
     DEFAULT_MOTIFS,
     DEFAULT_QUOTA,
+    DEMO_SIREN,
+    DEMO_SIRET,
     GRANT_CLIENT_CREDENTIALS,
     ClientRecord,
     Registry,
@@ -163,8 +165,6 @@ def write_credentials(path: Path, creds: Mapping[str, Any]) -> None:
 
 
 def demo_spec() -> ClientSpec:
-    from ficoba_sandbox.gateway.registry import DEMO_SIREN, DEMO_SIRET
-
     return ClientSpec(client_id=DEMO_CLIENT_ID, sirets=[DEMO_SIRET], sirens=[DEMO_SIREN])
 
 

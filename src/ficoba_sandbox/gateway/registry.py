@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+from ficoba_sandbox.gateway.pki import write_private
 
 FORMAT = "ficoba-sandbox/registry/v1"
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -344,8 +345,6 @@ class Registry:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write(self, clients: Mapping[str, ClientRecord]) -> None:
-        from ficoba_sandbox.gateway.pki import write_private
-
         doc = {
             "format": FORMAT,
             "clients": {cid: clients[cid].to_json() for cid in sorted(clients)},

@@ -157,26 +157,31 @@ RESOURCES = ("numCpte", "spi", "siretSiren", "perPhy", "perPro", "verifIban", "m
 
 @dataclass(frozen=True)
 class Trigger:
-    """A forced entry's reserved value: `criteresRecherche.<path>` equals `value` (normalised
-    text comparison for names) on `resource`."""
+    """A forced entry's reserved value: `criteresRecherche.<path>` equals `value` (an IBAN
+    without spaces, in capitals; a name compared normalised) on `resource`."""
 
     resource: str
     path: tuple[str, ...]
     value: str
 
-    def matches(self, resource: str, body: Any) -> bool:
-        if resource != self.resource:
-            return False
+    def key(self, found: str) -> str:
+        """What is compared: an IBAN as the backend reads it, a name normalised."""
+        if self.path[-1] == "iban":
+            return found.replace(" ", "").upper()
+        return normalize_text(found)
+
+    def found_in(self, body: Any) -> str | None:
+        """The text at `criteresRecherche.<path>` of a request body, if any."""
         node: Any = body.get("criteresRecherche") if isinstance(body, dict) else None
-        for key in self.path:
+        for name in self.path:
             if not isinstance(node, dict):
-                return False
-            node = node.get(key)
-        if not isinstance(node, str):
-            return False
-        if self.path[-1] in ("iban",):
-            return node.replace(" ", "").upper() == self.value
-        return normalize_text(node) == normalize_text(self.value)
+                return None
+            node = node.get(name)
+        return node if isinstance(node, str) else None
+
+    def matches(self, resource: str, body: Any) -> bool:
+        found = self.found_in(body) if resource == self.resource else None
+        return found is not None and self.key(found) == self.key(self.value)
 
 
 @dataclass(frozen=True)
@@ -501,23 +506,30 @@ def names_for(resource: str) -> list[str]:
     return sorted(e.name for e in ENTRIES if e.resource == resource or e.any_resource)
 
 
-#: (the ENTRIES it was built from, resource -> its entries with a trigger, in ENTRIES order)
-_TRIGGERS: tuple[tuple[Entry, ...], dict[str, tuple[Entry, ...]]] | None = None
+def _trigger_table() -> dict[str, dict[tuple[str, ...], tuple[Trigger, dict[str, Entry]]]]:
+    """resource -> trigger path -> (a trigger of that path, compared value -> its entry): a
+    request is looked up once per path of its resource, whatever the number of entries."""
+    table: dict[str, dict[tuple[str, ...], tuple[Trigger, dict[str, Entry]]]] = {}
+    for entry in ENTRIES:
+        trigger = entry.trigger
+        if trigger is not None:
+            paths = table.setdefault(trigger.resource, {})
+            _, values = paths.setdefault(trigger.path, (trigger, {}))
+            values.setdefault(trigger.key(trigger.value), entry)
+    return table
+
+
+TRIGGERS = _trigger_table()
 
 
 def by_trigger(resource: str, body: Any) -> Entry | None:
     """The forced entry whose reserved value the request carries, if any."""
-    global _TRIGGERS
-    if _TRIGGERS is None or _TRIGGERS[0] is not ENTRIES:
-        # a trigger only ever matches its own resource: look at those entries only
-        table: dict[str, list[Entry]] = {}
-        for e in ENTRIES:
-            if e.trigger is not None:
-                table.setdefault(e.trigger.resource, []).append(e)
-        _TRIGGERS = (ENTRIES, {k: tuple(v) for k, v in table.items()})
-    for e in _TRIGGERS[1].get(resource, ()):
-        if e.trigger is not None and e.trigger.matches(resource, body):
-            return e
+    for trigger, values in TRIGGERS.get(resource, {}).values():
+        found = trigger.found_in(body)
+        if found is not None:
+            entry = values.get(trigger.key(found))
+            if entry is not None:
+                return entry
     return None
 
 

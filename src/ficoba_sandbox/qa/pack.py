@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ficoba_sandbox.data.store import default_personas_dir
+from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.qa import magic
 
 RESOURCES = (*magic.RESOURCES, "etatSante")
@@ -184,8 +186,6 @@ def _at(path: Path, root: yaml.Node | None, loc: Sequence[Any], reason: str) -> 
 
 
 def default_persona_ids() -> set[str]:
-    from ficoba_sandbox.data.store import default_personas_dir
-
     d = default_personas_dir()
     return persona_ids([d] if d else [])
 
@@ -203,8 +203,6 @@ def persona_ids(dirs: Iterable[Path]) -> set[str]:
 
 
 def check_names(pack: Pack, path: Path, root: yaml.Node | None, personas: set[str]) -> None:
-    from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
-
     for i, step in enumerate(pack.steps):
         req = step.request
         base = ["steps", i, "request"]

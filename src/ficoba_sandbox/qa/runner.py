@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.pack import AdminAction, Expect, Pack, RequestSpec, Step
 
@@ -290,8 +291,6 @@ class Runner:
             body = copy.deepcopy(persona["requests"][req.search])
             body["dateDemande"] = today
         elif req.example:
-            from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
-
             res, _, name = req.example.partition("/")
             crit = REQUEST_EXAMPLES[res][name]["criteresRecherche"]
             body = magic.envelope(siret, motif, today, crit, justification=f"QA {req.example}")
