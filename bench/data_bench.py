@@ -1,4 +1,4 @@
-"""Data benchmark (issue 3 §6): build time cold / warm cache, peak memory, lookup latency.
+"""Data benchmark: build time cold / warm cache, peak memory, lookup latency.
 
     python bench/data_bench.py [--size 10000] [--accounts 1000000]
 

@@ -1,4 +1,4 @@
-"""The benchmark of issue 7, in one run, on this machine (loopback only; stops by itself):
+"""The benchmark, in one run, on this machine (loopback only; stops by itself):
 
     python bench/run.py [--requests 5000] [--concurrency 8] [--rounds 8] [--skip-big] [--out FILE]
 

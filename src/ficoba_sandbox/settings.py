@@ -1,6 +1,6 @@
 """Configuration: every option is a CLI flag and an environment variable `FICOBA_SANDBOX_<NAME>`.
 
-No module-level instance: `create_app(settings)` receives one (see ARCHITECTURE.md).
+No module-level instance: `create_app(settings)` receives one (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
-    # Explicit: no `.env` file is read behind the user's back (PITFALLS: slowapi reads .env).
+    # Explicit: no `.env` file is read behind the user's back (docs/pitfalls.md: slowapi reads .env).
     model_config = SettingsConfigDict(env_prefix="FICOBA_SANDBOX_", env_file=None, extra="ignore")
 
     state_dir: Path = Field(Path(".sandbox"), description="PKI, client registry, journal, caches")

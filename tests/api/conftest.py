@@ -1,4 +1,4 @@
-"""Resource tests go through the real gateway (issue 4): one enrolled client per caller profile
+"""Resource tests go through the real gateway: one enrolled client per caller profile
 of `helpers.CALLERS`, chosen per request with the `X-Test-Caller` header (stripped before
 sending). Falls back on nothing: the gateway is part of `create_app`."""
 

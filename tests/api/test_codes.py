@@ -454,7 +454,7 @@ def test_too_many_answers_caf036(api, backend_app, monkeypatch, prefix, resource
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_lone_surrogate_through_the_whole_stack(api, prefix) -> None:
     """CAF002 over HTTP, and the journal stores the request without closing on it: the next
-    call is served normally (PITFALLS: lone surrogates break UTF-8 encoding downstream)."""
+    call is served normally (docs/pitfalls.md: lone surrogates break UTF-8 encoding downstream)."""
     raw = '{"dateDemande":"2024-02-08","motif":"0020","siretDemandeur":"13000453400017",'
     raw += '"justification":"\\ud800","criteresRecherche":{"iban":"x","verificationCompte":"0"}}'
     r = api.post(f"{prefix}/comptes/numCpte", content=raw.encode(), headers=headers())

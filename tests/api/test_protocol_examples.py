@@ -43,6 +43,7 @@ def test_protocol_example(api, prefix: str, name: str) -> None:
     expected.pop("referenceDemande")
     expected["caracteristiquesDemande"] = substituer(expected["caracteristiquesDemande"])
     # The siretSiren and perPro examples print nombreReponses "1"; the sandbox always answers on
-    # 3 digits as the field is specified ("Numérique 3", issue #2): the one deliberate difference.
+    # 3 digits as the field is specified ("Numérique 3", docs/contract-choices.md): the one
+    # deliberate difference.
     expected["nombreReponses"] = expected["nombreReponses"].zfill(3)
     assert got == expected

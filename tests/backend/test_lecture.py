@@ -20,7 +20,7 @@ def _code(f, *a, **kw) -> str:
 
 
 def test_lone_surrogate_is_caf002() -> None:
-    # The journal (issue 6) cannot store such a body yet, so this is checked below the HTTP edge.
+    # Lone surrogates decode as JSON: the envelope's reader refuses them (CAF002).
     corps = json.loads('{"dateDemande":"2024-02-08","justification":"\\ud800"}')
     assert _code(schemas.lire_enveloppe, corps) == "CAF002"
     assert _code(schemas.controler_textes, {"\udc00": "x"}) == "CAF002"

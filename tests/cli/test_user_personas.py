@@ -1,4 +1,4 @@
-"""Users add their own persona files at start (`serve --personas-dir DIR`, issue #3)."""
+"""Users add their own persona files at start (`serve --personas-dir DIR`)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def test_with_httpx(tls_server: Any) -> None:
 
 
 def test_with_authlib(tls_server: Any) -> None:
-    # Authlib 1.9 warns at import that its httpx integration prefers httpx2 (PITFALLS); it forces
+    # Authlib 1.9 warns at import that its httpx integration prefers httpx2 (docs/pitfalls.md); it forces
     # that warning with simplefilter("always"), so only recording it keeps it quiet.
     with warnings.catch_warnings(record=True) as caught:
         from authlib.integrations.httpx_client import OAuth2Client

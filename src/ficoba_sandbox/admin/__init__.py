@@ -1,4 +1,4 @@
-"""The admin plane (issue 6): `create_admin_app(app, settings)`, served on its own listener."""
+"""The admin plane: `create_admin_app(sandbox, settings)`, served on its own listener."""
 
 from ficoba_sandbox.admin.app import AdminConfigError, create_admin_app
 

@@ -1,7 +1,7 @@
 """The admin plane: `create_admin_app(app, settings)`, a FastAPI app on its own listener.
 
 Plain HTTP on loopback by default (`--admin-host`, `--admin-port`, 8081), so mutual TLS never
-locks QA out (ARCHITECTURE.md). Every route is under `/__sandbox/`; its OpenAPI is
+locks QA out (docs/architecture.md). Every route is under `/__sandbox/`; its OpenAPI is
 `/__sandbox/openapi.json` (Swagger UI: `/__sandbox/docs`).
 
 Access: a caller from a loopback address needs nothing while the listener is bound to loopback.

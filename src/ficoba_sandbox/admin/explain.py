@@ -1,5 +1,5 @@
 """`explain/{client_id}`: what was wrong with a client's last refused call, in French and English,
-with the section of the contract (docs/CONTRACT.md of the research notes, §6-§8)."""
+with the section of the contract (docs/CONTRACT.md, §6-§8)."""
 
 from __future__ import annotations
 

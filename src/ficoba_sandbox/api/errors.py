@@ -4,9 +4,9 @@
 §6.1), compact UTF-8 JSON, with the same headers whoever refused:
 
 - `Content-Type: application/json` and `Content-Length`;
-- `Cache-Control: no-store`: RFC 6749 §5.1-5.2 require it of the token endpoint's answers, and an
-  API answer (account data, or a refusal that tells about a client's credentials) is never for a
-  shared cache either (RFC 9111 §5.2.2.5);
+- `Cache-Control: no-store` (RFC 9111 §5.2.2.5): a refusal tells about a client's credentials,
+  rights or quota at one instant, as the token endpoint's errors do, which RFC 6749 §5.2 keeps
+  out of caches; the gateway's refusals always carried it;
 - `WWW-Authenticate` on every 401 (RFC 9110 §11.6.1; RFC 6750 §3 for its bearer parameters);
 - `Retry-After` on every 429 and 503 (RFC 9110 §10.2.3; RFC 6585 §4): the refusal's own value
   (the quota's reset, the end of a maintenance window or drill), else `RETRY_AFTER_DEFAULT`;

@@ -50,7 +50,7 @@ from ficoba_sandbox.api.call import (
     Call,
     RequestHeaders,
 )
-from ficoba_sandbox.api.errors import JSON, NO_STORE, error_body, error_headers
+from ficoba_sandbox.api.errors import JSON, error_body, error_headers
 from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
@@ -520,8 +520,5 @@ class Pipeline:
 
 
 def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"content-type", JSON),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", NO_STORE),
-    ]
+    """The headers of an answer (a refusal's are the error writer's)."""
+    return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]

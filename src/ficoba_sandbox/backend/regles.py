@@ -119,7 +119,7 @@ def motif_canonique(motif: str) -> str:
 
 def verifier_appelant(demande: Demande, caller: Caller, type_recherche: SearchType) -> None:
     """CAF030 (requester), CAF003 (motif), CAF031 (motif not allowed for this type), in this
-    order (issue #4 §6)."""
+    order (CONTRACT §6.4)."""
     env = demande.enveloppe
     sirens = set(caller.sirens) | {s[:9] for s in caller.sirets}
     if env.siret_demandeur and env.siret_demandeur not in caller.sirets:

@@ -1,8 +1,10 @@
-"""The backend: `Backend.executer(caller, demande)` -> `Resultat` or `FicobaError`.
+"""The backend: the search type of a request, the caller's rights, then `run` -> `Resultat` or
+`FicobaError`.
 
-Order of checks (issue #4 §6): [API: JSON, envelope presence/format] -> search type (selectors)
--> modality right (900910) -> CAF030 -> CAF003 -> CAF031 -> dateDemande (CAF024/CAF033) ->
-search-type rules -> search -> restitution filtered by the caller's data scopes (CONTRACT §7.1).
+Order of checks (CONTRACT §6.4; the API's pipeline calls them in this order, docs/architecture.md):
+[API: JSON, envelope presence/format] -> search type (selectors) -> modality right (900910) ->
+CAF030 -> CAF003 -> CAF031 -> dateDemande (CAF024/CAF033) -> search-type rules -> search ->
+restitution filtered by the caller's data scopes (CONTRACT §7.1).
 """
 
 from __future__ import annotations

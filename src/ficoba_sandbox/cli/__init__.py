@@ -33,8 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = args.handler(args)
     except PersonaError as exc:
-        # A broken persona file stops the start with its name, the place and the reason
-        # (issue #3), as one line: no traceback.
+        # A broken persona file stops the start with its name, the place and the reason, as
+        # one line: no traceback (fixtures/personas/README.md).
         print(f"ficoba-sandbox: invalid persona file: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -1,4 +1,4 @@
-"""`ficoba-sandbox scenarios check PATH...` and `ficoba-sandbox replay PATH...` (issue 6)."""
+"""`ficoba-sandbox scenarios check PATH...` and `ficoba-sandbox replay PATH...`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`ficoba-sandbox recette start|stop|status|report`: drills and the acceptance report (issue 8).
+"""`ficoba-sandbox recette start|stop|status|report`: drills and the acceptance report.
 
 `start` and `stop` write `D/recette/drills/<client>.json`, which a server running on the same `D`
 picks up at the client's next call (no connection to the server needed), and add a `RECETTE` row

@@ -67,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="accept RFC 9440 Client-Cert and X-Forwarded-For from these addresses only",
     )
     p.add_argument("--token-ttl", type=int, default=None, help="access-token lifetime (s)")
-    # Service levels (issue 5): quota storage, service hours, latency.
+    # Service levels: quota storage, service hours, latency.
     p.add_argument(
         "--quota-storage",
         default=None,
@@ -234,7 +234,7 @@ def _admin_server(config: Any) -> Any:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ficoba_sandbox.cli import ops  # first start, admin token, JSON logs, SIGTERM (issue 7)
+    from ficoba_sandbox.cli import ops  # first start, admin token, JSON logs, SIGTERM
 
     ops.exit_cleanly_on_sigterm()
     settings, notes = ops.prepare_state(serve_settings(args))

@@ -3,7 +3,7 @@ SPI (DGFiP tax id, mod 511), LEI (ISO 17442, ISO 7064 mod 97-10).
 
 Validation delegates to python-stdnum where it does the whole job (SIREN, SIRET with La Poste's
 rule, LEI); IBAN check digits and the RIB key are computed here because the generator needs them
-fast and because stdnum does not check the French RIB key (PITFALLS: Faker fr_FR gets it wrong).
+fast and because stdnum does not check the French RIB key (docs/pitfalls.md: Faker fr_FR gets it wrong).
 Generation helpers take digits drawn by the caller's seeded RNG, so they stay deterministic.
 """
 

@@ -62,7 +62,7 @@ GRANT_CLIENT_CREDENTIALS = "client_credentials"
 DEMO_SIRET = "99000001000019"
 DEMO_SIREN = "990000010"
 
-#: Default motifs: the first one allows every search type (issue #4); the others exist so
+#: Default motifs: the first one allows every search type; the others exist so
 #: integrators can exercise CAF031 (motif not allowed for the search type).
 ALL_SEARCH_TYPES: tuple[SearchType, ...] = tuple(SearchType)
 DEFAULT_MOTIFS: Mapping[str, tuple[SearchType, ...]] = {

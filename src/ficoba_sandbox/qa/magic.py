@@ -1,4 +1,4 @@
-"""The magic-value catalogue (issue 6 item 1): reserved inputs that force each outcome.
+"""The magic-value catalogue: reserved inputs that force each outcome.
 
 Pure: no FastAPI, no I/O. The API edge (`api/scenario.py`) applies it, the admin plane publishes
 it (`GET /__sandbox/magic`), the scenario packs refer to its entries by name.

@@ -1,6 +1,6 @@
 """`replay`: run scenario packs against any running sandbox over real mutual TLS.
 
-The API calls use httpx with an `ssl.SSLContext` (CA + client certificate: PITFALLS, httpx 0.28
+The API calls use httpx with an `ssl.SSLContext` (CA + client certificate: docs/pitfalls.md, httpx 0.28
 ignores `cert=` with `verify=<path>`). Names (magic entries, personas) are resolved from the
 server's own admin plane (`/__sandbox/magic`, `/__sandbox/dataset`) when it answers, so a pack
 cannot drift from the server it runs against; without an admin plane the local catalogue is used

@@ -1,4 +1,4 @@
-"""The recette criteria, evaluated from audit-journal rows (issue 8 item 1). Pure: no I/O.
+"""The recette criteria, evaluated from audit-journal rows. Pure: no I/O.
 
 Input: the client's journal rows over a period, oldest first (dicts as `JournalReader` returns
 them), and its registration (`Profile`). Output: an `Evaluation` with, for each criterion, a
