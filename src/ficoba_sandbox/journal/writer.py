@@ -1,0 +1,302 @@
+"""The journal: one row per HTTP call, masked, bounded, durable (docs/journal.md).
+
+Writes never block the event loop: `Journal.record()` only puts the call on a queue; one writer
+thread takes the calls in batches (those of `batch_delay`, 50 ms, at most `batch_size`) and either
+masks and inserts them itself (`writer="thread"`) or hands each batch to a child process that
+does (`writer="process"`, the server's default: process.py says why), then enforces the bounds
+(database.py). `flush()` waits for everything queued so far to be committed (and cuts the delay
+short); `close()` flushes and stops the thread (and the child).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
+from ficoba_sandbox.journal.masking import Masker
+from ficoba_sandbox.journal.process import Flush, WriterProcess
+from ficoba_sandbox.journal.reader import JournalReader
+from ficoba_sandbox.journal.record import CallRecord
+
+log = logging.getLogger(__name__)
+
+WRITERS = ("thread", "process")
+_STOP = object()
+_REVIVE = object()  # (_REVIVE, proc): that writer process died; another if anything waits
+
+
+class Journal(JournalReader):
+    """Append-only, masked, bounded audit journal with a background writer: a thread that masks
+    and writes (`writer="thread"`), or hands the batches to a child process that does
+    (`writer="process"`).
+
+    Bounds, enforced by the writer after commits (and by `prune()`):
+    - retention: rows whose `ts` is older than `retention_days` (by the injected clock) go;
+    - rows: at most `max_rows`, the oldest go first;
+    - size: the live data (pages in use) stays under `max_bytes`; the oldest rows go first and
+      freed pages are returned to the file system (incremental auto-vacuum). The WAL file is
+      truncated at each checkpoint.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock | None = None,
+        masker: Masker | None = None,
+        max_rows: int = 200_000,
+        max_bytes: int = 256 * 1024 * 1024,
+        retention_days: float = 30,
+        body_max_chars: int = 8192,
+        batch_size: int = 500,
+        prune_every: float = 5.0,
+        batch_delay: float = 0.05,
+        writer: str = "thread",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if writer not in WRITERS:
+            raise ValueError(f"journal writer must be one of {', '.join(WRITERS)}: {writer!r}")
+        super().__init__(path)
+        self.writer = writer
+        self.clock: Clock = clock or SystemClock()
+        self.masker = masker or Masker()
+        self.database = Database(
+            self.path,
+            clock=self.clock,
+            masker=self.masker,
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+            retention_days=retention_days,
+            body_max_chars=body_max_chars,
+            busy_timeout=busy_timeout,
+        )
+        self.batch_size = batch_size
+        self.prune_every = prune_every
+        self.batch_delay = batch_delay
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._wake = threading.Event()  # cuts the batching delay short (flush, close)
+        self._closed = False
+        self._lock = threading.Lock()  # guards _conn use outside the writer (after close)
+        self._healthy = True
+        self.last_error: str | None = None
+        self.written = 0
+        self._conn = self.database.open_writer()
+        self._last_prune = 0.0
+        self._process: WriterProcess | None = None
+        self.prune()
+        if writer == "process":
+            self._process = WriterProcess(self.database, self)
+        self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def in_dir(cls, state_dir: Path, **kwargs: Any) -> Journal:  # type: ignore[override]
+        return cls(Path(state_dir) / JOURNAL_FILE, **kwargs)
+
+    @classmethod
+    def from_settings(cls, settings: Any, clock: Clock | None = None, **kwargs: Any) -> Journal:
+        """`<state_dir>/journal.sqlite3` with the `mask_journal` and `journal_*` settings."""
+        options: dict[str, Any] = {
+            "clock": clock,
+            "masker": Masker(
+                enabled=bool(getattr(settings, "mask_journal", True)),
+                keep=int(getattr(settings, "journal_mask_keep", 2)),
+            ),
+        }
+        for name in ("max_rows", "max_bytes", "retention_days", "writer"):
+            value = getattr(settings, f"journal_{name}", None)
+            if value is not None:
+                options[name] = value
+        options.update(kwargs)
+        return cls.in_dir(Path(settings.state_dir), **options)
+
+    # -- producer side ------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """False while the last write failed (the entries stay queued and are retried)."""
+        if self._process is None or self._process.fallback:
+            return self._healthy
+        return self._process.healthy
+
+    def record(self, call: CallRecord) -> None:
+        """Queue one call. Never blocks, never raises on the caller's path."""
+        if self._closed:
+            # Late call after shutdown: write it synchronously rather than lose it.
+            with self._lock:
+                try:
+                    self._write([call])
+                except sqlite3.Error:
+                    log.exception("journal: late write failed")
+            return
+        self._queue.put(call)
+
+    def flush(self, timeout: float | None = 10.0) -> bool:
+        """Wait until every call queued before now is committed. False on timeout."""
+        if self._closed or not self._thread.is_alive():
+            return self._queue.empty()
+        marker = Flush()
+        self._queue.put(marker)
+        self._wake.set()
+        return marker.done.wait(timeout)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Flush, stop the writer, checkpoint the WAL. Idempotent."""
+        if self._closed:
+            return
+        self._queue.put(_STOP)
+        self._wake.set()
+        self._thread.join(timeout)
+        with self._lock:
+            # Anything the writer could not commit (a failing disk) gets one last chance.
+            leftovers = self._process.stop(timeout) if self._process is not None else []
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if isinstance(item, CallRecord):
+                    leftovers.append(item)
+            if leftovers:
+                try:
+                    self._write(leftovers)
+                except sqlite3.Error:
+                    log.exception("journal: %d entries lost at close", len(leftovers))
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+            self._closed = True
+            # Calls queued while we were closing: written with a connection of their own.
+            late = []
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if isinstance(item, CallRecord):
+                    late.append(item)
+                elif isinstance(item, Flush):
+                    item.done.set()
+            if late:
+                try:
+                    self._write(late)
+                except sqlite3.Error:
+                    log.exception("journal: %d entries lost at close", len(late))
+
+    # -- admin operations -------------------------------------------------------------------
+
+    def query(self, *args: Any, flush: bool = True, **kwargs: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+        """As `JournalReader.query`, after committing what is queued (read-your-writes).
+
+        Blocks for the flush: call it from a worker thread (a plain `def` FastAPI endpoint).
+        """
+        if flush:
+            self.flush(timeout=5.0)
+        return super().query(*args, **kwargs)
+
+    def last_rejected(self, client_id: str) -> dict[str, Any] | None:
+        self.flush(timeout=5.0)
+        return super().last_rejected(client_id)
+
+    def purge(self, client_id: str | None = None) -> int:
+        """Delete every row (or one client's rows). Returns how many went."""
+        self.flush(timeout=5.0)
+        return self.database.purge(client_id)
+
+    def prune(self) -> int:
+        """Enforce retention, row and size bounds now. Returns the number of rows deleted."""
+        with contextlib.closing(self.database.side_connection()) as conn:
+            return self._prune(conn)
+
+    def _prune(self, conn: sqlite3.Connection) -> int:
+        self._last_prune = time.monotonic()
+        return self.database.prune(conn)
+
+    # -- writer thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pending: list[CallRecord] = []
+        markers: list[Flush] = []
+        stop = False
+        while True:
+            if not pending and not markers:
+                item = self._queue.get()  # block until there is work
+                if isinstance(item, CallRecord) and self.batch_delay > 0:
+                    # Let the calls of the next few milliseconds join this one: one transaction
+                    # (and one wake-up of this thread) per batch rather than per call. flush()
+                    # and close() cut the wait short.
+                    self._wake.wait(self.batch_delay)
+                    self._wake.clear()
+            else:
+                try:
+                    item = self._queue.get(timeout=0.2 if not self._healthy else 0.0)
+                except queue.Empty:
+                    item = None
+            while item is not None:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, Flush):
+                    markers.append(item)
+                elif type(item) is tuple and item[0] is _REVIVE:
+                    if self._process is not None and not stop:
+                        self._process.revive(item[1])
+                else:
+                    pending.append(item)
+                if len(pending) >= self.batch_size:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            if pending:
+                try:
+                    if self._process is not None:
+                        self._process.deliver(pending)  # it keeps them until they are written
+                    else:
+                        self._write(pending)
+                except Exception as exc:  # keep the entries, retry; tell the middleware
+                    self._healthy = False
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.error("journal write failed, will retry: %s", self.last_error)
+                    if stop:
+                        # close() gives the leftovers a last try
+                        for call in pending:
+                            self._queue.put(call)
+                        return
+                    time.sleep(0.2)
+                    continue
+                pending = []
+                self._healthy = True
+            if time.monotonic() - self._last_prune >= self.prune_every:
+                try:
+                    self._prune(self._conn)
+                except sqlite3.Error:
+                    log.exception("journal: prune failed")
+            if self._queue.empty() or stop:
+                for marker in markers:
+                    if self._process is not None:
+                        self._process.settle(marker)  # done when the process has written
+                    else:
+                        marker.done.set()
+                markers = []
+            if stop and self._queue.empty():
+                return
+
+    def _write(self, calls: list[CallRecord]) -> None:
+        if self._closed:  # after close(): a short-lived connection of our own
+            with contextlib.closing(self.database.side_connection()) as conn:
+                self.written += self.database.insert(conn, calls)
+        else:
+            self.written += self.database.insert(self._conn, calls)
+
+    # -- the writer process's host (process.Host) ---------------------------------------------
+
+    def write_here(self, calls: list[CallRecord]) -> None:
+        self._write(calls)
+
+    def child_gone(self, proc: subprocess.Popen[bytes]) -> None:
+        self._queue.put((_REVIVE, proc))

@@ -1,0 +1,108 @@
+"""`journal/process.py`: the writer process retries a failing write, loses nothing when killed, is replaced when it dies, and the thread writer takes over when it cannot start."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from journal_calls import call
+
+from ficoba_sandbox.journal import (
+    Journal,
+)
+
+
+def test_writer_process_failure_is_retried_and_reported(tmp_path: Path) -> None:
+    """The writer process cannot write (another connection holds the write lock): the server
+    sees the journal unhealthy with the error, nothing is lost, and it heals once it can."""
+    j = Journal.in_dir(tmp_path, writer="process", busy_timeout=0.05)
+    try:
+        blocker = sqlite3.connect(j.path, timeout=1, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+        j.record(call(1))
+        j.record(call(2))
+        assert not j.flush(timeout=1.0)
+        assert not j.healthy
+        assert "locked" in (j.last_error or "")
+        blocker.execute("COMMIT")
+        blocker.close()
+        assert j.flush(timeout=5)
+        assert j.healthy
+        assert sorted(r["correlation_id"] for r in j.query()) == ["corr-1", "corr-2"]
+    finally:
+        j.close()
+
+
+def test_writer_process_killed_loses_nothing(tmp_path: Path) -> None:
+    """The child dies (killed between batches and with batches in flight): it is started
+    again and every call is written."""
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        for i in range(50):
+            j.record(call(i))
+        assert j.flush(timeout=10)
+        assert j._process is not None and j._process.proc is not None
+        j._process.proc.kill()
+        j._process.proc.wait()
+        for i in range(50, 300):
+            j.record(call(i))
+            if i == 150:
+                j._process.proc.kill()  # with a batch on its way, maybe
+        assert j.flush(timeout=20)
+        ids = {r["correlation_id"] for r in j.query(limit=1000)}
+        assert ids == {f"corr-{i}" for i in range(300)}  # a batch may be written twice, never lost
+        assert j.healthy
+    finally:
+        j.close()
+    assert j._process is not None and j._process.proc is not None
+    assert j._process.proc.poll() is not None  # the child is gone after close
+
+
+def test_writer_process_dying_with_a_flush_unanswered_is_replaced(tmp_path: Path) -> None:
+    """The child dies holding a batch and a flush it never answered, and nothing else comes:
+    the server starts another child on its own, which writes the batch and answers the flush."""
+    import os
+    import signal
+    import threading
+    import time
+
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        j.record(call(1))
+        assert j.flush(timeout=10)
+        assert j._process is not None and j._process.proc is not None
+        child = j._process.proc
+        os.kill(child.pid, signal.SIGSTOP)  # alive, but reads nothing
+        j.record(call(2))
+        answered: dict[str, bool] = {}
+        waiter = threading.Thread(target=lambda: answered.setdefault("ok", j.flush(timeout=20)))
+        waiter.start()
+        time.sleep(0.5)  # the batch and the flush are in the stopped child's pipe
+        os.kill(child.pid, signal.SIGKILL)
+        waiter.join(25)
+        assert answered == {"ok": True}
+        assert {r["correlation_id"] for r in j.query()} == {"corr-1", "corr-2"}
+        assert j._process.proc is not child
+    finally:
+        j.close()
+
+
+def test_writer_process_that_cannot_start_falls_back_to_the_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No interpreter to start the child with: the journal writes from the server itself, and
+    loses nothing."""
+    import sys
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python-here"))
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        assert j._process is not None and j._process.fallback
+        for i in range(5):
+            j.record(call(i))
+        assert j.flush(timeout=10)
+        assert j.healthy
+        assert j.count() == 5
+    finally:
+        j.close()

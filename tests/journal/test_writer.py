@@ -1,0 +1,161 @@
+"""`journal/writer.py`: queued writes committed, flushed, kept across restarts; the bounds (rows, size, retention) and their enforcement; purge; a failing disk retried."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from journal_calls import call
+
+from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.journal import (
+    JOURNAL_FILE,
+    CallRecord,
+    Journal,
+    JournalReader,
+)
+
+
+def test_record_flush_query(journal: Journal) -> None:
+    for i in range(10):
+        journal.record(call(i, client="a" if i % 2 else "b", status=200 if i < 8 else 400))
+    assert journal.flush()
+    rows = journal.query()
+    assert [r["correlation_id"] for r in rows] == [f"corr-{i}" for i in reversed(range(10))]
+    assert journal.count() == 10
+    assert len(journal.query(client_id="a")) == 5
+    assert [r["status"] for r in journal.query(status="4xx")] == [400, 400]
+    assert journal.query(status=400, limit=1)[0]["correlation_id"] == "corr-9"
+    assert journal.last_rejected("a")["correlation_id"] == "corr-9"
+    assert journal.last_rejected("b")["correlation_id"] == "corr-8"
+    assert journal.last_rejected("nobody") is None
+
+
+def test_close_flushes_everything_and_restart_keeps_it(tmp_path: Path) -> None:
+    j = Journal.in_dir(tmp_path)
+    for i in range(2000):
+        j.record(call(i))
+    j.close()  # no explicit flush
+    again = Journal.in_dir(tmp_path)
+    try:
+        assert again.count() == 2000
+        again.record(call(2000))
+        rows = again.query(limit=2)
+        assert [r["correlation_id"] for r in rows] == ["corr-2000", "corr-1999"]
+        assert rows[0]["id"] > rows[1]["id"]
+    finally:
+        again.close()
+    assert JournalReader.in_dir(tmp_path).count() == 2001
+
+
+def test_record_after_close_is_not_lost(tmp_path: Path) -> None:
+    j = Journal.in_dir(tmp_path)
+    j.close()
+    j.record(call(1))
+    assert JournalReader.in_dir(tmp_path).count() == 1
+
+
+def test_row_bound(tmp_path: Path) -> None:
+    j = Journal.in_dir(tmp_path, max_rows=50, prune_every=0)
+    try:
+        for i in range(120):
+            j.record(call(i))
+        j.flush()
+        j.prune()
+        rows = j.query(limit=1000)
+        assert len(rows) == 50
+        assert rows[0]["correlation_id"] == "corr-119"
+        assert rows[-1]["correlation_id"] == "corr-70"
+    finally:
+        j.close()
+
+
+def test_size_bound(tmp_path: Path) -> None:
+    limit = 512 * 1024
+    j = Journal.in_dir(tmp_path, max_bytes=limit, prune_every=0, body_max_chars=4000)
+    body = json.dumps({"motif": "0003", "padding": "x" * 3000}).encode()
+    try:
+        for i in range(1000):  # ~3 MB of bodies
+            j.record(call(i, body=body))
+        j.flush()
+        j.prune()
+        assert 0 < j.count() < 1000
+        assert j.query(limit=1)[0]["correlation_id"] == "corr-999"  # newest kept
+    finally:
+        j.close()
+    size = (tmp_path / JOURNAL_FILE).stat().st_size
+    assert size <= limit * 1.2, size  # the file itself shrank (incremental vacuum)
+
+
+def test_retention_follows_the_injected_clock(tmp_path: Path) -> None:
+    clock = SystemClock()
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    clock.freeze(start)
+    j = Journal.in_dir(tmp_path, clock=clock, retention_days=7, prune_every=3600)
+    try:
+        j.record(call(1, ts=start - timedelta(days=10)))
+        j.record(call(2, ts=start - timedelta(days=3)))
+        j.record(call(3, ts=start))
+        j.flush()
+        assert j.prune() == 1
+        assert {r["correlation_id"] for r in j.query()} == {"corr-2", "corr-3"}
+        clock.advance(timedelta(days=5))
+        assert j.prune() == 1
+        assert [r["correlation_id"] for r in j.query()] == ["corr-3"]
+    finally:
+        j.close()
+
+
+def test_retention_applied_when_opened(tmp_path: Path) -> None:
+    j = Journal.in_dir(tmp_path)
+    j.record(call(1, ts=datetime.now(UTC) - timedelta(days=40)))
+    j.record(call(2))
+    j.close()
+    j2 = Journal.in_dir(tmp_path, retention_days=30)
+    try:
+        assert [r["correlation_id"] for r in j2.query()] == ["corr-2"]
+    finally:
+        j2.close()
+
+
+def test_purge(journal: Journal) -> None:
+    for i in range(6):
+        journal.record(call(i, client="a" if i < 4 else "b"))
+    assert journal.purge("a") == 4
+    assert journal.count() == 2
+    assert journal.purge() == 2
+    assert journal.count() == 0
+
+
+def test_write_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """The thread writer's own failure (the process's: the tests below)."""
+    journal = Journal.in_dir(tmp_path, writer="thread")
+    original = journal._write
+    failing = {"on": True}
+
+    def flaky(calls: list[CallRecord]) -> None:
+        if failing["on"]:
+            raise sqlite3.OperationalError("disk I/O error")
+        original(calls)
+
+    monkeypatch.setattr(journal, "_write", flaky)
+    journal.record(call(1))
+    assert not journal.flush(timeout=0.5)
+    assert not journal.healthy
+    assert "disk I/O error" in (journal.last_error or "")
+    failing["on"] = False
+    assert journal.flush(timeout=5)
+    assert journal.healthy
+    assert journal.count() == 1
+    journal.close()
+
+
+def test_wal_mode(journal: Journal) -> None:
+    conn = sqlite3.connect(journal.path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
