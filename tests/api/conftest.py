@@ -83,8 +83,7 @@ def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
     (same keys, same order, same values): `rendering.wire` walks the dataclasses itself."""
     import json
 
-    from ficoba_sandbox.api import rendering
-    from ficoba_sandbox.api import schemas as sc
+    from ficoba_sandbox.api import reading, rendering
 
     fast = rendering.wire
 
@@ -95,7 +94,7 @@ def _wire_fast_path_matches_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
         slow = model.model_validate(result, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-        expected = {"caracteristiquesDemande": sc.echo(body), **slow}
+        expected = {"caracteristiquesDemande": reading.echo(body), **slow}
         plain: Any = out
         if fragments:  # the fragments' dicts back; what orjson refuses, `render` re-wires plain
             try:

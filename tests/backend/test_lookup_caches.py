@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from ficoba_sandbox.backend import regles
+from ficoba_sandbox.backend import rules
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.domain.identifiers import is_valid_iban
 from ficoba_sandbox.qa import magic
@@ -59,12 +59,12 @@ def test_by_trigger_is_the_plain_loop() -> None:
 @pytest.mark.parametrize("fc", [True, False])
 def test_verifier_iban_unchanged(iban: str, fc: bool) -> None:
     valeur = iban.replace(" ", "").upper()
-    motif = regles._IBAN_FR_FC if fc else regles._IBAN_FR
+    motif = rules._IBAN_FR_FC if fc else rules._IBAN_FR
     ok = bool(motif.match(valeur)) and is_valid_iban(valeur)
     for _ in range(2):  # the second call answers from the cache
         if ok:
-            assert regles.verifier_iban(iban, fc=fc) == valeur
+            assert rules.check_iban(iban, fc=fc) == valeur
         else:
             with pytest.raises(FicobaError) as err:
-                regles.verifier_iban(iban, fc=fc)
+                rules.check_iban(iban, fc=fc)
             assert err.value.code == "CAF002"

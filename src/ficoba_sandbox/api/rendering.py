@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from ficoba_sandbox.api import schemas as sc
+from ficoba_sandbox.api import reading
 from ficoba_sandbox.backend.resultats import PARTAGES
 
 
@@ -187,7 +187,7 @@ def wire(
         dump = model.model_validate(result, from_attributes=True).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-    return {"caracteristiquesDemande": sc.echo(body), **dump}
+    return {"caracteristiquesDemande": reading.echo(body), **dump}
 
 
 def encode(document: Any, floats: bool = False) -> bytes:

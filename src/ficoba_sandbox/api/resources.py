@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from ficoba_sandbox.api import reading
 from ficoba_sandbox.api import schemas as sc
 from ficoba_sandbox.api.call import Resource
 from ficoba_sandbox.backend.demandes import Demande
@@ -52,7 +53,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rechercher compte clos et actif par numéro de compte (IBAN)",
         sc.DemandeRestitRechCompte,
         sc.ReponseListeFinaleComptes,
-        sc.lire_num_cpte,
+        reading.read_num_cpte,
     ),
     Operation(
         "/comptes/siretSiren",
@@ -61,7 +62,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rechercher les comptes par SIRET ou SIREN",
         sc.DemandeRestitSiretSiren,
         sc.ReponseListeFinaleComptesPourPM,
-        sc.lire_siret_siren,
+        reading.read_siret_siren,
     ),
     Operation(
         "/comptes/spi",
@@ -70,7 +71,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rechercher les comptes par identifiant fiscal (SPI)",
         sc.DemandeRestitRechSpi,
         sc.ReponseListeFinaleComptesPourPP,
-        sc.lire_spi,
+        reading.read_spi,
     ),
     Operation(
         "/comptes/perPhy",
@@ -79,7 +80,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rechercher les comptes d'une personne physique (état civil, lieu de naissance, adresse)",
         sc.DemandeRestitRechPerPhy,
         sc.ReponseListeFinaleComptesPourPP,
-        sc.lire_per_phy,
+        reading.read_per_phy,
     ),
     Operation(
         "/comptes/perPro",
@@ -88,7 +89,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Rechercher les comptes d'une personne morale (désignation, adresse)",
         sc.DemandeRestitRechPerPro,
         sc.ReponseListeFinaleComptesPourPM,
-        sc.lire_per_pro,
+        reading.read_per_pro,
     ),
     Operation(
         "/comptes/verifIban",
@@ -97,7 +98,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Vérifier le titulaire d'un IBAN (personne physique, morale ou SIREN/SIRET)",
         sc.DemandeRestitVerifIban,
         sc.ReponseListeFinaleComptes,
-        sc.lire_verif_iban,
+        reading.read_verif_iban,
     ),
     Operation(
         "/comptes/multiDet",
@@ -106,7 +107,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Contrôler la multi-détention d'un compte d'épargne réglementée",
         sc.DemandeRestitMultiDet,
         sc.ReponseMultiDetention,
-        sc.lire_multi_det,
+        reading.read_multi_det,
     ),
 )
 HEALTH = "/etatSante"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from ficoba_sandbox.backend import regles
+from ficoba_sandbox.backend import rules
 from ficoba_sandbox.backend.demandes import (
     CriteresPM,
     CriteresPP,
@@ -126,19 +126,19 @@ class Backend:
 
     def search_type(self, demande: Demande) -> SearchType:
         """CAF018 / CAF025 on the selectors, else the search type (regles.type_de_recherche)."""
-        return regles.type_de_recherche(demande)
+        return rules.search_type(demande)
 
     def check_rights(self, caller: Caller, demande: Demande, search_type: SearchType) -> None:
         """The modality of the search type (900910), then the requester (CAF030) and the motif
         (CAF003, CAF031), in this order (CONTRACT §6.4)."""
         if MODALITY_OF[search_type] not in caller.modalities:
             raise FicobaError("900910")
-        regles.verifier_appelant(demande, caller, search_type)
+        rules.check_requester(demande, caller, search_type)
 
     def run(self, caller: Caller, demande: Demande, search_type: SearchType) -> Resultat:
         """`dateDemande` (CAF024, CAF033), the rules of the search type, the search, and the
         restitution filtered by the caller's data scopes; after `check_rights`."""
-        regles.verifier_date_demande(demande.enveloppe.date_demande, self.aujourd_hui())
+        rules.check_date_demande(demande.enveloppe.date_demande, self.aujourd_hui())
         match demande:
             case DemandeNumCpte():
                 return self._num_cpte(caller, demande)
@@ -176,8 +176,8 @@ class Backend:
     # --- numCpte -------------------------------------------------------------------------------
 
     def _num_cpte(self, caller: Caller, d: DemandeNumCpte) -> Resultat:
-        iban = regles.verifier_iban(d.iban, fc=False)
-        regles.exiger(d.verification, "verificationCompte")
+        iban = rules.check_iban(d.iban, fc=False)
+        rules.require(d.verification, "verificationCompte")
         if d.verification not in ("0", "1"):
             raise FicobaError("CAF002", "verificationCompte")
         compte = self.store.compte_by_iban(iban)
@@ -200,7 +200,7 @@ class Backend:
 
     def _spi(self, caller: Caller, d: DemandeSpi) -> Resultat:
         personne = self.store.personne_physique_by_spi(d.numero_spi) if d.numero_spi else None
-        regles.verifier_spi(d.numero_spi, connu=personne is not None)
+        rules.check_spi(d.numero_spi, known=personne is not None)
         if personne is None:
             return self._sans_resultat("CAF007")
         items = self._reponses_pp(caller, [personne])
@@ -211,7 +211,7 @@ class Backend:
     # --- siretSiren ----------------------------------------------------------------------------
 
     def _siret_siren(self, caller: Caller, d: DemandeSiretSiren) -> Resultat:
-        regles.verifier_siret_siren(d.identifiant)
+        rules.check_siret_siren(d.identifiant)
         entites = self._par_identifiant(d.identifiant)
         items = self._reponses_pm(caller, entites)
         if not items:
@@ -230,11 +230,11 @@ class Backend:
         c = d.criteres
         if not c.etat_civil_fourni and c.etat_civil.vide():
             raise FicobaError("CAF001", "etatCivil")
-        regles.verifier_noms(c.etat_civil, prenoms_obligatoires=False, max_prenoms=70)
-        regles.dates_naissance(c.etat_civil, self.aujourd_hui(), intervalle=True)
-        regles.verifier_lieu_naissance(c.lieu_naissance, obligatoire=False, france_complet=False)
-        regles.verifier_date_complete_france(c.etat_civil, c.lieu_naissance)
-        regles.verifier_domiciliation(c.domiciliation, france_seulement=True)
+        rules.check_names(c.etat_civil, prenoms_required=False, max_prenoms=70)
+        rules.birth_date_window(c.etat_civil, self.aujourd_hui(), interval=True)
+        rules.check_lieu_naissance(c.lieu_naissance, required=False, full_in_france=False)
+        rules.check_full_birth_date_in_france(c.etat_civil, c.lieu_naissance)
+        rules.check_domiciliation(c.domiciliation, france_only=True)
         res = self.store.search_personnes_physiques(_criteres_pp(c), limit=self.max_reponses)
         return self._selon_statut(caller, res, self._reponses_pp, "CAF013")
 
@@ -242,8 +242,8 @@ class Backend:
 
     def _per_pro(self, caller: Caller, d: DemandePerPro) -> Resultat:
         c = d.criteres
-        regles.verifier_designation(c, categorie_obligatoire=False)
-        regles.verifier_domiciliation(c.domiciliation, france_seulement=True)
+        rules.check_designation(c, category_required=False)
+        rules.check_domiciliation(c.domiciliation, france_only=True)
         res = self.store.search_personnes_morales(_criteres_pm(c), limit=self.max_reponses)
         return self._selon_statut(caller, res, self._reponses_pm, "CAF015")
 
@@ -268,24 +268,24 @@ class Backend:
     # --- verifIban -----------------------------------------------------------------------------
 
     def _verif_iban(self, caller: Caller, d: DemandeVerifIban, t: SearchType) -> Resultat:
-        iban = regles.verifier_iban(d.iban, fc=True)
+        iban = rules.check_iban(d.iban, fc=True)
         pp, pm, ident = d.personne_physique, d.personne_morale, d.identifiant
         pp_plein = not (pp.etat_civil.vide() and pp.lieu_naissance.vide())
         pm_plein = not pm.designation.vide()
         # The holder must match with the store's own matching rules (docs/data.md).
         if t is SearchType.VERIF_IBAN_PP:
-            regles.coherence(not pp_plein, pm_plein or not ident.vide())
-            regles.verifier_pp_titulaire(pp, self.aujourd_hui(), multidet=False)
+            rules.check_coherence(not pp_plein, pm_plein or not ident.vide())
+            rules.check_holder_pp(pp, self.aujourd_hui(), multidet=False)
             res = self.store.search_personnes_physiques(_criteres_pp(pp), limit=_SANS_LIMITE)
             titulaires = {p.id for p in res.matches}
         elif t is SearchType.VERIF_IBAN_PM:
-            regles.coherence(not pm_plein, pp_plein or not ident.vide())
-            regles.verifier_designation(pm, categorie_obligatoire=True)
+            rules.check_coherence(not pm_plein, pp_plein or not ident.vide())
+            rules.check_designation(pm, category_required=True)
             res_pm = self.store.search_personnes_morales(_criteres_pm(pm), limit=_SANS_LIMITE)
             titulaires = {p.id for p in res_pm.matches}
         else:
-            regles.coherence(ident.vide(), pp_plein or pm_plein)
-            regles.verifier_siret_siren(ident)
+            rules.check_coherence(ident.vide(), pp_plein or pm_plein)
+            rules.check_siret_siren(ident)
             titulaires = {p.id for p in self._par_identifiant(ident)}
 
         compte = self.store.compte_by_iban(iban)
@@ -304,8 +304,8 @@ class Backend:
     # --- multiDet ------------------------------------------------------------------------------
 
     def _multi_det(self, caller: Caller, d: DemandeMultiDet, t: SearchType) -> Resultat:
-        regles.selection((d.accord_client, "accordClient"))
-        nature = regles.verifier_nature_multidet(d.code_nature)
+        rules.check_flags((d.accord_client, "accordClient"))
+        nature = rules.check_nature_multidet(d.code_nature)
         # Sandbox reading of CAF037 (docs/contract-choices.md): the optional bank code of the
         # request must be one the requester is linked to.
         if (
@@ -316,24 +316,22 @@ class Backend:
             raise FicobaError("CAF037")
         pp, pm, ident = d.personne_physique, d.personne_morale, d.identifiant
         if t is SearchType.MULTIDET_PP:
-            regles.coherence(pp.vide(), not pm.vide() or not ident.vide())
-            regles.verifier_pp_titulaire(pp, self.aujourd_hui(), multidet=True)
-            regles.verifier_domiciliation(pp.domiciliation, france_seulement=False)
+            rules.check_coherence(pp.vide(), not pm.vide() or not ident.vide())
+            rules.check_holder_pp(pp, self.aujourd_hui(), multidet=True)
+            rules.check_domiciliation(pp.domiciliation, france_only=False)
             res = self.store.search_personnes_physiques(_criteres_pp(pp), limit=_SANS_LIMITE)
             titulaires: Sequence[model.PersonnePhysique | model.PersonneMorale] = res.matches
             code_aucun = "CAF013"
         elif t is SearchType.MULTIDET_PM:
-            regles.coherence(pm.vide(), not pp.vide() or not ident.vide())
-            regles.verifier_designation(pm, categorie_obligatoire=True)
-            regles.verifier_domiciliation(
-                pm.domiciliation, france_seulement=False, obligatoire=True
-            )
+            rules.check_coherence(pm.vide(), not pp.vide() or not ident.vide())
+            rules.check_designation(pm, category_required=True)
+            rules.check_domiciliation(pm.domiciliation, france_only=False, required=True)
             res_pm = self.store.search_personnes_morales(_criteres_pm(pm), limit=_SANS_LIMITE)
             titulaires = res_pm.matches
             code_aucun = "CAF015"
         else:
-            regles.coherence(ident.vide(), not pp.vide() or not pm.vide())
-            regles.verifier_siret_siren(ident)
+            rules.check_coherence(ident.vide(), not pp.vide() or not pm.vide())
+            rules.check_siret_siren(ident)
             titulaires = self._par_identifiant(ident)
             code_aucun = "CAF009"
         nrep = S + "nombre_comptes" in caller.scopes
