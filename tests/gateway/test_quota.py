@@ -28,7 +28,7 @@ from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client
 from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
 from ficoba_sandbox.gateway.quota import Quota, QuotaStorageError
 from ficoba_sandbox.gateway.registry import Registry
-from ficoba_sandbox.qa.drills import make_plan, write_plan
+from ficoba_sandbox.qa.drills import disarm, make_plan, write_plan
 from gateway_support import free_port, run_on_asgi_loop
 
 GW = "/ficoba-api/v2"
@@ -39,6 +39,7 @@ RATELIMIT = re.compile(r'^"default";r=(\d+);t=(\d+)$')
 OpenApp = Callable[..., SandboxApp]
 MakeClient = Callable[..., httpx.Client]
 Enrol = Callable[..., dict[str, Any]]
+SearchBody = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_every_counted_answer_carries_the_ratelimit_fields(
     open_app: OpenApp,
     make_client: MakeClient,
     enrol_client: Enrol,
-    search_body: Callable[..., dict[str, Any]],
+    search_body: SearchBody,
     clock: SystemClock,
 ) -> None:
     """Searches, a business error, `/etatSante` and HEAD count alike (docs/quota.md)."""
@@ -286,7 +287,7 @@ def test_a_throttling_drill_says_no_call_remains(
     open_app: OpenApp,
     make_client: MakeClient,
     enrol_client: Enrol,
-    search_body: Callable[..., dict[str, Any]],
+    search_body: SearchBody,
     clock: SystemClock,
 ) -> None:
     """The recette's throttling drill (qa/drills.py) stands for the gateway's 429: its RateLimit
@@ -294,10 +295,14 @@ def test_a_throttling_drill_says_no_call_remains(
     not (qa/magic.py)."""
     app = open_app(clock=clock)
     creds = enrol_client("quota-drill")
-    write_plan(app.sandbox.settings.state_dir, make_plan(creds["client_id"], ["throttling"]))
+    state_dir = app.sandbox.settings.state_dir
+    write_plan(state_dir, make_plan(creds["client_id"], ["throttling"]))
     http = make_client(app, creds)
     body = search_body(creds, "numCpte")
-    answers = [http.post(f"{GW}/comptes/numCpte", json=body) for _ in range(3)]
+    try:
+        answers = [http.post(f"{GW}/comptes/numCpte", json=body) for _ in range(3)]
+    finally:
+        disarm(state_dir, creds["client_id"])
     assert [r.status_code for r in answers] == [200, 200, 429]  # the drill's call: the third
     assert answers[2].headers.get_list("Retry-After") == ["2"]
     assert answers[2].headers["RateLimit"].startswith('"default";r=0;')  # it says r=197
