@@ -1,6 +1,6 @@
 """Test support for clients of the sandbox, importable from any test directory.
 
-`from gateway_support import make_client_for, fetch_token, InjectTLS, TLSServer, run_tls_server`
+`from gateway_support import make_client_for, fetch_token, run_on_asgi_loop, run_tls_server, ...`
 (`tests/` is on `sys.path`; a module named `conftest` is not reliably importable, there are
 several). The shared fixtures in `tests/conftest.py` are built on these.
 """
@@ -14,16 +14,18 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from ficoba_sandbox.gateway.clients import public_origin
 from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
 from ficoba_sandbox.settings import Settings
+
+T = TypeVar("T")
 
 
 class InjectTLS:
@@ -78,9 +80,15 @@ class SyncASGITransport(httpx.BaseTransport):
             body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
             return response.status_code, response.headers.raw, body
 
-        future = asyncio.run_coroutine_threadsafe(run(), _Loop.get())
-        status, headers, body = future.result(timeout=60)
+        status, headers, body = run_on_asgi_loop(run(), timeout=60)
         return httpx.Response(status, headers=headers, content=body, request=request)
+
+
+def run_on_asgi_loop(coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+    """Run `coroutine` on the loop the sync ASGI clients use, and wait for its result: the app's
+    loop-bound state (the Redis connections of the quota storage) must be used from that loop,
+    by the admin plane's calls (`app.sandbox.levels.quota_state`, ...) as by the requests."""
+    return asyncio.run_coroutine_threadsafe(coroutine, _Loop.get()).result(timeout=timeout)
 
 
 def fetch_token(http: httpx.Client, creds: dict[str, Any], scope: str | None = None) -> str:

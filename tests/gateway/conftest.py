@@ -1,19 +1,36 @@
-"""Gateway test fixtures: the real app, whose pipeline serves one more resource, `probe`, that
-answers what the gateway's steps established (the caller, the ids, the peer)."""
+"""Gateway test fixtures.
+
+- `gw_app`, `make_gw_app`: the real app, whose pipeline serves one more resource, `probe`, that
+  answers what the gateway's steps established (the caller, the ids, the peer).
+- `open_app(clock=..., **settings_overrides)`: the real app (`make_app`), closed after the test.
+- `search_body(creds, resource, **fields)`: a `numCpte` or `spi` request the backend answers 200.
+- `redis_url` (session): a throwaway real `redis-server` on loopback; `fresh_redis_url`: the same,
+  emptied; `disposable_redis`: one of the test's own, which it may stop (`.stop()`).
+"""
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import redis
 
 from ficoba_sandbox.api.call import Answer, Call, Resource
 from ficoba_sandbox.api.pipeline import Pipeline
 from ficoba_sandbox.api.resources import BACKEND_PREFIX, PREFIXES
 from ficoba_sandbox.app import SandboxApp, create_app
 from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.qa import magic
 from ficoba_sandbox.settings import Settings
+from gateway_support import free_port, run_on_asgi_loop
+from system_deps import skip_or_fail
 
 
 class ProbePipeline(Pipeline):
@@ -81,3 +98,117 @@ def make_gw_app(settings: Settings, clock: SystemClock) -> Any:
         return probe_app(settings.model_copy(update=overrides), clock)
 
     return _make
+
+
+#: at most ten years before the clocks of these tests and never after them (CAF033, CAF024)
+DATE_DEMANDE = "2025-12-01"
+#: the magic closed account and its holder's SPI (qa/magic.py): found, whatever the dataset
+CRITERES = {
+    "numCpte": {"iban": magic.IBAN_CLOSED, "verificationCompte": "0"},
+    "spi": {"numeroSPI": magic.SPI_CLOSED},
+}
+
+
+@pytest.fixture(scope="session")
+def search_body() -> Callable[..., dict[str, Any]]:
+    """`search_body(creds, "numCpte" | "spi", **fields)`: a request of the client `creds`
+    (its first motif, its SIRET) the backend answers 200; `fields` replace the envelope's."""
+
+    def _body(creds: dict[str, Any], resource: str, **fields: Any) -> dict[str, Any]:
+        return {
+            "dateDemande": DATE_DEMANDE,
+            "motif": creds["motifs"][0],
+            "siretDemandeur": creds["siret_demandeur"],
+            "sirenDemandeur": "",
+            "justification": "test",
+            "criteresRecherche": CRITERES[resource],
+            **fields,
+        }
+
+    return _body
+
+
+@pytest.fixture
+def open_app(make_app: Callable[..., SandboxApp]) -> Iterator[Callable[..., SandboxApp]]:
+    """`open_app(clock=..., **settings_overrides)`: `make_app`'s app, whose journal and quota
+    storage connections are closed after the test, on the loop its ASGI clients used."""
+    apps: list[SandboxApp] = []
+
+    def _open(**kw: Any) -> SandboxApp:
+        apps.append(make_app(**kw))
+        return apps[-1]
+
+    yield _open
+    for app in apps:
+        run_on_asgi_loop(app.sandbox.aclose())
+
+
+# --------------------------------------------------------------------------- Redis
+
+
+class RedisServer:
+    """A throwaway `redis-server` on a free loopback port, without persistence."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            skip_or_fail("redis-server is not installed (.ci/install-system-deps installs it)")
+        port = free_port()
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.proc = subprocess.Popen(
+            [
+                *(str(binary), "--port", str(port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            self._wait_ready(port)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, port: int) -> None:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start (exit code {self.proc.poll()})")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def fresh_redis_url(redis_url: str) -> str:
+    """The session's Redis, emptied."""
+    with redis.Redis.from_url(redis_url) as client:
+        client.flushdb()
+    return redis_url
+
+
+@pytest.fixture
+def disposable_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    yield server
+    server.stop()
