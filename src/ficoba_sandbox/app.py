@@ -98,5 +98,7 @@ def create_app(
     app.include_router(token_router)
     for prefix, suffix in zip(PREFIXES, ("", "_backend"), strict=True):
         app.include_router(documentation_router(suffix), prefix=prefix)
-    publish_server_info(settings.state_dir, settings.seed, settings.size, sandbox.store)
+    publish_server_info(
+        settings.state_dir, settings.seed, settings.size, settings.default_quota, sandbox.store
+    )
     return app

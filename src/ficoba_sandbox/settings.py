@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ficoba_sandbox.domain.access import DEFAULT_QUOTA
+
 # A list setting read from the environment as `a,b,c` (or a JSON array).
 CommaList = Annotated[list[str], NoDecode]
 
@@ -43,7 +45,7 @@ class Settings(BaseSettings):
         "memory://", description="memory:// or redis://HOST:PORT/DB (shared by replicas)"
     )
     default_quota: int = Field(
-        200, ge=1, description="calls per minute for a client without its own quota"
+        DEFAULT_QUOTA, ge=1, description="calls per minute of a client registered without a quota"
     )
     request_timeout: str | None = Field(
         None, description="e.g. 2s: an emulated latency above it answers 408"

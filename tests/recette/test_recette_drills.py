@@ -66,16 +66,16 @@ def _retry_after(effect: DrillEffect | None) -> int | None:
 def test_sequence_by_call_count(tmp_path: Path) -> None:
     clock = Clock()
     runner = DrillRunner(tmp_path, clock)
-    assert runner.effect("c1", "jti-1") is None  # nothing armed
+    assert runner.effect("c1", "jti-1", 200) is None  # nothing armed
     write_plan(tmp_path, make_plan("c1", ORDER))
     seen = []
     jti = "jti-1"
     for _ in range(24):
-        e = runner.effect("c1", jti)
+        e = runner.effect("c1", jti, 200)
         seen.append(e.name if e else None)
         if e and e.name == "token_expiry":
             assert e.error is not None and e.error.code == "900901"
-            again = runner.effect("c1", jti)
+            again = runner.effect("c1", jti, 200)
             assert again is not None and again.name == "token_expiry"  # same token: refused
             jti = "jti-2"
         if e and e.name in ("throttling", "maintenance"):
@@ -92,15 +92,15 @@ def test_sequence_by_call_count(tmp_path: Path) -> None:
     # inside a window, every call is refused with the remaining Retry-After
     write_plan(tmp_path, make_plan("c2", ["throttling"]))
     for _ in range(2):
-        runner.effect("c2", None)
-    first = runner.effect("c2", None)
+        runner.effect("c2", None, 200)
+    first = runner.effect("c2", None, 200)
     clock.at += timedelta(seconds=1.2)
-    again = runner.effect("c2", None)
+    again = runner.effect("c2", None, 200)
     assert first and again and again.name == "throttling" and _retry_after(again) == 1
     clock.at += timedelta(seconds=1)
-    assert runner.effect("c2", None) is None
+    assert runner.effect("c2", None, 200) is None
     disarm(tmp_path, "c2")
-    assert runner.effect("c2", None) is None
+    assert runner.effect("c2", None, 200) is None
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def build_router(sandbox: Sandbox) -> APIRouter:
         since: str | None = Query(None, description="ISO 8601 instant or age: 90s, 15m, 2h, 7d"),
     ) -> Response:
         sandbox.journal.flush(timeout=5.0)
-        server = server_info(settings.seed, settings.size, sandbox.store)
+        server = server_info(settings.seed, settings.size, settings.default_quota, sandbox.store)
         try:
             recette = build_recette(state_dir(), client_id, since, server=server)
         except RecetteError as exc:

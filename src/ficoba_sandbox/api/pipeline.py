@@ -67,7 +67,7 @@ from ficoba_sandbox.gateway.checks import (
 )
 from ficoba_sandbox.gateway.oauth import OAuthError, TokenResult, token_endpoint
 from ficoba_sandbox.gateway.peer import resolve_peer
-from ficoba_sandbox.gateway.quota import QuotaStorageError
+from ficoba_sandbox.gateway.quota import QuotaStorageError, throttled
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.sandbox import Sandbox
 
@@ -342,23 +342,24 @@ class Pipeline:
         fields whatever happens next."""
         assert call.auth is not None
         record = call.auth.record
+        levels = self.sandbox.levels
         try:
-            decision = await self.sandbox.levels.quota.hit(
-                record.client_id, record.quota_per_minute
-            )
-        except QuotaStorageError:
-            log.exception("quota storage unavailable; refusing the call")
+            decision = await levels.quota.hit(record.client_id, levels.limit_of(record))
+        except QuotaStorageError as exc:
+            # one line per refused call (the storage's own traceback tells nothing more)
+            log.error("quota storage unavailable, call refused: %s", exc)
             raise FicobaError("CAT001") from None
         call.quota = decision
         if not decision.allowed:
-            raise FicobaError("900804", headers={"Retry-After": str(decision.retry_after)})
+            raise throttled(decision.quota, decision.retry_after)
 
     def availability(self, call: Call) -> None:
         """Maintenance (the daily window, with the seconds to its end, or forced by the admin),
         and the journal: a call it cannot record is not served (fail closed, docs/journal.md)."""
         hours = self.sandbox.levels.service_hours
-        if not hours.available():
-            retry = hours.retry_after()
+        now = self.sandbox.clock.now()  # one instant for both questions
+        if not hours.available(now):
+            retry = hours.retry_after(now)
             raise FicobaError("CAT001", headers={"Retry-After": str(retry)} if retry else None)
         if not self.sandbox.journal.healthy:
             raise FicobaError("CAT001", headers={"Retry-After": str(JOURNAL_RETRY_AFTER)})
@@ -368,7 +369,9 @@ class Pipeline:
         assert call.auth is not None and call.resource is not None
         if call.resource.read is None:
             return
-        effect = self.sandbox.drills.effect(call.auth.record.client_id, call.auth.claims.jti)
+        record = call.auth.record
+        quota = self.sandbox.levels.limit_of(record)
+        effect = self.sandbox.drills.effect(record.client_id, call.auth.claims.jti, quota)
         if effect is None:
             return
         call.drill = effect.name
@@ -501,8 +504,7 @@ class Pipeline:
         elif entry.effect == "error":
             if entry.delay_seconds:
                 await asyncio.sleep(entry.delay_seconds)
-            quota = call.auth.record.quota_per_minute
-            raise FicobaError(entry.code or "CAT004", headers=magic.forced_headers(entry, quota))
+            raise magic.forced_error(entry, self.sandbox.levels.limit_of(call.auth.record))
         else:  # a "no result" code in messageInformatif, nothing restituted
             code = entry.code or "CAF021"
             document = orjson.loads(call.answer.body)

@@ -13,7 +13,6 @@ from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client
 from ficoba_sandbox.gateway.pki import DEFAULT_CLIENT_VALIDITY_DAYS, PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.registry import (
     DEFAULT_MOTIFS,
-    DEFAULT_QUOTA,
     Registry,
     RegistryError,
     parse_motif,
@@ -73,7 +72,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="append",
         help="repeatable; dgfip_ficoba_* data scope (the prefix may be left out)",
     )
-    add.add_argument("--quota", type=int, default=DEFAULT_QUOTA, help="calls per minute")
+    add.add_argument(
+        "--quota",
+        type=int,
+        default=None,
+        help="calls per minute (default: the server's --default-quota, 200)",
+    )
     add.add_argument("--ip", action="append", help="allowed caller network, CIDR (repeatable)")
     add.add_argument("--siret", action="append", help="requester SIRET it may declare")
     add.add_argument("--siren", action="append", help="requester SIREN it may declare")
@@ -178,7 +182,7 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
     for r in records:
         status = "revoked" if r.revoked else "active"
         print(
-            f"{r.client_id:<24} {status:<8} {r.cert_not_after:<26} {r.quota_per_minute:>5}  "
+            f"{r.client_id:<24} {status:<8} {r.cert_not_after:<26} {r.quota_per_minute or '-':>5}  "
             f"{','.join(map(str, r.ips))} / {len(r.modalities)} modalities, "
             f"{len(r.scopes)} scopes, motifs {','.join(r.motifs)}"
         )

@@ -104,6 +104,10 @@ MODALITY_OF: Mapping[SearchType, str] = {
     SearchType.MULTIDET_SIRET: MODALITY_MULTIDET,
 }
 
+#: Calls per minute of a client whose authorisation says no other: the sandbox terms of use's
+#: default quota (CGU §9.2, CONTRACT §8). A server's `--default-quota` may set another.
+DEFAULT_QUOTA = 200
+
 #: DataPass data scopes (CONTRACT §7.1).
 SCOPES: tuple[str, ...] = (
     "dgfip_ficoba_etat_civil_denomination",

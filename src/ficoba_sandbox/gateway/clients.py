@@ -29,7 +29,6 @@ from ficoba_sandbox.gateway.pki import (
 from ficoba_sandbox.gateway.registry import (
     DEFAULT_IPS,
     DEFAULT_MOTIFS,
-    DEFAULT_QUOTA,
     DEMO_SIREN,
     DEMO_SIRET,
     GRANT_CLIENT_CREDENTIALS,
@@ -80,7 +79,7 @@ class ClientSpec:
     client_id: str
     modalities: Iterable[str] = MODALITIES
     scopes: Iterable[str] = SCOPES
-    quota: int = DEFAULT_QUOTA
+    quota: int | None = None  # calls per minute; None: the server's --default-quota
     ips: Iterable[str] = DEFAULT_IPS
     sirets: Iterable[str] | None = None
     sirens: Iterable[str] = ()
@@ -104,7 +103,7 @@ def enrol(
     bad = sorted(set(spec.modalities) - set(MODALITIES)) + sorted(set(spec.scopes) - set(SCOPES))
     if bad:
         raise RegistryError(f"unknown modality or scope: {', '.join(bad)}")
-    if spec.quota < 1:
+    if spec.quota is not None and spec.quota < 1:
         raise RegistryError("quota must be at least 1 call per minute")
     motifs = {code: frozenset(types) for code, types in spec.motifs.items()}
     if not motifs:

@@ -26,20 +26,21 @@ from typing import Any
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.errors import StorageError
 
+from ficoba_sandbox.domain.access import DEFAULT_QUOTA
 from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.domain.errors import FicobaError
 
-DEFAULT_QUOTA = 200
 WINDOW_SECONDS = 60
 POLICY_NAME = "default"
 KEY_PREFIX = "ficoba-sandbox"
 
 __all__ = [
-    "DEFAULT_QUOTA",
     "WINDOW_SECONDS",
     "Quota",
     "QuotaDecision",
     "QuotaStorageError",
     "storage_from_uri",
+    "throttled",
 ]
 
 
@@ -73,6 +74,13 @@ class QuotaDecision:
         if not self.allowed:
             out.append(("Retry-After", str(self.retry_after)))
         return out
+
+
+def throttled(quota: int, retry_after: int) -> FicobaError:
+    """The 429 `900804` of a client of `quota` calls per minute that may call again in
+    `retry_after` seconds, with what its headers say: none left (`RateLimit`), when to retry."""
+    decision = QuotaDecision(allowed=False, quota=quota, remaining=0, reset_in=retry_after)
+    return FicobaError("900804", headers=dict(decision.headers()))
 
 
 class _Window:

@@ -15,7 +15,7 @@ so `ficoba-sandbox clients add|revoke` takes effect without a restart. Format::
           "grant_types": ["client_credentials"],
           "modalities": ["with_ficoba_iban", ...],       # DataPass modalities (access.MODALITIES)
           "scopes": ["dgfip_ficoba_compte", ...],        # DataPass data scopes (access.SCOPES)
-          "quota_per_minute": 200,
+          "quota_per_minute": 500,                    # null: the server's --default-quota
           "ips": ["127.0.0.0/8", "::1/128"],             # caller IP allow-list (CIDR)
           "sirets": ["99000001000019"], "sirens": ["990000010"],   # requesters it may declare
           "motifs": {"0001": ["compte", "spi", ...]},    # motif -> search types (access.SearchType)
@@ -55,7 +55,6 @@ from ficoba_sandbox.gateway.pki import write_private
 FORMAT = "ficoba-sandbox/registry/v1"
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_IPS: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
-DEFAULT_QUOTA = 200
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
 
 #: The demo requester: fictitious SIREN 990000010 (Luhn-valid), establishment NIC 00001.
@@ -154,6 +153,10 @@ def normalise_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
     return addr
 
 
+def _quota(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientRecord:
     client_id: str
@@ -164,7 +167,8 @@ class ClientRecord:
     grant_types: frozenset[str] = frozenset({GRANT_CLIENT_CREDENTIALS})
     modalities: frozenset[str] = frozenset(MODALITIES)
     scopes: frozenset[str] = frozenset(SCOPES)
-    quota_per_minute: int = DEFAULT_QUOTA
+    #: calls per minute; None: the server's default (`--default-quota`)
+    quota_per_minute: int | None = None
     ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         default_factory=lambda: _networks(DEFAULT_IPS)
     )
@@ -244,7 +248,7 @@ class ClientRecord:
             grant_types=frozenset(data.get("grant_types", [GRANT_CLIENT_CREDENTIALS])),
             modalities=frozenset(data.get("modalities", MODALITIES)),
             scopes=frozenset(data.get("scopes", SCOPES)),
-            quota_per_minute=int(data.get("quota_per_minute", DEFAULT_QUOTA)),
+            quota_per_minute=_quota(data.get("quota_per_minute")),
             ips=_networks(data.get("ips", DEFAULT_IPS)),
             sirets=frozenset(data.get("sirets", ())),
             sirens=frozenset(data.get("sirens", ())),

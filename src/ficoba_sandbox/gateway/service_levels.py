@@ -11,7 +11,7 @@ from typing import Any
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.gateway.latency import Latency, parse_duration
 from ficoba_sandbox.gateway.quota import Quota
-from ficoba_sandbox.gateway.registry import Registry
+from ficoba_sandbox.gateway.registry import ClientRecord, Registry
 from ficoba_sandbox.gateway.service_hours import ServiceHours
 
 
@@ -44,10 +44,13 @@ class ServiceLevels:
         )
 
     # -- quota ------------------------------------------------------------------------------
+    def limit_of(self, record: ClientRecord | None) -> int:
+        """A client's calls per minute: its registration's, else the server's default."""
+        quota = record.quota_per_minute if record is not None else None
+        return quota or self.quota.default_quota
+
     def quota_for(self, client_id: str) -> int:
-        """The client's calls per minute: its registration's, else the default."""
-        record = self.registry.get(client_id)
-        return record.quota_per_minute if record is not None else self.quota.default_quota
+        return self.limit_of(self.registry.get(client_id))
 
     async def quota_state(self, client_id: str) -> dict[str, Any]:
         """Admin plane: the client's quota, calls counted in the window, remaining, reset."""

@@ -45,6 +45,7 @@ from typing import Any
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.gateway.checks import invalid_token
+from ficoba_sandbox.gateway.quota import throttled
 from ficoba_sandbox.journal import CallRecord, Journal
 
 PLAN_FORMAT = "ficoba-sandbox/recette-drills/v1"
@@ -287,8 +288,11 @@ class DrillEffect:
     error: FicobaError | None = None
 
 
-def _retry_after(code: str, seconds: int) -> FicobaError:
-    return FicobaError(code, headers={"Retry-After": str(seconds)})
+def _window_error(name: str, seconds: int, quota: int) -> FicobaError:
+    """The refusal of a call inside a drill's window: the quota's 429 (none left), or a 503."""
+    if name == "throttling":
+        return throttled(quota, seconds)
+    return FicobaError("CAT001", headers={"Retry-After": str(seconds)})
 
 
 class DrillRunner:
@@ -312,8 +316,9 @@ class DrillRunner:
             "fired": dict(rt.fired),
         }
 
-    def effect(self, client_id: str, token_id: str | None) -> DrillEffect | None:
-        """The drill shaping this resource call of `client_id`, if any; counts the call."""
+    def effect(self, client_id: str, token_id: str | None, quota: int) -> DrillEffect | None:
+        """The drill shaping this resource call of `client_id` (whose quota is `quota` calls per
+        minute), if any; counts the call."""
         plan = self.plans.get(client_id)
         if plan is None or not plan.active:
             return None
@@ -326,7 +331,7 @@ class DrillRunner:
             name, until = rt.window
             if now < until:
                 left = max(1, math.ceil((until - now).total_seconds()))
-                return DrillEffect(name, error=_retry_after(KINDS[name].code or "CAT001", left))
+                return DrillEffect(name, error=_window_error(name, left, quota))
             rt.window = None
         if rt.slow_left > 0:
             rt.slow_left -= 1
@@ -342,9 +347,8 @@ class DrillRunner:
                 return DrillEffect(drill.name, error=invalid_token("token expired"))
             if drill.name in ("throttling", "maintenance"):
                 rt.window = (drill.name, now + timedelta(seconds=kind.seconds))
-                assert kind.code is not None
                 return DrillEffect(
-                    drill.name, error=_retry_after(kind.code, math.ceil(kind.seconds))
+                    drill.name, error=_window_error(drill.name, math.ceil(kind.seconds), quota)
                 )
             if drill.name == "slow":
                 rt.slow_left = kind.count - 1

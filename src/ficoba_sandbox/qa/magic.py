@@ -35,9 +35,10 @@ from datetime import date
 from typing import Any, Literal
 
 from ficoba_sandbox.domain.access import SearchType
-from ficoba_sandbox.domain.errors import ALL_CODES
+from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
 from ficoba_sandbox.domain.identifiers import build_fr_iban, make_siren, make_siret, make_spi
 from ficoba_sandbox.domain.normalize import normalize_text
+from ficoba_sandbox.gateway.quota import throttled
 
 HEADER = "X-Sandbox-Scenario"
 JUSTIFICATION_TOKEN = re.compile(r"sandbox-scenario:([A-Za-z0-9_-]+)", re.IGNORECASE)
@@ -553,19 +554,19 @@ def resource_of_path(path: str) -> str | None:
     return None
 
 
+#: when a forced 429 or 503 tells the client to come back
 RETRY_AFTER_SECONDS = 60
 
 
-def forced_headers(entry: Entry, quota: int = 200) -> dict[str, str]:
-    if entry.code == "900804":
-        return {
-            "Retry-After": str(RETRY_AFTER_SECONDS),
-            "RateLimit-Policy": f'"default";q={quota};w=60',
-            "RateLimit": f'"default";r=0;t={RETRY_AFTER_SECONDS}',
-        }
-    if entry.code == "CAT001":
-        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return {}
+def forced_error(entry: Entry, quota: int) -> FicobaError:
+    """The error a forced entry answers, for a client of `quota` calls per minute: a 429 says
+    what the quota's own would (none left, when to retry), a 503 when to retry."""
+    code = entry.code or "CAT004"
+    if code == "900804":
+        return throttled(quota, RETRY_AFTER_SECONDS)
+    if code == "CAT001":
+        return FicobaError(code, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return FicobaError(code)
 
 
 def describe(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox import __version__
+from ficoba_sandbox.domain.access import DEFAULT_QUOTA
 from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.journal import JournalReader
 from ficoba_sandbox.qa.drills import read_plan
@@ -19,8 +20,11 @@ class RecetteError(LookupError):
     """The client is unknown, or the state directory has no journal."""
 
 
-def profile_of(state_dir: Path, client_id: str) -> tuple[Profile, dict[str, Any]]:
-    """The client's registration as a `Profile`, and header facts (certificate subject...)."""
+def profile_of(
+    state_dir: Path, client_id: str, default_quota: int = DEFAULT_QUOTA
+) -> tuple[Profile, dict[str, Any]]:
+    """The client's registration as a `Profile`, and header facts (certificate subject...).
+    `default_quota`: the quota of a client registered without one (the server's)."""
     record = Registry(Path(state_dir)).get(client_id)
     if record is None:
         raise RecetteError(f"client {client_id!r} is not registered in {state_dir}")
@@ -31,7 +35,7 @@ def profile_of(state_dir: Path, client_id: str) -> tuple[Profile, dict[str, Any]
         motifs={m: frozenset(str(t) for t in types) for m, types in record.motifs.items()},
         sirets=frozenset(record.sirets),
         sirens=frozenset(record.sirens),
-        quota_per_minute=record.quota_per_minute,
+        quota_per_minute=record.quota_per_minute or default_quota,
         ips=tuple(str(n) for n in record.ips),
     )
     facts = {
@@ -71,11 +75,11 @@ def build_recette(
     rows: list[dict[str, Any]] | None = None,
     server: dict[str, Any] | None = None,
 ) -> Recette:
-    profile, facts = profile_of(state_dir, client_id)
+    server = server if server is not None else read_server_info(state_dir)
+    profile, facts = profile_of(state_dir, client_id, server.get("default_quota") or DEFAULT_QUOTA)
     if rows is None:
         rows = rows_of(state_dir, client_id, since)
     evaluation = evaluate(rows, profile)
-    server = server if server is not None else read_server_info(state_dir)
     plan = read_plan(state_dir, client_id)
     header = {
         "client_id": client_id,

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ficoba_sandbox.domain.access import MODALITY_OF, SearchType
+from ficoba_sandbox.domain.access import DEFAULT_QUOTA, MODALITY_OF, SearchType
 
 PASS, FAIL, NOT_EXERCISED = "pass", "fail", "not_exercised"
 OUTCOMES = ("data", "no_result", "validation_error", "gateway_error")
@@ -63,7 +63,7 @@ class Profile:
     motifs: Mapping[str, frozenset[str]] = field(default_factory=dict)  # motif -> search types
     sirets: frozenset[str] = frozenset()
     sirens: frozenset[str] = frozenset()
-    quota_per_minute: int = 200
+    quota_per_minute: int = DEFAULT_QUOTA
     ips: tuple[str, ...] = ()
 
     def entitled(self) -> list[str]:

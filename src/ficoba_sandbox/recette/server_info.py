@@ -21,7 +21,7 @@ SERVER_INFO = Path("recette") / "server.json"
 
 
 def server_info(
-    seed: int, size: int, store: Store, *, compute_digest: bool = True
+    seed: int, size: int, default_quota: int, store: Store, *, compute_digest: bool = True
 ) -> dict[str, Any]:
     """The header facts. `compute_digest=False`: only a digest the store already knows (a start
     must not pay ≈ 0.25 s for it; see `publish_server_info`)."""
@@ -31,6 +31,7 @@ def server_info(
         "dataset_digest": digest,
         "seed": seed,
         "size": size,
+        "default_quota": default_quota,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
@@ -56,14 +57,18 @@ def read_server_info(state_dir: Path) -> dict[str, Any]:
         return {}
 
 
-def publish_server_info(state_dir: Path, seed: int, size: int, store: Store) -> None:
+def publish_server_info(
+    state_dir: Path, seed: int, size: int, default_quota: int, store: Store
+) -> None:
     """Write the facts now; on a first start (no dataset cache yet, so no known digest) compute
     the digest off the start-up path and write the file again with it."""
-    info = server_info(seed, size, store, compute_digest=False)
+    info = server_info(seed, size, default_quota, store, compute_digest=False)
     write_server_info(state_dir, info)
     if info["dataset_digest"] is None:
         threading.Thread(
-            target=lambda: write_server_info(state_dir, server_info(seed, size, store)),
+            target=lambda: write_server_info(
+                state_dir, server_info(seed, size, default_quota, store)
+            ),
             name="recette-server-info",
             daemon=True,
         ).start()
