@@ -182,3 +182,17 @@ def run_tls_server(settings: Settings, app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A request body of the client `creds` (its first motif, its SIRET) with these criteria;
+    `fields` replace the envelope's."""
+    return {
+        "dateDemande": "2026-05-29",
+        "motif": creds["motifs"][0],
+        "siretDemandeur": creds["siret_demandeur"],
+        "sirenDemandeur": "",
+        "justification": "test",
+        "criteresRecherche": criteres,
+        **fields,
+    }

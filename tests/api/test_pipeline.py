@@ -30,7 +30,7 @@ from ficoba_sandbox.journal import Journal
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.drills import make_plan, write_plan
 from ficoba_sandbox.settings import Settings
-from gateway_support import free_port, run_tls_server
+from gateway_support import envelope, free_port, run_tls_server
 
 ROOT = Path(__file__).resolve().parents[2]
 GW = "/ficoba-api/v2"
@@ -50,18 +50,6 @@ def test_the_readme_table_is_the_pipeline(app: SandboxApp) -> None:
 
 
 # --- one request of each outcome -------------------------------------------------------------
-
-
-def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return {
-        "dateDemande": "2026-05-29",
-        "motif": creds["motifs"][0],
-        "siretDemandeur": creds["siret_demandeur"],
-        "sirenDemandeur": "",
-        "justification": "test",
-        "criteresRecherche": criteres,
-        **fields,
-    }
 
 
 NUM = {"iban": magic.IBAN_CLOSED, "verificationCompte": "0"}

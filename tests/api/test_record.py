@@ -17,6 +17,7 @@ from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.gateway.pki import x5t_s256
 from ficoba_sandbox.journal import Journal, Masker
 from ficoba_sandbox.qa import magic
+from gateway_support import envelope
 
 GW = "/ficoba-api/v2/comptes"
 SPI = "1489335901"  # DUBOIS DANIEL, a persona of the protocol's examples
@@ -26,21 +27,14 @@ JUSTIFICATION = "Dossier contentieux numero secretissime"
 FROZEN = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 
 
-def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return {
-        "dateDemande": "2026-05-29",
-        "motif": creds["motifs"][0],
-        "siretDemandeur": creds["siret_demandeur"],
-        "sirenDemandeur": "",
-        "justification": JUSTIFICATION,
-        "criteresRecherche": criteres,
-        **fields,
-    }
+def request(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A body whose justification the journal must never hold in clear."""
+    return envelope(creds, criteres, **{"justification": JUSTIFICATION, **fields})
 
 
 def per_phy(creds: dict[str, Any], **fields: Any) -> dict[str, Any]:
     etat_civil = {"nom": NAME, "prenoms": FIRST_NAME, "anneeNaissance": "1980", "sexe": ""}
-    return envelope(creds, {"etatCivil": etat_civil}, **fields)
+    return request(creds, {"etatCivil": etat_civil}, **fields)
 
 
 @pytest.fixture
@@ -76,7 +70,7 @@ def scenario(
     assert r.status_code == 401
     client = make_client(app, correlation=False)  # a token over /token (HTTP Basic)
     token = client.headers["Authorization"].split()[1]
-    r = client.post(f"{GW}/spi", json=envelope(creds, {"numeroSPI": SPI}),
+    r = client.post(f"{GW}/spi", json=request(creds, {"numeroSPI": SPI}),
                     headers={"X-Correlation-ID": str(uuid.UUID(int=1))})  # fmt: skip
     assert r.status_code == 200, r.text
     r = client.post(f"{GW}/perPhy", json=per_phy(creds),
@@ -87,13 +81,13 @@ def scenario(
     assert r.json()["erreur"]["code"] == "CAF001"
     criteres = {"iban": magic.IBAN_JOINT, "recherchePP": "1", "recherchePM": "0",
                 "rechercheSirenSiret": "0"}  # fmt: skip
-    r = anon.post(f"{GW}/verifIban", json=envelope(creds, criteres),
+    r = anon.post(f"{GW}/verifIban", json=request(creds, criteres),
                   headers={"X-Correlation-ID": str(uuid.UUID(int=4))})  # fmt: skip
     assert r.status_code == 401
-    r = client.post(f"{GW}/numCpte", json=envelope(creds, {"iban": magic.IBAN_CLOSED}))
+    r = client.post(f"{GW}/numCpte", json=request(creds, {"iban": magic.IBAN_CLOSED}))
     assert r.status_code == 400
     criteres = {"recherchePP": "0", "recherchePM": "1", "rechercheSIRENSIRET": "0"}
-    r = anon.post(f"{GW}/multiDet", json=envelope(creds, criteres),
+    r = anon.post(f"{GW}/multiDet", json=request(creds, criteres),
                   headers={"Authorization": f"Bearer {token}x",
                            "X-Correlation-ID": str(uuid.UUID(int=5))})  # fmt: skip
     assert r.status_code == 401
@@ -178,7 +172,7 @@ def test_a_crash_inside_a_resource_is_a_journaled_500(
 
     monkeypatch.setattr(app.sandbox.backend, "run", crash)
     client = make_client(app)
-    r = client.post(f"{GW}/spi", json=envelope(demo_creds, {"numeroSPI": SPI}))
+    r = client.post(f"{GW}/spi", json=request(demo_creds, {"numeroSPI": SPI}))
     assert r.status_code == 500 and r.json()["erreur"]["code"] == "CAT004"
     assert "boom" not in r.text and "Traceback" not in r.text
     journal.flush()

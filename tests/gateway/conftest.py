@@ -29,7 +29,7 @@ from ficoba_sandbox.app import SandboxApp, create_app
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.settings import Settings
-from gateway_support import free_port, run_on_asgi_loop
+from gateway_support import envelope, free_port, run_on_asgi_loop
 from system_deps import skip_or_fail
 
 
@@ -115,15 +115,7 @@ def search_body() -> Callable[..., dict[str, Any]]:
     (its first motif, its SIRET) the backend answers 200; `fields` replace the envelope's."""
 
     def _body(creds: dict[str, Any], resource: str, **fields: Any) -> dict[str, Any]:
-        return {
-            "dateDemande": DATE_DEMANDE,
-            "motif": creds["motifs"][0],
-            "siretDemandeur": creds["siret_demandeur"],
-            "sirenDemandeur": "",
-            "justification": "test",
-            "criteresRecherche": CRITERES[resource],
-            **fields,
-        }
+        return envelope(creds, CRITERES[resource], **{"dateDemande": DATE_DEMANDE, **fields})
 
     return _body
 
