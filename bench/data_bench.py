@@ -35,7 +35,7 @@ iban_us = (time.perf_counter() - t) / len(ibans) * 1e6
 pps = list(store.personnes_physiques())[:: max(1, size // 2000)]
 t = time.perf_counter()
 for pp in pps:
-    store.search_personnes_physiques(CriteresPersonnePhysique(nom=pp.nomNaissance, anneeNaissance=pp.anneeNaissance))
+    store.search_personnes_physiques(CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance=pp.annee_naissance))
 search_us = (time.perf_counter() - t) / len(pps) * 1e6
 rss_served = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 t = time.perf_counter()

@@ -251,10 +251,10 @@ def bodies(state: Path, size: int, creds: dict[str, Any], n: int = 500) -> dict[
             )
         }
         etat.update(
-            anneeNaissance=pp.anneeNaissance,
-            moisNaissance=pp.moisNaissance,
-            jourNaissance=pp.jourNaissance,
-            nom=pp.nomNaissance,
+            anneeNaissance=pp.annee_naissance,
+            moisNaissance=pp.mois_naissance,
+            jourNaissance=pp.jour_naissance,
+            nom=pp.nom_naissance,
             prenoms=pp.prenoms.split(" ")[0],
             sexe=pp.sexe,
         )

@@ -85,24 +85,24 @@ def build(
     if cache_file is not None and personas.sources != sources:
         cache_file = None  # a file changed between the two reads: do not cache a mix
     taken = Taken(
-        spis={p.numeroSpi for p in personas.personnes_physiques if p.numeroSpi},
+        spis={p.numero_spi for p in personas.personnes_physiques if p.numero_spi},
         sirens={m.siren for m in personas.personnes_morales if m.siren}
         | {m.siret[:9] for m in personas.personnes_morales if m.siret},
         sirets={m.siret for m in personas.personnes_morales if m.siret},
         ibans={c.iban for c in personas.comptes},
-        guichets={(g.numeroEtablissement, g.numeroGuichet) for g in personas.guichets},
+        guichets={(g.numero_etablissement, g.numero_guichet) for g in personas.guichets},
     )
     gc_was_enabled = gc.isenabled()
     gc.disable()  # bulk allocation of long-lived records: the cyclic GC would rescan them
     try:
         gen = generate(seed, size, taken)
-        persona_banks = {b.numeroEtablissement for b in personas.banques}
+        persona_banks = {b.numero_etablissement for b in personas.banques}
         store = index_store(
             seed=seed,
             size=size,
             banques=[
                 *personas.banques,
-                *(b for b in gen.banques if b.numeroEtablissement not in persona_banks),
+                *(b for b in gen.banques if b.numero_etablissement not in persona_banks),
             ],
             guichets=[*personas.guichets, *gen.guichets],
             personnes_physiques=[*personas.personnes_physiques, *gen.personnes_physiques],
