@@ -218,7 +218,8 @@ def startup(size: int, runs: int) -> dict[str, Any]:
 
 
 def bodies(state: Path, size: int, creds: dict[str, Any], n: int = 500) -> dict[str, list]:
-    from ficoba_sandbox.data.store import build_store, default_personas_dir
+    from ficoba_sandbox.data.build import build_store
+    from ficoba_sandbox.data.personas import default_personas_dir
 
     dirs = [d for d in [default_personas_dir()] if d is not None]
     store = build_store(42, size, dirs, cache_dir=state / "cache")

@@ -26,7 +26,9 @@ from ficoba_sandbox.api.gateway import install_gateway
 from ficoba_sandbox.api.resources import DumpMemo, build_router
 from ficoba_sandbox.api.service_levels import install_service_levels
 from ficoba_sandbox.backend.service import Backend, EtatService
-from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
 from ficoba_sandbox.settings import Settings
 

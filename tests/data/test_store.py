@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from ficoba_sandbox.data import reserved
-from ficoba_sandbox.data.personas import PersonaError, load_personas
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import PersonaError, default_personas_dir, load_personas
+from ficoba_sandbox.data.stats import compute_stats
 from ficoba_sandbox.data.store import (
     MAX_REPONSES,
     CriteresAdresse,
     CriteresPersonneMorale,
     CriteresPersonnePhysique,
     SearchStatus,
-    build_store,
-    default_personas_dir,
 )
 from ficoba_sandbox.domain import codes, identifiers, insee
 
@@ -76,7 +76,7 @@ def test_every_insee_code_is_in_the_reference(store):
 
 
 def test_coverage_of_situations(store):
-    stats = store.stats()
+    stats = compute_stats(store)
     assert set(stats["comptes_par_nature"]) == {str(n) for n in codes.NATURES}
     assert set(stats["comptes_par_type"]) == {"1", "2", "3", "4"}
     assert len(stats["droits_par_code"]) == 5

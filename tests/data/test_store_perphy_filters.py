@@ -9,6 +9,8 @@ import random
 import pytest
 
 from ficoba_sandbox.data import store as st
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
 
 
 def _date_rule(c: st.CriteresPersonnePhysique, pp: st.PersonnePhysique) -> bool:
@@ -66,8 +68,8 @@ def _reference(s: st.Store, c: st.CriteresPersonnePhysique) -> list[str]:
 
 
 def test_same_matches_as_the_rules_one_by_one() -> None:
-    personas = st.default_personas_dir()
-    s = st.build_store(7, 600, [personas] if personas else [])
+    personas = default_personas_dir()
+    s = build_store(7, 600, [personas] if personas else [])
     pps = list(s.personnes_physiques())
     rng = random.Random(3)
     found = 0
@@ -153,7 +155,7 @@ def test_date_predicate_is_date_matches() -> None:
     bad = st.CriteresPersonnePhysique(nom="X", annee_naissance="²")
     with pytest.raises(ValueError):
         st._date_predicate(bad)
-    s = st.build_store(7, 50, [])
+    s = build_store(7, 50, [])
     pp = next(s.personnes_physiques())
     with pytest.raises(ValueError):
         s.search_personnes_physiques(
@@ -171,8 +173,8 @@ def test_the_year_memo_is_not_saved_with_the_store() -> None:
     memo: the memo stays out of it (and a store read back starts with an empty one)."""
     import pickle
 
-    personas = st.default_personas_dir()
-    s = st.build_store(7, 200, [personas] if personas else [])
+    personas = default_personas_dir()
+    s = build_store(7, 200, [personas] if personas else [])
     pp = next(iter(s.personnes_physiques()))
     c = st.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance=pp.annee_naissance)
     first = s.search_personnes_physiques(c)

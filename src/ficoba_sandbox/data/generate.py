@@ -17,12 +17,14 @@ Proportions (documented in docs/data.md, checked by `data stats`):
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import gc
 import random
 from bisect import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib.util import find_spec
 from itertools import accumulate
 from pathlib import Path
 
@@ -216,9 +218,6 @@ def _faker_word_lists() -> tuple[tuple[str, ...], ...]:
     a third of what the whole INSEE loading costs. Falls back to the import when the source is
     not the expected shape (tests/data checks both give the same tuples)."""
     try:
-        import ast
-        from importlib.util import find_spec
-
         spec = find_spec("faker")
         assert spec is not None and spec.submodule_search_locations
         root = Path(next(iter(spec.submodule_search_locations)))
@@ -742,8 +741,6 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
 
 def _succession(g: _Gen, compte: Compte) -> Compte:
     """The account of a deceased holder: under estate settlement (succession "1") or closed."""
-    from dataclasses import replace
-
     g.comptes.pop()
     if g.rnd() < 0.6:
         compte = replace(compte, succession="1", date_cloture="")

@@ -13,7 +13,8 @@ other by key (IBAN, person id), never by object, so they pickle flat for the sta
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields, make_dataclass
+from operator import attrgetter
 from typing import Any, TypeVar
 
 _R = TypeVar("_R")
@@ -165,9 +166,6 @@ def _install_fast_paths(*classes: type) -> None:
     * `__reduce__`: pickle records as `new_record(cls)(*values)` (the start-up cache).
     * `record_text(record)`: the text the dataset digest hashes, one format call per record.
     """
-    from dataclasses import MISSING, fields, make_dataclass
-    from operator import attrgetter
-
     for cls in classes:
         specs = []
         for f in fields(cls):

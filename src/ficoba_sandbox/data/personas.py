@@ -7,6 +7,7 @@ Validation happens at load; any problem raises `PersonaError` naming the file, t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +195,19 @@ class Personas:
     sources: list[tuple[str, bytes]] = field(
         default_factory=list
     )  # (name, content) for the cache key
+
+
+def default_personas_dir() -> Path | None:
+    """The shipped personas: `$FICOBA_SANDBOX_PERSONAS` if set, else the package's `personas/`.
+
+    In a checkout `src/ficoba_sandbox/personas` is a symlink to `<repo>/fixtures/personas`; a
+    built wheel holds real copies, so an installed package (the pytest plugin in an integrator's
+    project, the Docker image) has the protocol personas too. None if absent."""
+    env = os.environ.get("FICOBA_SANDBOX_PERSONAS")
+    if env:
+        return Path(env)
+    candidate = Path(__file__).resolve().parent.parent / "personas"
+    return candidate if candidate.is_dir() else None
 
 
 def persona_files(dirs: Sequence[Path]) -> list[Path]:

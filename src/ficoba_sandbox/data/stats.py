@@ -7,12 +7,10 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain import codes
-
-if TYPE_CHECKING:
-    from ficoba_sandbox.data.store import Store
 
 
 def compute_stats(store: Store) -> dict[str, Any]:

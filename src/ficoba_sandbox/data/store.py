@@ -1,8 +1,7 @@
 """The Store: the immutable, indexed fictitious FICOBA file the backend searches.
 
-Stable API for the backend (ISSUE 3 §4):
+Built by `data.build.build_store`; its API for the backend:
 
-    store = build_store(seed=42, size=10_000, personas_dirs=[default_personas_dir()])
     store.compte_by_iban(iban)                      -> Compte | None
     store.personne_physique_by_spi(spi)             -> PersonnePhysique | None
     store.personnes_morales_by_siren(siren)         -> tuple[PersonneMorale, ...]
@@ -14,7 +13,7 @@ Stable API for the backend (ISSUE 3 §4):
     store.banque(code) / store.guichet(code, guichet)
     store.search_personnes_physiques(CriteresPersonnePhysique(...)) -> SearchResult
     store.search_personnes_morales(CriteresPersonneMorale(...))     -> SearchResult
-    store.digest() / store.stats() / iteration (personnes_physiques(), comptes(), ...)
+    store.digest() / iteration (personnes_physiques(), comptes(), ...)
 
 Identifier lookups are dict indexes. Searches go through name indexes, then filter
 (matching rules: docs/data.md). Labels of codes: `ficoba_sandbox.domain.codes`.
@@ -28,7 +27,6 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain, islice
-from pathlib import Path
 from typing import Generic, TypeVar
 
 from ficoba_sandbox.data.model import (
@@ -545,11 +543,6 @@ class Store:
         for callers on the start-up path that must not pay for `digest()`."""
         return self._digest or None
 
-    def stats(self) -> dict[str, object]:
-        from ficoba_sandbox.data.stats import compute_stats
-
-        return compute_stats(self)
-
 
 def compute_digest(records: Iterable[object]) -> str:
     """SHA-256 of `record_text(record) + "\n"` for every record, fed in chunks (same bytes)."""
@@ -652,36 +645,3 @@ def index_store(
         _addresses=frozenset(addresses),
         _ei_by_pp={k: tuple(v) for k, v in ei_by_pp.items()},
     )
-
-
-def default_personas_dir() -> Path | None:
-    """The shipped personas: `$FICOBA_SANDBOX_PERSONAS` if set, else the package's `personas/`.
-
-    In a checkout `src/ficoba_sandbox/personas` is a symlink to `<repo>/fixtures/personas` (the
-    files the issue puts there); a built wheel holds real copies, so an installed package (the
-    pytest plugin in an integrator's project, the Docker image) has the protocol personas too.
-    None if absent."""
-    import os
-
-    env = os.environ.get("FICOBA_SANDBOX_PERSONAS")
-    if env:
-        return Path(env)
-    candidate = Path(__file__).resolve().parent.parent / "personas"
-    return candidate if candidate.is_dir() else None
-
-
-def build_store(
-    seed: int,
-    size: int,
-    personas_dirs: Sequence[Path] = (),
-    cache_dir: Path | None = None,
-) -> Store:
-    """Generate (or load from `cache_dir`) the dataset for (seed, size) plus the personas found
-    in `personas_dirs` (*.yaml, sorted by name). Personas come first in every order; generated
-    identifiers never collide with them (see data/reserved.py).
-
-    Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
-    """
-    from ficoba_sandbox.data.build import build
-
-    return build(seed=seed, size=size, personas_dirs=personas_dirs, cache_dir=cache_dir)

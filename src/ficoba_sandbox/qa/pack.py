@@ -184,7 +184,7 @@ def _at(path: Path, root: yaml.Node | None, loc: Sequence[Any], reason: str) -> 
 
 
 def default_persona_ids() -> set[str]:
-    from ficoba_sandbox.data.store import default_personas_dir
+    from ficoba_sandbox.data.personas import default_personas_dir
 
     d = default_personas_dir()
     return persona_ids([d] if d else [])
