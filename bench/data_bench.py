@@ -23,7 +23,9 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from ficoba_sandbox.data.store import build_store, default_personas_dir, CriteresPersonnePhysique
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
+from ficoba_sandbox.data.store import CriteresPersonnePhysique
 size, cache = int(sys.argv[1]), sys.argv[2]
 store = build_store(42, size, [default_personas_dir()], cache_dir=Path(cache) if cache else None)
 built = time.perf_counter() - t0
@@ -35,7 +37,7 @@ iban_us = (time.perf_counter() - t) / len(ibans) * 1e6
 pps = list(store.personnes_physiques())[:: max(1, size // 2000)]
 t = time.perf_counter()
 for pp in pps:
-    store.search_personnes_physiques(CriteresPersonnePhysique(nom=pp.nomNaissance, anneeNaissance=pp.anneeNaissance))
+    store.search_personnes_physiques(CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance=pp.annee_naissance))
 search_us = (time.perf_counter() - t) / len(pps) * 1e6
 rss_served = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 t = time.perf_counter()

@@ -218,7 +218,8 @@ def startup(size: int, runs: int) -> dict[str, Any]:
 
 
 def bodies(state: Path, size: int, creds: dict[str, Any], n: int = 500) -> dict[str, list]:
-    from ficoba_sandbox.data.store import build_store, default_personas_dir
+    from ficoba_sandbox.data.build import build_store
+    from ficoba_sandbox.data.personas import default_personas_dir
 
     dirs = [d for d in [default_personas_dir()] if d is not None]
     store = build_store(42, size, dirs, cache_dir=state / "cache")
@@ -251,10 +252,10 @@ def bodies(state: Path, size: int, creds: dict[str, Any], n: int = 500) -> dict[
             )
         }
         etat.update(
-            anneeNaissance=pp.anneeNaissance,
-            moisNaissance=pp.moisNaissance,
-            jourNaissance=pp.jourNaissance,
-            nom=pp.nomNaissance,
+            anneeNaissance=pp.annee_naissance,
+            moisNaissance=pp.mois_naissance,
+            jourNaissance=pp.jour_naissance,
+            nom=pp.nom_naissance,
             prenoms=pp.prenoms.split(" ")[0],
             sexe=pp.sexe,
         )

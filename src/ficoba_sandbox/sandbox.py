@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ficoba_sandbox.backend.service import Backend
-from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
 from ficoba_sandbox.gateway.service import Gateway
 from ficoba_sandbox.gateway.service_levels import ServiceLevels

@@ -13,7 +13,9 @@ import pytest
 from fastapi import FastAPI
 
 from ficoba_sandbox.app import create_app
-from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.settings import Settings
 from gateway_support import make_client_for  # tests/gateway_support.py (gateway engineer)
 

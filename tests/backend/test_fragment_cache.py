@@ -13,7 +13,9 @@ from ficoba_sandbox.api import rendering
 from ficoba_sandbox.api import schemas as sc
 from ficoba_sandbox.backend import resultats, service
 from ficoba_sandbox.backend.service import Backend
-from ficoba_sandbox.data.store import Store, build_store, default_personas_dir
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.access import SCOPES, Caller
 
 

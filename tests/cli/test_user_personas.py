@@ -42,7 +42,7 @@ def test_personas_dir_flag_reaches_the_store(tmp_path: Path) -> None:
     assert settings.personas_dir == mine
     app = create_app(settings)
     person = app.sandbox.store.personne_physique_by_spi(SPI)
-    assert person is not None and person.nomNaissance == "QAMARTIN"
+    assert person is not None and person.nom_naissance == "QAMARTIN"
     # the shipped protocol personas are still there
     assert app.sandbox.store.compte_by_iban("FR7630004009550000135601429") is not None
 

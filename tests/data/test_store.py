@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from ficoba_sandbox.data import reserved
-from ficoba_sandbox.data.personas import PersonaError, load_personas
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import PersonaError, default_personas_dir, load_personas
+from ficoba_sandbox.data.stats import compute_stats
 from ficoba_sandbox.data.store import (
     MAX_REPONSES,
     CriteresAdresse,
     CriteresPersonneMorale,
     CriteresPersonnePhysique,
     SearchStatus,
-    build_store,
-    default_personas_dir,
 )
 from ficoba_sandbox.domain import codes, identifiers, insee
 
@@ -36,37 +36,39 @@ def store():
 def test_every_generated_identifier_passes_its_checksum(store):
     for pp in store.personnes_physiques():
         if not pp.persona:
-            assert identifiers.is_valid_spi(pp.numeroSpi), pp
-            assert pp.numeroSpi[0] in reserved.GENERATED_SPI_FIRST_DIGITS
+            assert identifiers.is_valid_spi(pp.numero_spi), pp
+            assert pp.numero_spi[0] in reserved.GENERATED_SPI_FIRST_DIGITS
     for pm in store.personnes_morales():
         if not pm.persona:
             assert identifiers.is_valid_siren(pm.siren) and identifiers.is_valid_siret(pm.siret), pm
             assert pm.siret.startswith(pm.siren) and not reserved.is_reserved_siren(pm.siren)
-            assert not pm.numeroLei or identifiers.is_valid_lei(pm.numeroLei)
+            assert not pm.numero_lei or identifiers.is_valid_lei(pm.numero_lei)
     for c in store.comptes():
         if not c.persona:
             assert identifiers.is_valid_fr_iban(c.iban), c
             assert not reserved.is_reserved_iban(c.iban)
-            assert store.banque(c.numeroEtablissement) is not None
-            assert store.guichet(c.numeroEtablissement, c.numeroGuichet) is not None
+            assert store.banque(c.numero_etablissement) is not None
+            assert store.guichet(c.numero_etablissement, c.numero_guichet) is not None
 
 
 def test_every_insee_code_is_in_the_reference(store):
     def check(adr):
         if adr is None:
             return
-        assert insee.pays(adr.codePaysResidence) is not None
-        if adr.codeCommuneResidence:
-            found = insee.commune(adr.codeDepartementResidence, adr.codeCommuneResidence)
-            assert found is not None and adr.codePostal in found.codes_postaux, adr
-            assert adr.codeNatureVoie == "" or adr.codeNatureVoie in codes.NATURES_VOIE
+        assert insee.pays(adr.code_pays_residence) is not None
+        if adr.code_commune_residence:
+            found = insee.commune(adr.code_departement_residence, adr.code_commune_residence)
+            assert found is not None and adr.code_postal in found.codes_postaux, adr
+            assert adr.code_nature_voie == "" or adr.code_nature_voie in codes.NATURES_VOIE
 
     for pp in store.personnes_physiques():
         if pp.persona:
             continue
-        assert insee.pays(pp.codePaysNaissance) is not None
-        if pp.codeCommuneNaissance:
-            assert insee.commune(pp.codeDepartementNaissance, pp.codeCommuneNaissance) is not None
+        assert insee.pays(pp.code_pays_naissance) is not None
+        if pp.code_commune_naissance:
+            assert (
+                insee.commune(pp.code_departement_naissance, pp.code_commune_naissance) is not None
+            )
         check(pp.adresse)
     for pm in store.personnes_morales():
         if not pm.persona:  # personas keep the protocol's values (SNPE: CEDEX postcode 75189)
@@ -74,7 +76,7 @@ def test_every_insee_code_is_in_the_reference(store):
 
 
 def test_coverage_of_situations(store):
-    stats = store.stats()
+    stats = compute_stats(store)
     assert set(stats["comptes_par_nature"]) == {str(n) for n in codes.NATURES}
     assert set(stats["comptes_par_type"]) == {"1", "2", "3", "4"}
     assert len(stats["droits_par_code"]) == 5
@@ -86,7 +88,8 @@ def test_coverage_of_situations(store):
 def test_personas_of_the_protocol(store):
     dubois = store.personne_physique_by_spi("1489335901")
     assert (
-        dubois.nomNaissance == "DUBOIS" and dubois.libelleDepartementNaissance == "Bouches-du-Rhone"
+        dubois.nom_naissance == "DUBOIS"
+        and dubois.libelle_departement_naissance == "Bouches-du-Rhone"
     )
     ibans = [c.iban for c, _ in store.comptes_of_personne_physique(dubois)]
     assert ibans == [
@@ -96,29 +99,29 @@ def test_personas_of_the_protocol(store):
     ]
     compte = store.compte_by_iban("FR7630004009550000135601429")
     droits = store.droits_of_compte(compte)
-    assert [codes.DROITS[d.droitSurCompte] for d in droits] == ["Procuration", "Titulaire"]
-    assert not droits[0].avecAdresse and droits[1].avecAdresse
-    assert store.guichet("30004", "00814").libAdr2 == "3 PL DE LA NATION"
+    assert [codes.DROITS[d.droit_sur_compte] for d in droits] == ["Procuration", "Titulaire"]
+    assert not droits[0].avec_adresse and droits[1].avec_adresse
+    assert store.guichet("30004", "00814").lib_adr2 == "3 PL DE LA NATION"
     assert store.personne_morale_by_siret("94682768462289").entrepreneur == dubois.id
-    assert store.personnes_morales_by_siren("345678901")[0].raisonSociale == "AEROLINK TECH"
+    assert store.personnes_morales_by_siren("345678901")[0].raison_sociale == "AEROLINK TECH"
     for name in ("NANTERRE RUGBY CLUB", "MARSHALL LINE", "STELLANT FINANCES SERVICES"):
-        assert store.search_personnes_morales(CriteresPersonneMorale(raisonSociale=name)).matches
+        assert store.search_personnes_morales(CriteresPersonneMorale(raison_sociale=name)).matches
     corbu = store.search_personnes_physiques(
         CriteresPersonnePhysique(
             nom="CORBuSIER",
             prenoms="CHARLES-éDOUARD",
-            anneeNaissanceDebut="1911",
-            moisNaissanceDebut="01",
-            jourNaissanceDebut="01",
-            anneeNaissanceFin="1911",
-            moisNaissanceFin="11",
-            jourNaissanceFin="11",
-            codePaysNaissance="99100",
-            codeDepartementNaissance="78",
-            codeCommuneNaissance="498",
+            annee_naissance_debut="1911",
+            mois_naissance_debut="01",
+            jour_naissance_debut="01",
+            annee_naissance_fin="1911",
+            mois_naissance_fin="11",
+            jour_naissance_fin="11",
+            code_pays_naissance="99100",
+            code_departement_naissance="78",
+            code_commune_naissance="498",
         )
     )
-    assert corbu.status is SearchStatus.OK and corbu.matches[0].numeroSpi == "1235000001"
+    assert corbu.status is SearchStatus.OK and corbu.matches[0].numero_spi == "1235000001"
 
 
 def test_no_collision_between_personas_and_generated(store):
@@ -130,40 +133,42 @@ def test_no_collision_between_personas_and_generated(store):
 
 
 def test_search_rules(store):
-    diez = CriteresPersonnePhysique(nom="diez", prenoms="Corinne", anneeNaissance="1958")
+    diez = CriteresPersonnePhysique(nom="diez", prenoms="Corinne", annee_naissance="1958")
     assert store.search_personnes_physiques(diez).matches[0].prenoms == "CORINNE ANNE MARIE"
-    wrong_first = CriteresPersonnePhysique(nom="DIEZ", prenoms="ANNE", anneeNaissance="1958")
+    wrong_first = CriteresPersonnePhysique(nom="DIEZ", prenoms="ANNE", annee_naissance="1958")
     assert store.search_personnes_physiques(wrong_first).status is SearchStatus.NO_MATCH
-    rollin = CriteresPersonnePhysique(nom="ROLLIN", anneeNaissance="1993", moisNaissance="09")
+    rollin = CriteresPersonnePhysique(nom="ROLLIN", annee_naissance="1993", mois_naissance="09")
     assert store.search_personnes_physiques(rollin).status is SearchStatus.OK
-    at = CriteresAdresse(codePays="99100", codeDepartement="75", codeCommune="111")
+    at = CriteresAdresse(code_pays="99100", code_departement="75", code_commune="111")
     assert (
         store.search_personnes_physiques(
-            CriteresPersonnePhysique(nom="ROLLIN", anneeNaissance="1993", adresse=at)
+            CriteresPersonnePhysique(nom="ROLLIN", annee_naissance="1993", adresse=at)
         ).status
         is SearchStatus.OK
     )
-    elsewhere = CriteresAdresse(codePays="99100", codeDepartement="13", codeCommune="055")
+    elsewhere = CriteresAdresse(code_pays="99100", code_departement="13", code_commune="055")
     assert (
         store.search_personnes_physiques(
-            CriteresPersonnePhysique(nom="ROLLIN", anneeNaissance="1993", adresse=elsewhere)
+            CriteresPersonnePhysique(nom="ROLLIN", annee_naissance="1993", adresse=elsewhere)
         ).status
         is SearchStatus.NOT_AT_ADDRESS
     )
-    nowhere = CriteresAdresse(codePays="99100", codeDepartement="2B", codeCommune="999")
+    nowhere = CriteresAdresse(code_pays="99100", code_departement="2B", code_commune="999")
     assert (
         store.search_personnes_physiques(
-            CriteresPersonnePhysique(nom="ROLLIN", anneeNaissance="1993", adresse=nowhere)
+            CriteresPersonnePhysique(nom="ROLLIN", annee_naissance="1993", adresse=nowhere)
         ).status
         is SearchStatus.ADDRESS_UNKNOWN
     )
     # CAF036: a common name over a wide range gives too many answers
     common = max(
-        {pp.nomNaissance for pp in store.personnes_physiques()},
+        {pp.nom_naissance for pp in store.personnes_physiques()},
         key=lambda n: len(store._pp_by_nom.get(n, ())),
     )
     many = store.search_personnes_physiques(
-        CriteresPersonnePhysique(nom=common, anneeNaissanceDebut="1900", anneeNaissanceFin="2025")
+        CriteresPersonnePhysique(
+            nom=common, annee_naissance_debut="1900", annee_naissance_fin="2025"
+        )
     )
     assert many.status is SearchStatus.TOO_MANY and many.count > MAX_REPONSES
 

@@ -9,35 +9,37 @@ import random
 import pytest
 
 from ficoba_sandbox.data import store as st
+from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.personas import default_personas_dir
 
 
 def _date_rule(c: st.CriteresPersonnePhysique, pp: st.PersonnePhysique) -> bool:
     """The birth-date rule of docs/data.md written plainly, as the oracle of the search's fast
     predicate (`store._date_predicate`)."""
     num = st._int_or_zero
-    y, m, d = num(pp.anneeNaissance), num(pp.moisNaissance), num(pp.jourNaissance)
+    y, m, d = num(pp.annee_naissance), num(pp.mois_naissance), num(pp.jour_naissance)
     lo, hi = (y, m or 1, d or 1), (y, m or 12, d or 31)
-    if st._clean(c.anneeNaissance):
-        if num(c.anneeNaissance) != y:
+    if st._clean(c.annee_naissance):
+        if num(c.annee_naissance) != y:
             return False
         for wanted, have in (
-            (c.moisNaissance, pp.moisNaissance),
-            (c.jourNaissance, pp.jourNaissance),
+            (c.mois_naissance, pp.mois_naissance),
+            (c.jour_naissance, pp.jour_naissance),
         ):
             w, h = num(wanted), num(have)
             if w and h and w != h:
                 return False
         return True
-    if st._clean(c.anneeNaissanceDebut) or st._clean(c.anneeNaissanceFin):
+    if st._clean(c.annee_naissance_debut) or st._clean(c.annee_naissance_fin):
         start = (
-            num(c.anneeNaissanceDebut),
-            num(c.moisNaissanceDebut) or 1,
-            num(c.jourNaissanceDebut) or 1,
+            num(c.annee_naissance_debut),
+            num(c.mois_naissance_debut) or 1,
+            num(c.jour_naissance_debut) or 1,
         )
         end = (
-            num(c.anneeNaissanceFin) or 9999,
-            num(c.moisNaissanceFin) or 12,
-            num(c.jourNaissanceFin) or 31,
+            num(c.annee_naissance_fin) or 9999,
+            num(c.mois_naissance_fin) or 12,
+            num(c.jour_naissance_fin) or 31,
         )
         return lo <= end and hi >= start
     return True
@@ -49,7 +51,7 @@ def _reference(s: st.Store, c: st.CriteresPersonnePhysique) -> list[str]:
         for pid in s._pp_by_nom.get(key, ()):
             seen.setdefault(pid)
     sexe = st._clean(c.sexe)
-    pays = st._clean(c.codePaysNaissance)
+    pays = st._clean(c.code_pays_naissance)
     out = []
     for pid in seen:
         pp = s._pp[pid]
@@ -59,22 +61,22 @@ def _reference(s: st.Store, c: st.CriteresPersonnePhysique) -> list[str]:
             continue
         if not _date_rule(c, pp):
             continue
-        if pays and pp.codePaysNaissance != pays:
+        if pays and pp.code_pays_naissance != pays:
             continue
         out.append(pid)
     return out
 
 
 def test_same_matches_as_the_rules_one_by_one() -> None:
-    personas = st.default_personas_dir()
-    s = st.build_store(7, 600, [personas] if personas else [])
+    personas = default_personas_dir()
+    s = build_store(7, 600, [personas] if personas else [])
     pps = list(s.personnes_physiques())
     rng = random.Random(3)
     found = 0
     for _ in range(3000):
         p, q = rng.choice(pps), rng.choice(pps)
         kw: dict[str, str | None] = {
-            "nom": rng.choice([p.nomNaissance, p.nomNaissance.lower(), q.nomNaissance]),
+            "nom": rng.choice([p.nom_naissance, p.nom_naissance.lower(), q.nom_naissance]),
             "prenoms": rng.choice(
                 [
                     p.prenoms,
@@ -89,23 +91,23 @@ def test_same_matches_as_the_rules_one_by_one() -> None:
                 ]
             ),
             "sexe": rng.choice(["", "1", "2", p.sexe]),
-            "codePaysNaissance": rng.choice(["", p.codePaysNaissance]),
+            "code_pays_naissance": rng.choice(["", p.code_pays_naissance]),
         }
-        year = int(p.anneeNaissance or 1950)
+        year = int(p.annee_naissance or 1950)
         mode = rng.randrange(3)
         if mode == 0:
             kw.update(
                 # the (name, year) memo (`Store._homonymes`) meets each year form more than once
-                anneeNaissance=rng.choice(
-                    [p.anneeNaissance, p.anneeNaissance, f" {p.anneeNaissance} ", "19x2", "0"]
+                annee_naissance=rng.choice(
+                    [p.annee_naissance, p.annee_naissance, f" {p.annee_naissance} ", "19x2", "0"]
                 ),
-                moisNaissance=rng.choice(["", p.moisNaissance, "01"]),
-                jourNaissance=rng.choice(["", p.jourNaissance]),
+                mois_naissance=rng.choice(["", p.mois_naissance, "01"]),
+                jour_naissance=rng.choice(["", p.jour_naissance]),
             )
         elif mode == 1:
             kw.update(
-                anneeNaissanceDebut=str(year - rng.randrange(3)),
-                anneeNaissanceFin=rng.choice(["", str(year + rng.randrange(2))]),
+                annee_naissance_debut=str(year - rng.randrange(3)),
+                annee_naissance_fin=rng.choice(["", str(year + rng.randrange(2))]),
             )
         c = st.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
         res = s.search_personnes_physiques(c, limit=10_000)
@@ -132,15 +134,15 @@ def test_date_predicate_is_date_matches() -> None:
     for _ in range(4000):
         kw = {
             "nom": "X",
-            "anneeNaissance": rng.choice(years),
-            "moisNaissance": rng.choice(parts),
-            "jourNaissance": rng.choice(parts),
-            "anneeNaissanceDebut": rng.choice(years),
-            "moisNaissanceDebut": rng.choice(parts),
-            "jourNaissanceDebut": rng.choice(parts),
-            "anneeNaissanceFin": rng.choice(years),
-            "moisNaissanceFin": rng.choice(parts),
-            "jourNaissanceFin": rng.choice(parts),
+            "annee_naissance": rng.choice(years),
+            "mois_naissance": rng.choice(parts),
+            "jour_naissance": rng.choice(parts),
+            "annee_naissance_debut": rng.choice(years),
+            "mois_naissance_debut": rng.choice(parts),
+            "jour_naissance_debut": rng.choice(parts),
+            "annee_naissance_fin": rng.choice(years),
+            "mois_naissance_fin": rng.choice(parts),
+            "jour_naissance_fin": rng.choice(parts),
         }
         c = st.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
         pred = st._date_predicate(c)
@@ -150,20 +152,20 @@ def test_date_predicate_is_date_matches() -> None:
             assert (True if pred is None else pred(pp)) is expected  # type: ignore[arg-type]
             checked += 1
     assert checked == 4000 * len(personnes)
-    bad = st.CriteresPersonnePhysique(nom="X", anneeNaissance="²")
+    bad = st.CriteresPersonnePhysique(nom="X", annee_naissance="²")
     with pytest.raises(ValueError):
         st._date_predicate(bad)
-    s = st.build_store(7, 50, [])
+    s = build_store(7, 50, [])
     pp = next(s.personnes_physiques())
     with pytest.raises(ValueError):
         s.search_personnes_physiques(
-            st.CriteresPersonnePhysique(nom=pp.nomNaissance, anneeNaissance="²")
+            st.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance="²")
         )
 
 
 class PersonnePhysiqueStub:
     def __init__(self, annee: str, mois: str, jour: str) -> None:
-        self.anneeNaissance, self.moisNaissance, self.jourNaissance = annee, mois, jour
+        self.annee_naissance, self.mois_naissance, self.jour_naissance = annee, mois, jour
 
 
 def test_the_year_memo_is_not_saved_with_the_store() -> None:
@@ -171,10 +173,10 @@ def test_the_year_memo_is_not_saved_with_the_store() -> None:
     memo: the memo stays out of it (and a store read back starts with an empty one)."""
     import pickle
 
-    personas = st.default_personas_dir()
-    s = st.build_store(7, 200, [personas] if personas else [])
+    personas = default_personas_dir()
+    s = build_store(7, 200, [personas] if personas else [])
     pp = next(iter(s.personnes_physiques()))
-    c = st.CriteresPersonnePhysique(nom=pp.nomNaissance, anneeNaissance=pp.anneeNaissance)
+    c = st.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance=pp.annee_naissance)
     first = s.search_personnes_physiques(c)
     assert s._pp_by_nom_annee  # filled by the search
     back = pickle.loads(pickle.dumps(s))

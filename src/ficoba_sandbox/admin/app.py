@@ -511,20 +511,20 @@ def _reset_clock(clock: SystemClock) -> None:
 
 def _pp_requests(p: Any, siret: str, motif: str, today: str) -> dict[str, Any]:
     reqs: dict[str, Any] = {}
-    if p.numeroSpi:
-        reqs["spi"] = magic.envelope(siret, motif, today, {"numeroSPI": p.numeroSpi})
+    if p.numero_spi:
+        reqs["spi"] = magic.envelope(siret, motif, today, {"numeroSPI": p.numero_spi})
     etat = {
-        "nom": p.nomNaissance,
+        "nom": p.nom_naissance,
         "prenoms": p.prenoms,
         "sexe": "",
-        "anneeNaissance": p.anneeNaissance,
-        "moisNaissance": p.moisNaissance,
-        "jourNaissance": p.jourNaissance,
+        "anneeNaissance": p.annee_naissance,
+        "moisNaissance": p.mois_naissance,
+        "jourNaissance": p.jour_naissance,
     }
     lieu = {
-        "codePaysNaissance": p.codePaysNaissance,
-        "codeDepartementNaissance": p.codeDepartementNaissance,
-        "codeCommuneNaissance": p.codeCommuneNaissance,
+        "codePaysNaissance": p.code_pays_naissance,
+        "codeDepartementNaissance": p.code_departement_naissance,
+        "codeCommuneNaissance": p.code_commune_naissance,
     }
     reqs["perPhy"] = magic.envelope(siret, motif, today, {"etatCivil": etat, "lieuNaissance": lieu})
     return reqs
@@ -546,8 +546,8 @@ def personas(store: Any, *, siret: str, motif: str, today: str) -> list[dict[str
                 "id": p.id,
                 "file": p.persona,
                 "kind": "personne_physique",
-                "name": f"{p.nomNaissance} {p.prenoms}",
-                "spi": p.numeroSpi or None,
+                "name": f"{p.nom_naissance} {p.prenoms}",
+                "spi": p.numero_spi or None,
                 "ibans": comptes,
                 "requests": reqs,
             }
@@ -563,7 +563,7 @@ def personas(store: Any, *, siret: str, motif: str, today: str) -> list[dict[str
                 today,
                 {
                     "designation": {
-                        "raisonSociale": m.raisonSociale,
+                        "raisonSociale": m.raison_sociale,
                         "sigle": "",
                         "enseigne": "",
                         "codeCategorieJuridique": "",
@@ -583,7 +583,7 @@ def personas(store: Any, *, siret: str, motif: str, today: str) -> list[dict[str
                 "id": m.id,
                 "file": m.persona,
                 "kind": "personne_morale",
-                "name": m.raisonSociale,
+                "name": m.raison_sociale,
                 "siren": m.siren or None,
                 "siret": m.siret or None,
                 "ibans": comptes,

@@ -187,7 +187,7 @@ class Backend:
                 return self._sans_resultat(
                     "CAF011", reponses=ReponsesCompte(verification_compte=verif)
                 )
-            verif = _verif(caller, VerificationCompte("1", compte.dateCloture or None))
+            verif = _verif(caller, VerificationCompte("1", compte.date_cloture or None))
             return self._resultat(1, reponses=ReponsesCompte(verification_compte=verif))
         if compte is None:
             return self._sans_resultat("CAF011")
@@ -295,8 +295,8 @@ class Backend:
         # "ibanExistant" 1 only when the IBAN exists AND belongs to the described holder
         # (holder = a "Titulaire" right, co-holders of joint accounts included).
         for droit in self.store.droits_of_compte(iban):
-            if droit.droitSurCompte == codes.DROIT_TITULAIRE and droit.personne in titulaires:
-                verif = _verif(caller, VerificationCompte("1", compte.dateCloture or None))
+            if droit.droit_sur_compte == codes.DROIT_TITULAIRE and droit.personne in titulaires:
+                verif = _verif(caller, VerificationCompte("1", compte.date_cloture or None))
                 return self._resultat(1, reponses=ReponsesCompte(verification_compte=verif))
         verif = _verif(caller, VerificationCompte("0"))
         return self._sans_resultat("CAF021", reponses=ReponsesCompte(verification_compte=verif))
@@ -343,9 +343,9 @@ class Backend:
         vus: dict[str, model.Compte] = {}
         for personne in titulaires:
             for compte, droit in self._comptes_propres(personne.id):
-                if droit.droitSurCompte != codes.DROIT_TITULAIRE or compte.iban in vus:
+                if droit.droit_sur_compte != codes.DROIT_TITULAIRE or compte.iban in vus:
                     continue
-                if compte.codeNature in natures and not compte.dateCloture:
+                if compte.code_nature in natures and not compte.date_cloture:
                     vus[compte.iban] = compte
         if not vus:
             return self._sans_resultat("CAF020", n_rep="0" if nrep else None)
@@ -361,14 +361,14 @@ class Backend:
         motif = S + "motif_ouverture" in sc
         return CompteMultiDet(
             iban=c.iban if S + "iban" in sc else None,
-            nature=str(c.codeNature),
-            date_ouverture=c.dateOuverture if ouverture else None,
-            date_fiscale=c.dateFiscale if ouverture else None,
-            code_motif_ouverture=c.codeMotifOuverture if motif else None,
-            libelle_motif_ouverture=codes.MOTIFS_OUVERTURE.get(c.codeMotifOuverture, "")
+            nature=str(c.code_nature),
+            date_ouverture=c.date_ouverture if ouverture else None,
+            date_fiscale=c.date_fiscale if ouverture else None,
+            code_motif_ouverture=c.code_motif_ouverture if motif else None,
+            libelle_motif_ouverture=codes.MOTIFS_OUVERTURE.get(c.code_motif_ouverture, "")
             if motif
             else None,
-            code_etab=c.numeroEtablissement if etab else None,
+            code_etab=c.numero_etablissement if etab else None,
             guichet=self._guichet(c) if etab else None,
         )
 
@@ -435,17 +435,17 @@ class Backend:
         )
 
     def _guichet(self, c: model.Compte) -> Guichet | None:
-        g = self.store.guichet(c.numeroEtablissement, c.numeroGuichet)
+        g = self.store.guichet(c.numero_etablissement, c.numero_guichet)
         if g is None:
             return None
         lignes = AdresseGuichet(
-            lib_adr1=g.libAdr1 or None,
-            lib_adr2=g.libAdr2 or None,
-            lib_adr3=g.libAdr3 or None,
-            lib_adr4=g.libAdr4 or None,
+            lib_adr1=g.lib_adr1 or None,
+            lib_adr2=g.lib_adr2 or None,
+            lib_adr3=g.lib_adr3 or None,
+            lib_adr4=g.lib_adr4 or None,
         )
-        vide = not any((g.libAdr1, g.libAdr2, g.libAdr3, g.libAdr4))
-        return Guichet(g.numeroGuichet, g.libelleGuichet, None if vide else lignes)
+        vide = not any((g.lib_adr1, g.lib_adr2, g.lib_adr3, g.lib_adr4))
+        return Guichet(g.numero_guichet, g.libelle_guichet, None if vide else lignes)
 
     def _fragment_cache(self) -> dict[tuple[object, ...], tuple[object, object]]:
         """The fragment cache of the current store (emptied when `store` is replaced or full)."""
@@ -498,27 +498,27 @@ class Backend:
         if S + "compte" in sc:
             carac = CaracteristiqueCompte(
                 iban=c.iban,
-                date_ouverture=c.dateOuverture if dates else None,
-                date_fiscale=c.dateFiscale if dates else None,
-                code_motif_ouverture=c.codeMotifOuverture,
-                libelle_motif_ouverture=codes.MOTIFS_OUVERTURE.get(c.codeMotifOuverture, ""),
-                date_cloture=c.dateCloture if dates else None,
-                nature=Nature(c.codeNature, codes.NATURES.get(c.codeNature, "")),
-                type=TypeCompte(c.codeType, codes.TYPES.get(c.codeType, "")),
-                format_compte=c.formatCompte,
+                date_ouverture=c.date_ouverture if dates else None,
+                date_fiscale=c.date_fiscale if dates else None,
+                code_motif_ouverture=c.code_motif_ouverture,
+                libelle_motif_ouverture=codes.MOTIFS_OUVERTURE.get(c.code_motif_ouverture, ""),
+                date_cloture=c.date_cloture if dates else None,
+                nature=Nature(c.code_nature, codes.NATURES.get(c.code_nature, "")),
+                type=TypeCompte(c.code_type, codes.TYPES.get(c.code_type, "")),
+                format_compte=c.format_compte,
                 caracteristique=Caracteristique(
-                    c.codeCaracteristique, codes.CARACTERISTIQUES.get(c.codeCaracteristique, "")
+                    c.code_caracteristique, codes.CARACTERISTIQUES.get(c.code_caracteristique, "")
                 ),
                 succession=c.succession,
                 resident=c.resident,
-                devise=Devise(c.codeDevise),
+                devise=Devise(c.code_devise),
             )
         gest = None
         if S + "etablissement_bancaire" in sc:
-            b = self.store.banque(c.numeroEtablissement)
+            b = self.store.banque(c.numero_etablissement)
             gest = EtablissementGestionnaire(
                 etablissement=Etablissement(
-                    b.numeroEtablissement, b.libelleEtablissement, b.bicEtablissement
+                    b.numero_etablissement, b.libelle_etablissement, b.bic_etablissement
                 )
                 if b
                 else None,
@@ -558,15 +558,15 @@ def _ayant_droit(
     flag = None if recherchees is None else ("1" if p.id in recherchees else "0")
     commun = {
         "personne_recherchee": flag,
-        "droit_sur_compte": codes.DROITS.get(droit.droitSurCompte, droit.droitSurCompte)
+        "droit_sur_compte": codes.DROITS.get(droit.droit_sur_compte, droit.droit_sur_compte)
         if dates
         else None,
-        "date_debut_droit": droit.dateDebutDroit if dates else None,
-        "date_fin_droit": droit.dateFinDroit if dates else None,
-        "date_maj": droit.dateMaj if dates else None,
+        "date_debut_droit": droit.date_debut_droit if dates else None,
+        "date_fin_droit": droit.date_fin_droit if dates else None,
+        "date_maj": droit.date_maj if dates else None,
     }
     adresse = None
-    if droit.avecAdresse and p.adresse is not None and S + "adresse" in sc:
+    if droit.avec_adresse and p.adresse is not None and S + "adresse" in sc:
         adresse = _adresse(p.adresse)
     if isinstance(p, model.PersonnePhysique):
         if not ident:
@@ -574,18 +574,18 @@ def _ayant_droit(
         else:  # one constructor call (not a `replace` of the first): same value, faster
             pp = AyantDroitPP(
                 **commun,  # type: ignore[arg-type]
-                nom_naissance=p.nomNaissance,
+                nom_naissance=p.nom_naissance,
                 prenoms=p.prenoms,
-                anne_naissance=p.anneeNaissance,
-                mois_naissance=_o(p.moisNaissance),
-                jour_naissance=_o(p.jourNaissance),
+                anne_naissance=p.annee_naissance,
+                mois_naissance=_o(p.mois_naissance),
+                jour_naissance=_o(p.jour_naissance),
                 sexe=p.sexe,
-                code_pays_naissance=p.codePaysNaissance,
-                code_departement_naissance=_o(p.codeDepartementNaissance),
-                code_commune_naissance=_o(p.codeCommuneNaissance),
-                libelle_pays_naissance=p.libellePaysNaissance,
-                libelle_departement_naissance=_o(p.libelleDepartementNaissance),
-                libelle_commune_naissance=_o(p.libelleCommuneNaissance),
+                code_pays_naissance=p.code_pays_naissance,
+                code_departement_naissance=_o(p.code_departement_naissance),
+                code_commune_naissance=_o(p.code_commune_naissance),
+                libelle_pays_naissance=p.libelle_pays_naissance,
+                libelle_departement_naissance=_o(p.libelle_departement_naissance),
+                libelle_commune_naissance=_o(p.libelle_commune_naissance),
             )
         return AyantDroit(personne_physique=pp, adresse=adresse)
     if not ident:
@@ -593,66 +593,54 @@ def _ayant_droit(
     else:
         pm = AyantDroitPM(
             **commun,  # type: ignore[arg-type]
-            raison_sociale=p.raisonSociale,
+            raison_sociale=p.raison_sociale,
             sigle=_o(p.sigle),
             enseigne=_o(p.enseigne),
-            categorie_juridique=p.categorieJuridique,
-            type_repertoire=_o(p.typeRepertoire),
+            categorie_juridique=p.categorie_juridique,
+            type_repertoire=_o(p.type_repertoire),
             siret=_o(p.siret),
-            numero_copro=_o(p.numeroCopro),
-            numero_rna=_o(p.numeroRna),
-            numero_lei=_o(p.numeroLei),
+            numero_copro=_o(p.numero_copro),
+            numero_rna=_o(p.numero_rna),
+            numero_lei=_o(p.numero_lei),
         )
     return AyantDroit(personne_morale=pm, adresse=adresse)
 
 
 def _adresse(a: model.Adresse) -> AdresseResidence:
-    return AdresseResidence(**{name: _o(getattr(a, camel)) for name, camel in _ADRESSE_FIELDS})
+    return AdresseResidence(**{name: _o(getattr(a, name)) for name in _ADRESSE_FIELDS})
 
 
-_CAMEL = {
-    "code_pays_residence": "codePaysResidence",
-    "libelle_pays_residence": "libellePaysResidence",
-    "code_departement_residence": "codeDepartementResidence",
-    "libelle_departement_residence": "libelleDepartementResidence",
-    "code_commune_residence": "codeCommuneResidence",
-    "libelle_commune_residence": "libelleCommuneResidence",
-    "numero_voie": "numeroVoie",
-    "indice_repetition": "indiceRepetition",
-    "code_nature_voie": "codeNatureVoie",
-    "libelle_voie": "libelleVoie",
-    "libelle_compl_adr": "libelleComplAdr",
-    "code_postal": "codePostal",
-}
-#: (field of AdresseResidence, attribute of model.Adresse), in field order (computed once)
-_ADRESSE_FIELDS = tuple((f.name, _CAMEL[f.name]) for f in fields(AdresseResidence))
+#: the fields of AdresseResidence, attributes of model.Adresse too (computed once)
+_ADRESSE_FIELDS = tuple(f.name for f in fields(AdresseResidence))
 
 
 def _personne_recherche_pp(p: model.PersonnePhysique) -> PersonneRecherchePP:
     return PersonneRecherchePP(
-        nom_naissance=p.nomNaissance,
-        nom_usage=p.nomUsage or None,
+        nom_naissance=p.nom_naissance,
+        nom_usage=p.nom_usage or None,
         prenom=p.prenoms,
         sexe=p.sexe,
-        annee_naissance=p.anneeNaissance,
-        mois_naissance=_o(p.moisNaissance),
-        jour_naissance=_o(p.jourNaissance),
-        pays_naissance=CodeLibelle(p.codePaysNaissance, p.libellePaysNaissance)
-        if p.codePaysNaissance
+        annee_naissance=p.annee_naissance,
+        mois_naissance=_o(p.mois_naissance),
+        jour_naissance=_o(p.jour_naissance),
+        pays_naissance=CodeLibelle(p.code_pays_naissance, p.libelle_pays_naissance)
+        if p.code_pays_naissance
         else None,
-        departement_naissance=CodeLibelle(p.codeDepartementNaissance, p.libelleDepartementNaissance)
-        if p.codeDepartementNaissance
+        departement_naissance=CodeLibelle(
+            p.code_departement_naissance, p.libelle_departement_naissance
+        )
+        if p.code_departement_naissance
         else None,
-        commune_naissance=CodeLibelle(p.codeCommuneNaissance, p.libelleCommuneNaissance)
-        if p.codeCommuneNaissance
+        commune_naissance=CodeLibelle(p.code_commune_naissance, p.libelle_commune_naissance)
+        if p.code_commune_naissance
         else None,
     )
 
 
 def _personne_recherche_pm(p: model.PersonneMorale) -> PersonneRecherchePM:
-    cat = p.categorieJuridique
+    cat = p.categorie_juridique
     return PersonneRecherchePM(
-        raison_sociale=p.raisonSociale,
+        raison_sociale=p.raison_sociale,
         sigle=_o(p.sigle),
         enseigne=_o(p.enseigne),
         siret=_o(p.siret),
@@ -674,14 +662,14 @@ def _adresse_criteres(dom: Domiciliation) -> CriteresAdresse | None:
     if dom.vide():
         return None
     return CriteresAdresse(
-        codePays=dom.code_pays,
-        codeDepartement=dom.code_departement,
-        codeCommune=dom.code_commune,
-        codeNatureVoie=dom.code_nature_voie,
-        libelleVoie=dom.libelle_voie,
-        numeroVoie=dom.numero_voie,
-        indiceRepetition=dom.indice_repetition,
-        codePostal=dom.code_postal,
+        code_pays=dom.code_pays,
+        code_departement=dom.code_departement,
+        code_commune=dom.code_commune,
+        code_nature_voie=dom.code_nature_voie,
+        libelle_voie=dom.libelle_voie,
+        numero_voie=dom.numero_voie,
+        indice_repetition=dom.indice_repetition,
+        code_postal=dom.code_postal,
     )
 
 
@@ -692,18 +680,18 @@ def _criteres_pp(c: CriteresPP) -> CriteresPersonnePhysique:
         nom=ec.nom,
         prenoms=ec.prenoms,
         sexe=ec.sexe,
-        anneeNaissance=ec.annee,
-        moisNaissance=ec.mois,
-        jourNaissance=ec.jour,
-        anneeNaissanceDebut=ec.annee_debut,
-        moisNaissanceDebut=ec.mois_debut,
-        jourNaissanceDebut=ec.jour_debut,
-        anneeNaissanceFin=ec.annee_fin,
-        moisNaissanceFin=ec.mois_fin,
-        jourNaissanceFin=ec.jour_fin,
-        codePaysNaissance=lieu.code_pays,
-        codeDepartementNaissance=lieu.code_departement,
-        codeCommuneNaissance=lieu.code_commune,
+        annee_naissance=ec.annee,
+        mois_naissance=ec.mois,
+        jour_naissance=ec.jour,
+        annee_naissance_debut=ec.annee_debut,
+        mois_naissance_debut=ec.mois_debut,
+        jour_naissance_debut=ec.jour_debut,
+        annee_naissance_fin=ec.annee_fin,
+        mois_naissance_fin=ec.mois_fin,
+        jour_naissance_fin=ec.jour_fin,
+        code_pays_naissance=lieu.code_pays,
+        code_departement_naissance=lieu.code_departement,
+        code_commune_naissance=lieu.code_commune,
         adresse=_adresse_criteres(c.domiciliation),
     )
 
@@ -711,9 +699,9 @@ def _criteres_pp(c: CriteresPP) -> CriteresPersonnePhysique:
 def _criteres_pm(c: CriteresPM) -> CriteresPersonneMorale:
     d = c.designation
     return CriteresPersonneMorale(
-        raisonSociale=d.raison_sociale,
+        raison_sociale=d.raison_sociale,
         sigle=d.sigle,
         enseigne=d.enseigne,
-        codeCategorieJuridique=d.categorie_juridique,
+        code_categorie_juridique=d.categorie_juridique,
         adresse=_adresse_criteres(c.domiciliation),
     )

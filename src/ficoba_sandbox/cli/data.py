@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def _store(args: argparse.Namespace):
-    from ficoba_sandbox.data.store import build_store, default_personas_dir
+    from ficoba_sandbox.data.build import build_store
+    from ficoba_sandbox.data.personas import default_personas_dir
 
     dirs = [] if args.no_personas else [d for d in [default_personas_dir()] if d]
     dirs += [Path(p) for p in args.personas]
@@ -22,7 +23,9 @@ def _digest(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    print(json.dumps(_store(args).stats(), ensure_ascii=False, indent=2))
+    from ficoba_sandbox.data.stats import compute_stats
+
+    print(json.dumps(compute_stats(_store(args)), ensure_ascii=False, indent=2))
     return 0
 
 

@@ -1,6 +1,5 @@
 """Building the Store: personas first, then the seeded generation, then the indexes; with an
-optional pickle cache (ISSUE 3 §6: "a cache in the state directory is allowed and must be
-invalidated by seed, size, personas or code version").
+optional pickle cache in the state directory, invalidated by seed, size, personas or code.
 
 The cache key hashes the seed, the size, every persona file (name + bytes), the package version,
 the Python version and the source of the modules that shape the data (data/*.py, domain/*.py,
@@ -8,10 +7,10 @@ the INSEE file), so a code change invalidates it without anyone bumping a number
 stale cache is ignored.
 
 Start-up cost (docs/data.md): a cache hit reads the persona files' bytes but does not parse
-them (the cache was written only after those exact bytes validated, with this exact code), and
-imports neither the persona loader (pydantic, yaml) nor the generator (Faker). A miss builds the
-store with the cyclic GC paused (hundreds of thousands of long-lived records, no cycles), returns
-it, and writes the cache from a background thread: the cache never delays readiness.
+them (the cache was written only after those exact bytes validated, with this exact code). A
+miss builds the store with the cyclic GC paused (hundreds of thousands of long-lived records, no
+cycles), returns it, and writes the cache from a background thread: the cache never delays
+readiness.
 """
 
 from __future__ import annotations
@@ -27,6 +26,9 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from ficoba_sandbox import __version__
+from ficoba_sandbox.data.generate import Taken, generate
+from ficoba_sandbox.data.personas import PersonaError, load_personas, persona_files
 from ficoba_sandbox.data.store import Store, index_store
 
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -47,8 +49,6 @@ def _code_fingerprint() -> str:
 
 
 def cache_key(seed: int, size: int, sources: Sequence[tuple[str, bytes]]) -> str:
-    from ficoba_sandbox import __version__
-
     py = sys.implementation.cache_tag
     h = hashlib.sha256(f"{__version__}|{py}|{seed}|{size}|{_code_fingerprint()}".encode())
     for name, content in sources:
@@ -58,18 +58,26 @@ def cache_key(seed: int, size: int, sources: Sequence[tuple[str, bytes]]) -> str
 
 def _persona_sources(dirs: Sequence[Path]) -> list[tuple[str, bytes]] | None:
     """(name, bytes) of the persona files `load_personas` reads, in its order; None when a
-    directory is missing (the loader then raises the proper PersonaError)."""
-    files: list[Path] = []
-    for d in dirs:
-        if not Path(d).is_dir():
-            return None
-        files.extend(sorted(p for p in Path(d).iterdir() if p.suffix in (".yaml", ".yml")))
+    directory is missing (the loader then raises the PersonaError)."""
+    try:
+        files = persona_files(dirs)
+    except PersonaError:
+        return None
     return [(p.name, p.read_bytes()) for p in files]
 
 
-def build(
-    *, seed: int, size: int, personas_dirs: Sequence[Path] = (), cache_dir: Path | None = None
+def build_store(
+    seed: int,
+    size: int,
+    personas_dirs: Sequence[Path] = (),
+    cache_dir: Path | None = None,
 ) -> Store:
+    """Generate (or load from `cache_dir`) the dataset for (seed, size) plus the personas found
+    in `personas_dirs` (*.yaml, sorted by name). Personas come first in every order; generated
+    identifiers never collide with them (see data/reserved.py).
+
+    Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
+    """
     cache_file: Path | None = None
     sources = _persona_sources(personas_dirs) if cache_dir is not None else None
     if cache_dir is not None and sources is not None:
@@ -78,31 +86,28 @@ def build(
         if cached is not None:
             return cached
 
-    from ficoba_sandbox.data.generate import Taken, generate
-    from ficoba_sandbox.data.personas import load_personas
-
     personas = load_personas(personas_dirs)  # a broken file must stop the start
     if cache_file is not None and personas.sources != sources:
         cache_file = None  # a file changed between the two reads: do not cache a mix
     taken = Taken(
-        spis={p.numeroSpi for p in personas.personnes_physiques if p.numeroSpi},
+        spis={p.numero_spi for p in personas.personnes_physiques if p.numero_spi},
         sirens={m.siren for m in personas.personnes_morales if m.siren}
         | {m.siret[:9] for m in personas.personnes_morales if m.siret},
         sirets={m.siret for m in personas.personnes_morales if m.siret},
         ibans={c.iban for c in personas.comptes},
-        guichets={(g.numeroEtablissement, g.numeroGuichet) for g in personas.guichets},
+        guichets={(g.numero_etablissement, g.numero_guichet) for g in personas.guichets},
     )
     gc_was_enabled = gc.isenabled()
     gc.disable()  # bulk allocation of long-lived records: the cyclic GC would rescan them
     try:
         gen = generate(seed, size, taken)
-        persona_banks = {b.numeroEtablissement for b in personas.banques}
+        persona_banks = {b.numero_etablissement for b in personas.banques}
         store = index_store(
             seed=seed,
             size=size,
             banques=[
                 *personas.banques,
-                *(b for b in gen.banques if b.numeroEtablissement not in persona_banks),
+                *(b for b in gen.banques if b.numero_etablissement not in persona_banks),
             ],
             guichets=[*personas.guichets, *gen.guichets],
             personnes_physiques=[*personas.personnes_physiques, *gen.personnes_physiques],

@@ -17,12 +17,14 @@ Proportions (documented in docs/data.md, checked by `data stats`):
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import gc
 import random
 from bisect import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib.util import find_spec
 from itertools import accumulate
 from pathlib import Path
 
@@ -216,9 +218,6 @@ def _faker_word_lists() -> tuple[tuple[str, ...], ...]:
     a third of what the whole INSEE loading costs. Falls back to the import when the source is
     not the expected shape (tests/data checks both give the same tuples)."""
     try:
-        import ast
-        from importlib.util import find_spec
-
         spec = find_spec("faker")
         assert spec is not None and spec.submodule_search_locations
         root = Path(next(iter(spec.submodule_search_locations)))
@@ -454,14 +453,14 @@ class _Gen:
         return siret
 
     def guichets_of(self, banque: Banque) -> list[Guichet]:
-        found = self.guichets.get(banque.numeroEtablissement)
+        found = self.guichets.get(banque.numero_etablissement)
         if found is None:
             rnd, rb = self.rnd, self.rb
             found = []
             used: set[str] = set()
             while len(found) < self.n_guichets:
                 code = f"{1 + rb(9998):05d}"  # randrange(1, 9999)
-                key = (banque.numeroEtablissement, code)
+                key = (banque.numero_etablissement, code)
                 if (
                     code in used
                     or key in self.taken.guichets
@@ -474,7 +473,7 @@ class _Gen:
                 adr2 += _STREET_WORDS[rb(len(_STREET_WORDS))]
                 adr3 = f"BP {1 + rb(400)}" if rnd() < 0.15 else ""
                 guichet = _new_guichet(
-                    banque.numeroEtablissement,
+                    banque.numero_etablissement,
                     code,
                     f"AG {ville}"[:50],
                     "",
@@ -483,14 +482,14 @@ class _Gen:
                     f"{postcodes[rb(len(postcodes))]} {ville}",
                 )
                 found.append(guichet)
-            self.guichets[banque.numeroEtablissement] = found
-            bank = int(banque.numeroEtablissement)
-            self._branches[banque.numeroEtablissement] = [
+            self.guichets[banque.numero_etablissement] = found
+            bank = int(banque.numero_etablissement)
+            self._branches[banque.numero_etablissement] = [
                 (
-                    gu.numeroGuichet,
-                    banque.numeroEtablissement + gu.numeroGuichet,
-                    (bank * 10**5 + int(gu.numeroGuichet)) * 10**11 % 97,
-                    89 * bank + 15 * int(gu.numeroGuichet),
+                    gu.numero_guichet,
+                    banque.numero_etablissement + gu.numero_guichet,
+                    (bank * 10**5 + int(gu.numero_guichet)) * 10**11 % 97,
+                    89 * bank + 15 * int(gu.numero_guichet),
                 )
                 for gu in found
             ]
@@ -512,7 +511,7 @@ class _Gen:
             banque = self.banque()
         if nature == 102:
             banque = self.banques[3]  # compte chèque postal: La Banque Postale
-        code_banque = banque.numeroEtablissement
+        code_banque = banque.numero_etablissement
         branches = self._branches.get(code_banque)
         if branches is None:
             self.guichets_of(banque)
@@ -565,12 +564,12 @@ class _Gen:
 
     def droit(self, compte: Compte, personne: str, code: str, *, adresse: bool = True) -> None:
         rnd, rb, today, dates = self.rnd, self.rb, self.today, self.dates
-        debut = dates.ordinals[compte.dateOuverture]
+        debut = dates.ordinals[compte.date_ouverture]
         if code != codes.DROIT_TITULAIRE:
             debut += rb(max(debut, today - 10) - debut + 1)
         fin = ""
-        if compte.dateCloture:
-            fin = compte.dateCloture
+        if compte.date_cloture:
+            fin = compte.date_cloture
         elif code in _FIN_POSSIBLE and rnd() < 0.15:
             fin = dates[debut + rb(today - 1 - debut + 1)]
         maj = dates[debut + rb(today - 1 - debut + 1)] if debut < today - 1 else dates[debut]
@@ -687,9 +686,11 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
         born = births[i]
         pid = pp.id
         adult = born + 18 * 365
-        resident = "1" if pp.adresse and pp.adresse.codePaysResidence != insee.PAYS_FRANCE else "0"
+        resident = (
+            "1" if pp.adresse and pp.adresse.code_pays_residence != insee.PAYS_FRANCE else "0"
+        )
         home = g.banque()
-        dead = bool(pp.dateDeces)
+        dead = bool(pp.date_deces)
         # current account (most people), possibly joint (type 2), collective (3) or indivis (4)
         if rnd() < 0.93:
             x = rnd()
@@ -720,7 +721,7 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
             # Multi-holding of regulated savings (documented share): a second booklet elsewhere.
             if nature in (201, 206) and rnd() < (0.01 if nature == 201 else 0.03):
                 other_banks = [
-                    b for b in g.banques if b.numeroEtablissement != cpt.numeroEtablissement
+                    b for b in g.banques if b.numero_etablissement != cpt.numero_etablissement
                 ]
                 second = 202 if nature == 201 and rnd() < 0.3 else nature
                 dup = ouvrir(second, adult, banque=r.choice(other_banks), closed_share=0.0)
@@ -732,19 +733,17 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
             droit(ouvrir(101, adult, motif=motif, closed_share=0.0), heir.id, titulaire)
 
     pms = _legal_entities(g, pps, size)
-    banques = sorted({c.numeroEtablissement for c in g.comptes})
-    banks = [b for b in g.banques if b.numeroEtablissement in banques]
+    banques = sorted({c.numero_etablissement for c in g.comptes})
+    banks = [b for b in g.banques if b.numero_etablissement in banques]
     guichets = [gu for code in sorted(g.guichets) for gu in g.guichets[code]]
     return Generated(banks, guichets, pps, pms, g.comptes, g.droits)
 
 
 def _succession(g: _Gen, compte: Compte) -> Compte:
     """The account of a deceased holder: under estate settlement (succession "1") or closed."""
-    from dataclasses import replace
-
     g.comptes.pop()
     if g.rnd() < 0.6:
-        compte = replace(compte, succession="1", dateCloture="")
+        compte = replace(compte, succession="1", date_cloture="")
     g.comptes.append(compte)
     return compte
 
@@ -767,9 +766,9 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
         if ei:
             owner = pps[r.randrange(len(pps))]
             entrepreneur = owner.id
-            raison = f"{owner.nomNaissance} {owner.prenoms.split()[0]}"
+            raison = f"{owner.nom_naissance} {owner.prenoms.split()[0]}"
             if r.random() < 0.4:
-                enseigne = f"{r.choice(_COMPANY_WORDS)} {owner.nomNaissance}"
+                enseigne = f"{r.choice(_COMPANY_WORDS)} {owner.nom_naissance}"
         elif cat.startswith("92"):
             raison = f"ASSOCIATION {r.choice(_COMPANY_WORDS)} {r.choice(g.last)}"
             numero_rna = "W" + r.choice("12345678") + f"{r.randrange(10**8):08d}"
@@ -797,16 +796,16 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
             siret = g.siret(siren, k)
             pm = PersonneMorale(
                 id=f"pm:{siret}",
-                raisonSociale=normalize_text(raison) if not ei else raison,
+                raison_sociale=normalize_text(raison) if not ei else raison,
                 sigle=sigle,
                 enseigne=enseigne,
                 siren=siren,
                 siret=siret,
-                categorieJuridique=cat,
-                typeRepertoire=type_rep,
-                numeroRna=numero_rna,
-                numeroCopro=numero_copro,
-                numeroLei=numero_lei,
+                categorie_juridique=cat,
+                type_repertoire=type_rep,
+                numero_rna=numero_rna,
+                numero_copro=numero_copro,
+                numero_lei=numero_lei,
                 adresse=g.adresse(),
                 entrepreneur=entrepreneur,
             )
@@ -829,6 +828,6 @@ def _accounts_of_pm(g: _Gen, pm: PersonneMorale, pps: Sequence[PersonnePhysique]
             g.droit(cpt, pm.entrepreneur, codes.DROIT_ETCI_EI)
         if nature == 101 and rnd() < 0.4:
             g.droit(cpt, pps[rb(n_pps)].id, codes.DROIT_MANDATAIRE, adresse=False)
-        if nature == 101 and not pm.entrepreneur and pm.categorieJuridique[:1] == "5":
+        if nature == 101 and not pm.entrepreneur and pm.categorie_juridique[:1] == "5":
             for _ in range(1 if rnd() * 100.0 < 75 else 2):  # choices((1, 2), (75, 25))[0]
                 g.droit(cpt, pps[rb(n_pps)].id, codes.DROIT_BENEFICIAIRE_EFFECTIF)

@@ -7,6 +7,7 @@ Validation happens at load; any problem raises `PersonaError` naming the file, t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from ficoba_sandbox.data.model import (
     Guichet,
     PersonneMorale,
     PersonnePhysique,
+    camel_case,
 )
 from ficoba_sandbox.domain import codes, insee
 
@@ -42,27 +44,33 @@ _Str = str
 
 
 class _Base(BaseModel):
+    # The files spell keys as the protocol does (`nomNaissance`, `ayantsDroits`): each field's
+    # alias is its camelCase form, and only the alias is accepted (`extra="forbid"` refuses
+    # `nom_naissance`), so error places name the key the author wrote.
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=False, coerce_numbers_to_str=True
+        extra="forbid",
+        str_strip_whitespace=False,
+        coerce_numbers_to_str=True,
+        alias_generator=camel_case,
     )
 
 
 class AdresseIn(_Base):
-    codePaysResidence: _Str = "99100"
-    libellePaysResidence: _Str | None = None
-    codeDepartementResidence: _Str = ""
-    libelleDepartementResidence: _Str | None = None
-    codeCommuneResidence: _Str = ""
-    libelleCommuneResidence: _Str | None = None
-    numeroVoie: _Str = ""
-    indiceRepetition: _Str = ""
-    codeNatureVoie: _Str = ""
-    libelleVoie: _Str = ""
-    libelleComplAdr: _Str = ""
-    codePostal: _Str = ""
-    indicateurCodifAdresse: _Str = ""
+    code_pays_residence: _Str = "99100"
+    libelle_pays_residence: _Str | None = None
+    code_departement_residence: _Str = ""
+    libelle_departement_residence: _Str | None = None
+    code_commune_residence: _Str = ""
+    libelle_commune_residence: _Str | None = None
+    numero_voie: _Str = ""
+    indice_repetition: _Str = ""
+    code_nature_voie: _Str = ""
+    libelle_voie: _Str = ""
+    libelle_compl_adr: _Str = ""
+    code_postal: _Str = ""
+    indicateur_codif_adresse: _Str = ""
 
-    @field_validator("codeNatureVoie")
+    @field_validator("code_nature_voie")
     @classmethod
     def _voie(cls, v: str) -> str:
         if v and v not in codes.NATURES_VOIE:
@@ -72,65 +80,65 @@ class AdresseIn(_Base):
 
 class PersonnePhysiqueIn(_Base):
     id: _Str
-    nomNaissance: _Str
-    nomUsage: _Str = ""
+    nom_naissance: _Str
+    nom_usage: _Str = ""
     prenoms: _Str
     sexe: Literal["1", "2", "3", "4"]
-    anneeNaissance: _Str = Field(pattern=r"^\d{4}$")
-    moisNaissance: _Str = Field("", pattern=r"^(\d{1,2})?$")
-    jourNaissance: _Str = Field("", pattern=r"^(\d{1,2})?$")
-    codePaysNaissance: _Str = "99100"
-    libellePaysNaissance: _Str | None = None
-    codeDepartementNaissance: _Str = ""
-    libelleDepartementNaissance: _Str | None = None
-    codeCommuneNaissance: _Str = ""
-    libelleCommuneNaissance: _Str | None = None
-    dateDeces: _Str = ""
-    numeroSpi: _Str = Field("", pattern=r"^(\d{10}|\d{13})?$")
+    annee_naissance: _Str = Field(pattern=r"^\d{4}$")
+    mois_naissance: _Str = Field("", pattern=r"^(\d{1,2})?$")
+    jour_naissance: _Str = Field("", pattern=r"^(\d{1,2})?$")
+    code_pays_naissance: _Str = "99100"
+    libelle_pays_naissance: _Str | None = None
+    code_departement_naissance: _Str = ""
+    libelle_departement_naissance: _Str | None = None
+    code_commune_naissance: _Str = ""
+    libelle_commune_naissance: _Str | None = None
+    date_deces: _Str = ""
+    numero_spi: _Str = Field("", pattern=r"^(\d{10}|\d{13})?$")
     adresse: AdresseIn | None = None
 
 
 class PersonneMoraleIn(_Base):
     id: _Str
-    raisonSociale: _Str
+    raison_sociale: _Str
     sigle: _Str = ""
     enseigne: _Str = ""
     siren: _Str = Field("", pattern=r"^(\d{9})?$")
     siret: _Str = Field("", pattern=r"^(\d{14})?$")
-    categorieJuridique: _Str = Field(pattern=r"^\d{4}$")
-    typeRepertoire: _Str = ""
-    numeroRna: _Str = ""
-    numeroCopro: _Str = ""
-    numeroLei: _Str = ""
+    categorie_juridique: _Str = Field(pattern=r"^\d{4}$")
+    type_repertoire: _Str = ""
+    numero_rna: _Str = ""
+    numero_copro: _Str = ""
+    numero_lei: _Str = ""
     adresse: AdresseIn | None = None
     entrepreneur: _Str = ""
 
 
 class BanqueIn(_Base):
-    numeroEtablissement: _Str = Field(pattern=r"^\d{5}$")
-    libelleEtablissement: _Str
-    bicEtablissement: _Str
+    numero_etablissement: _Str = Field(pattern=r"^\d{5}$")
+    libelle_etablissement: _Str
+    bic_etablissement: _Str
 
 
 class GuichetIn(_Base):
-    numeroEtablissement: _Str = Field(pattern=r"^\d{5}$")
-    numeroGuichet: _Str = Field(pattern=r"^\d{5}$")
-    libelleGuichet: _Str
-    libAdr1: _Str = ""
-    libAdr2: _Str = ""
-    libAdr3: _Str = ""
-    libAdr4: _Str = ""
+    numero_etablissement: _Str = Field(pattern=r"^\d{5}$")
+    numero_guichet: _Str = Field(pattern=r"^\d{5}$")
+    libelle_guichet: _Str
+    lib_adr1: _Str = ""
+    lib_adr2: _Str = ""
+    lib_adr3: _Str = ""
+    lib_adr4: _Str = ""
 
 
 class DroitIn(_Base):
     personne: _Str  # "pp:<id>" or "pm:<id>" of a persona of any loaded file
-    droitSurCompte: _Str = "1"
-    dateDebutDroit: _Str
-    dateFinDroit: _Str = ""
-    dateMaj: _Str = ""
-    avecAdresse: bool | None = None
+    droit_sur_compte: _Str = "1"
+    date_debut_droit: _Str
+    date_fin_droit: _Str = ""
+    date_maj: _Str = ""
+    avec_adresse: bool | None = None
 
-    @field_validator("droitSurCompte")
+    @field_validator("droit_sur_compte")
     @classmethod
     def _droit(cls, v: str) -> str:
         labels = {label: code for code, label in codes.DROITS.items()}
@@ -144,22 +152,22 @@ class DroitIn(_Base):
 
 class CompteIn(_Base):
     iban: _Str = Field(pattern=r"^F[RC]\d{2}[0-9A-Z]{23}$")
-    dateOuverture: _Str
-    dateFiscale: _Str = ""
-    codeMotifOuverture: Literal["0", "1", "2", "3"] = "0"
-    dateCloture: _Str = ""
-    codeNature: int
-    codeType: Literal[1, 2, 3, 4] = 1
-    formatCompte: _Str = "IBAN"
-    codeCaracteristique: Literal[1, 2] = 1
+    date_ouverture: _Str
+    date_fiscale: _Str = ""
+    code_motif_ouverture: Literal["0", "1", "2", "3"] = "0"
+    date_cloture: _Str = ""
+    code_nature: int
+    code_type: Literal[1, 2, 3, 4] = 1
+    format_compte: _Str = "IBAN"
+    code_caracteristique: Literal[1, 2] = 1
     succession: Literal["0", "1"] = "0"
     resident: Literal["0", "1"] = "0"
-    codeDevise: _Str = "EUR"
-    numeroEtablissement: _Str | None = None  # default: from the IBAN
-    numeroGuichet: _Str | None = None
-    ayantsDroits: list[DroitIn] = Field(default_factory=list)
+    code_devise: _Str = "EUR"
+    numero_etablissement: _Str | None = None  # default: from the IBAN
+    numero_guichet: _Str | None = None
+    ayants_droits: list[DroitIn] = Field(default_factory=list)
 
-    @field_validator("codeNature")
+    @field_validator("code_nature")
     @classmethod
     def _nature(cls, v: int) -> int:
         if v not in codes.NATURES:
@@ -171,8 +179,8 @@ class PersonaFile(_Base):
     description: _Str = ""
     banques: list[BanqueIn] = Field(default_factory=list)
     guichets: list[GuichetIn] = Field(default_factory=list)
-    personnesPhysiques: list[PersonnePhysiqueIn] = Field(default_factory=list)
-    personnesMorales: list[PersonneMoraleIn] = Field(default_factory=list)
+    personnes_physiques: list[PersonnePhysiqueIn] = Field(default_factory=list)
+    personnes_morales: list[PersonneMoraleIn] = Field(default_factory=list)
     comptes: list[CompteIn] = Field(default_factory=list)
 
 
@@ -187,6 +195,19 @@ class Personas:
     sources: list[tuple[str, bytes]] = field(
         default_factory=list
     )  # (name, content) for the cache key
+
+
+def default_personas_dir() -> Path | None:
+    """The shipped personas: `$FICOBA_SANDBOX_PERSONAS` if set, else the package's `personas/`.
+
+    In a checkout `src/ficoba_sandbox/personas` is a symlink to `<repo>/fixtures/personas`; a
+    built wheel holds real copies, so an installed package (the pytest plugin in an integrator's
+    project, the Docker image) has the protocol personas too. None if absent."""
+    env = os.environ.get("FICOBA_SANDBOX_PERSONAS")
+    if env:
+        return Path(env)
+    candidate = Path(__file__).resolve().parent.parent / "personas"
+    return candidate if candidate.is_dir() else None
 
 
 def persona_files(dirs: Sequence[Path]) -> list[Path]:
@@ -208,38 +229,40 @@ def _place(loc: tuple[Any, ...]) -> str:
 def _adresse(a: AdresseIn | None, path: Path, place: str) -> Adresse | None:
     if a is None:
         return None
-    pays = insee.pays(a.codePaysResidence)
+    pays = insee.pays(a.code_pays_residence)
     if pays is None:
         raise PersonaError(
-            path, place + ".codePaysResidence", f"unknown INSEE country {a.codePaysResidence!r}"
+            path, place + ".codePaysResidence", f"unknown INSEE country {a.code_pays_residence!r}"
         )
-    dep_label = a.libelleDepartementResidence
-    com_label = a.libelleCommuneResidence
-    if a.codeCommuneResidence:
-        found = insee.commune(a.codeDepartementResidence, a.codeCommuneResidence)
+    dep_label = a.libelle_departement_residence
+    com_label = a.libelle_commune_residence
+    if a.code_commune_residence:
+        found = insee.commune(a.code_departement_residence, a.code_commune_residence)
         if found is None:
             raise PersonaError(
                 path,
                 place + ".codeCommuneResidence",
-                f"unknown INSEE commune {a.codeDepartementResidence}{a.codeCommuneResidence}",
+                f"unknown INSEE commune {a.code_departement_residence}{a.code_commune_residence}",
             )
         com_label = com_label if com_label is not None else insee.libelle_commune_ficoba(found)
-    if a.codeDepartementResidence and dep_label is None:
-        dep_label = insee.libelle_departement_ficoba(a.codeDepartementResidence) or ""
+    if a.code_departement_residence and dep_label is None:
+        dep_label = insee.libelle_departement_ficoba(a.code_departement_residence) or ""
     return Adresse(
-        codePaysResidence=a.codePaysResidence,
-        libellePaysResidence=a.libellePaysResidence if a.libellePaysResidence is not None else pays,
-        codeDepartementResidence=a.codeDepartementResidence,
-        libelleDepartementResidence=dep_label or "",
-        codeCommuneResidence=a.codeCommuneResidence,
-        libelleCommuneResidence=com_label or "",
-        numeroVoie=a.numeroVoie,
-        indiceRepetition=a.indiceRepetition,
-        codeNatureVoie=a.codeNatureVoie,
-        libelleVoie=a.libelleVoie,
-        libelleComplAdr=a.libelleComplAdr,
-        codePostal=a.codePostal,
-        indicateurCodifAdresse=a.indicateurCodifAdresse,
+        code_pays_residence=a.code_pays_residence,
+        libelle_pays_residence=a.libelle_pays_residence
+        if a.libelle_pays_residence is not None
+        else pays,
+        code_departement_residence=a.code_departement_residence,
+        libelle_departement_residence=dep_label or "",
+        code_commune_residence=a.code_commune_residence,
+        libelle_commune_residence=com_label or "",
+        numero_voie=a.numero_voie,
+        indice_repetition=a.indice_repetition,
+        code_nature_voie=a.code_nature_voie,
+        libelle_voie=a.libelle_voie,
+        libelle_compl_adr=a.libelle_compl_adr,
+        code_postal=a.code_postal,
+        indicateur_codif_adresse=a.indicateur_codif_adresse,
     )
 
 
@@ -271,11 +294,11 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
         stem = path.stem
         for b in doc.banques:
             out.banques.append(
-                Banque(b.numeroEtablissement, b.libelleEtablissement, b.bicEtablissement)
+                Banque(b.numero_etablissement, b.libelle_etablissement, b.bic_etablissement)
             )
         for gu in doc.guichets:
             out.guichets.append(Guichet(**gu.model_dump()))
-        for i, p in enumerate(doc.personnesPhysiques):
+        for i, p in enumerate(doc.personnes_physiques):
             place = f"personnesPhysiques[{i}]"
             pid = "pp:" + p.id
             if pid in ids:
@@ -283,16 +306,16 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
                     path, place + ".id", f"duplicate id {p.id!r} (also in {ids[pid]})"
                 )
             ids[pid] = path
-            pays = insee.pays(p.codePaysNaissance)
+            pays = insee.pays(p.code_pays_naissance)
             if pays is None:
                 raise PersonaError(
                     path,
                     place + ".codePaysNaissance",
-                    f"unknown INSEE country {p.codePaysNaissance!r}",
+                    f"unknown INSEE country {p.code_pays_naissance!r}",
                 )
-            dep_label, com_label = p.libelleDepartementNaissance, p.libelleCommuneNaissance
-            if p.codeCommuneNaissance:
-                found = insee.commune(p.codeDepartementNaissance, p.codeCommuneNaissance)
+            dep_label, com_label = p.libelle_departement_naissance, p.libelle_commune_naissance
+            if p.code_commune_naissance:
+                found = insee.commune(p.code_departement_naissance, p.code_commune_naissance)
                 # A code outside the INSEE list is accepted only with explicit labels: some
                 # protocol examples print such codes (BLANGY NOAH, Paris "100").
                 if found is None and com_label is None:
@@ -303,33 +326,33 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
                     )
                 if com_label is None and found is not None:
                     com_label = insee.libelle_commune_ficoba(found)
-            if p.codeDepartementNaissance and dep_label is None:
-                dep_label = insee.libelle_departement_ficoba(p.codeDepartementNaissance) or ""
+            if p.code_departement_naissance and dep_label is None:
+                dep_label = insee.libelle_departement_ficoba(p.code_departement_naissance) or ""
             out.personnes_physiques.append(
                 PersonnePhysique(
                     id=pid,
-                    nomNaissance=p.nomNaissance,
-                    nomUsage=p.nomUsage,
+                    nom_naissance=p.nom_naissance,
+                    nom_usage=p.nom_usage,
                     prenoms=p.prenoms,
                     sexe=p.sexe,
-                    anneeNaissance=p.anneeNaissance,
-                    moisNaissance=p.moisNaissance,
-                    jourNaissance=p.jourNaissance,
-                    codePaysNaissance=p.codePaysNaissance,
-                    libellePaysNaissance=p.libellePaysNaissance
-                    if p.libellePaysNaissance is not None
+                    annee_naissance=p.annee_naissance,
+                    mois_naissance=p.mois_naissance,
+                    jour_naissance=p.jour_naissance,
+                    code_pays_naissance=p.code_pays_naissance,
+                    libelle_pays_naissance=p.libelle_pays_naissance
+                    if p.libelle_pays_naissance is not None
                     else pays,
-                    codeDepartementNaissance=p.codeDepartementNaissance,
-                    libelleDepartementNaissance=dep_label or "",
-                    codeCommuneNaissance=p.codeCommuneNaissance,
-                    libelleCommuneNaissance=com_label or "",
-                    dateDeces=p.dateDeces,
-                    numeroSpi=p.numeroSpi,
+                    code_departement_naissance=p.code_departement_naissance,
+                    libelle_departement_naissance=dep_label or "",
+                    code_commune_naissance=p.code_commune_naissance,
+                    libelle_commune_naissance=com_label or "",
+                    date_deces=p.date_deces,
+                    numero_spi=p.numero_spi,
                     adresse=_adresse(p.adresse, path, place + ".adresse"),
                     persona=stem,
                 )
             )
-        for i, m in enumerate(doc.personnesMorales):
+        for i, m in enumerate(doc.personnes_morales):
             place = f"personnesMorales[{i}]"
             pid = "pm:" + m.id
             if pid in ids:
@@ -359,39 +382,39 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
             out.comptes.append(
                 Compte(
                     iban=c.iban,
-                    dateOuverture=c.dateOuverture,
-                    codeNature=c.codeNature,
-                    codeType=c.codeType,
-                    numeroEtablissement=c.numeroEtablissement or c.iban[4:9],
-                    numeroGuichet=c.numeroGuichet or c.iban[9:14],
-                    dateFiscale=c.dateFiscale,
-                    codeMotifOuverture=c.codeMotifOuverture,
-                    dateCloture=c.dateCloture,
-                    formatCompte=c.formatCompte,
-                    codeCaracteristique=c.codeCaracteristique,
+                    date_ouverture=c.date_ouverture,
+                    code_nature=c.code_nature,
+                    code_type=c.code_type,
+                    numero_etablissement=c.numero_etablissement or c.iban[4:9],
+                    numero_guichet=c.numero_guichet or c.iban[9:14],
+                    date_fiscale=c.date_fiscale,
+                    code_motif_ouverture=c.code_motif_ouverture,
+                    date_cloture=c.date_cloture,
+                    format_compte=c.format_compte,
+                    code_caracteristique=c.code_caracteristique,
                     succession=c.succession,
                     resident=c.resident,
-                    codeDevise=c.codeDevise,
+                    code_devise=c.code_devise,
                     persona=stem,
                 )
             )
-            for j, d in enumerate(c.ayantsDroits):
+            for j, d in enumerate(c.ayants_droits):
                 dplace = f"{place}.ayantsDroits[{j}].personne"
                 if not d.personne.startswith(("pp:", "pm:")):
                     raise PersonaError(path, dplace, "must be 'pp:<id>' or 'pm:<id>'")
                 pending.append((path, dplace, d.personne))
-                avec = d.avecAdresse
+                avec = d.avec_adresse
                 if avec is None:
-                    avec = d.droitSurCompte != codes.DROIT_PROCURATION
+                    avec = d.droit_sur_compte != codes.DROIT_PROCURATION
                 out.droits.append(
                     Droit(
                         iban=c.iban,
                         personne=d.personne,
-                        droitSurCompte=d.droitSurCompte,
-                        dateDebutDroit=d.dateDebutDroit,
-                        dateFinDroit=d.dateFinDroit,
-                        dateMaj=d.dateMaj,
-                        avecAdresse=avec,
+                        droit_sur_compte=d.droit_sur_compte,
+                        date_debut_droit=d.date_debut_droit,
+                        date_fin_droit=d.date_fin_droit,
+                        date_maj=d.date_maj,
+                        avec_adresse=avec,
                     )
                 )
     for path, place, pid in pending:

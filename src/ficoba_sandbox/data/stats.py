@@ -7,19 +7,17 @@ import io
 import json
 from collections import Counter
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain import codes
-
-if TYPE_CHECKING:
-    from ficoba_sandbox.data.store import Store
 
 
 def compute_stats(store: Store) -> dict[str, Any]:
-    natures = Counter(c.codeNature for c in store.comptes())
-    types = Counter(c.codeType for c in store.comptes())
-    droits = Counter(d.droitSurCompte for d in store.droits())
-    closed = sum(1 for c in store.comptes() if c.dateCloture)
+    natures = Counter(c.code_nature for c in store.comptes())
+    types = Counter(c.code_type for c in store.comptes())
+    droits = Counter(d.droit_sur_compte for d in store.droits())
+    closed = sum(1 for c in store.comptes() if c.date_cloture)
     succession = sum(1 for c in store.comptes() if c.succession == "1")
     # Multi-holding: a person holding two open regulated booklets of the same family (201/202
     # together, or 206) at different banks: what multiDet looks for.
@@ -27,18 +25,18 @@ def compute_stats(store: Store) -> dict[str, Any]:
     for pp in store.personnes_physiques():
         banks: dict[str, set[str]] = {}
         for c, d in store.comptes_of_personne_physique(pp):
-            if d.droitSurCompte != codes.DROIT_TITULAIRE or c.dateCloture:
+            if d.droit_sur_compte != codes.DROIT_TITULAIRE or c.date_cloture:
                 continue
-            family = "201" if c.codeNature in (201, 202) else str(c.codeNature)
+            family = "201" if c.code_nature in (201, 202) else str(c.code_nature)
             if family in ("201", "206"):
-                banks.setdefault(family, set()).add(c.numeroEtablissement)
+                banks.setdefault(family, set()).add(c.numero_etablissement)
         multi += any(len(v) > 1 for v in banks.values())
     return {
         "seed": store.seed,
         "size": store.size,
         "digest": store.digest(),
         **store.counts(),
-        "deces": sum(1 for p in store.personnes_physiques() if p.dateDeces),
+        "deces": sum(1 for p in store.personnes_physiques() if p.date_deces),
         "entrepreneurs_individuels": sum(1 for m in store.personnes_morales() if m.entrepreneur),
         "comptes_par_nature": {str(k): natures[k] for k in sorted(natures)},
         "comptes_par_type": {str(k): types[k] for k in sorted(types)},
@@ -55,10 +53,10 @@ def export_rows(store: Store) -> Iterator[dict[str, str]]:
         base = {
             "type": "PP",
             "id": pp.id,
-            "nom": pp.nomNaissance,
+            "nom": pp.nom_naissance,
             "prenoms": pp.prenoms,
-            "dateNaissance": f"{pp.anneeNaissance}-{pp.moisNaissance}-{pp.jourNaissance}",
-            "numeroSpi": pp.numeroSpi,
+            "dateNaissance": f"{pp.annee_naissance}-{pp.mois_naissance}-{pp.jour_naissance}",
+            "numeroSpi": pp.numero_spi,
             "siren": "",
             "siret": "",
             "persona": pp.persona,
@@ -68,7 +66,7 @@ def export_rows(store: Store) -> Iterator[dict[str, str]]:
         base = {
             "type": "PM",
             "id": pm.id,
-            "nom": pm.raisonSociale,
+            "nom": pm.raison_sociale,
             "prenoms": "",
             "dateNaissance": "",
             "numeroSpi": "",
@@ -86,9 +84,9 @@ def _with_accounts(base: dict[str, str], comptes: Any) -> Iterator[dict[str, str
         yield {
             **base,
             "iban": c.iban,
-            "codeNature": str(c.codeNature),
-            "droitSurCompte": codes.DROITS[d.droitSurCompte],
-            "dateCloture": c.dateCloture,
+            "codeNature": str(c.code_nature),
+            "droitSurCompte": codes.DROITS[d.droit_sur_compte],
+            "dateCloture": c.date_cloture,
         }
 
 

@@ -1,8 +1,7 @@
 """The Store: the immutable, indexed fictitious FICOBA file the backend searches.
 
-Stable API for the backend (ISSUE 3 §4):
+Built by `data.build.build_store`; its API for the backend:
 
-    store = build_store(seed=42, size=10_000, personas_dirs=[default_personas_dir()])
     store.compte_by_iban(iban)                      -> Compte | None
     store.personne_physique_by_spi(spi)             -> PersonnePhysique | None
     store.personnes_morales_by_siren(siren)         -> tuple[PersonneMorale, ...]
@@ -14,7 +13,7 @@ Stable API for the backend (ISSUE 3 §4):
     store.banque(code) / store.guichet(code, guichet)
     store.search_personnes_physiques(CriteresPersonnePhysique(...)) -> SearchResult
     store.search_personnes_morales(CriteresPersonneMorale(...))     -> SearchResult
-    store.digest() / store.stats() / iteration (personnes_physiques(), comptes(), ...)
+    store.digest() / iteration (personnes_physiques(), comptes(), ...)
 
 Identifier lookups are dict indexes. Searches go through name indexes, then filter
 (matching rules: docs/data.md). Labels of codes: `ficoba_sandbox.domain.codes`.
@@ -28,7 +27,6 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain, islice
-from pathlib import Path
 from typing import Generic, TypeVar
 
 from ficoba_sandbox.data.model import (
@@ -39,6 +37,7 @@ from ficoba_sandbox.data.model import (
     Guichet,
     PersonneMorale,
     PersonnePhysique,
+    record_text,
 )
 from ficoba_sandbox.domain.normalize import normalize_text, normalize_words
 
@@ -66,14 +65,14 @@ class SearchStatus(enum.Enum):
 class CriteresAdresse:
     """`domiciliation` (S2 `Domiciliation`). Empty / None fields are ignored."""
 
-    codePays: str | None = None
-    codeDepartement: str | None = None
-    codeCommune: str | None = None
-    codeNatureVoie: str | None = None
-    libelleVoie: str | None = None
-    numeroVoie: str | None = None
-    indiceRepetition: str | None = None
-    codePostal: str | None = None
+    code_pays: str | None = None
+    code_departement: str | None = None
+    code_commune: str | None = None
+    code_nature_voie: str | None = None
+    libelle_voie: str | None = None
+    numero_voie: str | None = None
+    indice_repetition: str | None = None
+    code_postal: str | None = None
 
     def is_empty(self) -> bool:
         return not any(_clean(getattr(self, f.name)) for f in fields(self))
@@ -87,18 +86,18 @@ class CriteresPersonnePhysique:
     nom: str
     prenoms: str | None = None
     sexe: str | None = None
-    anneeNaissance: str | None = None
-    moisNaissance: str | None = None
-    jourNaissance: str | None = None
-    anneeNaissanceDebut: str | None = None
-    moisNaissanceDebut: str | None = None
-    jourNaissanceDebut: str | None = None
-    anneeNaissanceFin: str | None = None
-    moisNaissanceFin: str | None = None
-    jourNaissanceFin: str | None = None
-    codePaysNaissance: str | None = None
-    codeDepartementNaissance: str | None = None
-    codeCommuneNaissance: str | None = None
+    annee_naissance: str | None = None
+    mois_naissance: str | None = None
+    jour_naissance: str | None = None
+    annee_naissance_debut: str | None = None
+    mois_naissance_debut: str | None = None
+    jour_naissance_debut: str | None = None
+    annee_naissance_fin: str | None = None
+    mois_naissance_fin: str | None = None
+    jour_naissance_fin: str | None = None
+    code_pays_naissance: str | None = None
+    code_departement_naissance: str | None = None
+    code_commune_naissance: str | None = None
     adresse: CriteresAdresse | None = None
 
 
@@ -106,10 +105,10 @@ class CriteresPersonnePhysique:
 class CriteresPersonneMorale:
     """perPro / verifIban PM / multiDet PM criteria (CONTRACT §3.4)."""
 
-    raisonSociale: str | None = None
+    raison_sociale: str | None = None
     sigle: str | None = None
     enseigne: str | None = None
-    codeCategorieJuridique: str | None = None
+    code_categorie_juridique: str | None = None
     adresse: CriteresAdresse | None = None
 
 
@@ -175,13 +174,13 @@ def _date_predicate(c: CriteresPersonnePhysique) -> Callable[[PersonnePhysique],
     """The birth-date rule (see `_date_matches`) as a function of `pp` alone, the criterion's
     parts computed once and the person's cached (`_stored_date`); None when the criterion gives
     no date (always true). Raises ValueError where the criterion's parts are not numbers."""
-    if _clean(c.anneeNaissance):
-        year = _int_or_zero(c.anneeNaissance)
-        wm = _int_or_zero(c.moisNaissance)
-        wd = _int_or_zero(c.jourNaissance)
+    if _clean(c.annee_naissance):
+        year = _int_or_zero(c.annee_naissance)
+        wm = _int_or_zero(c.mois_naissance)
+        wd = _int_or_zero(c.jour_naissance)
 
         def exact(pp: PersonnePhysique) -> bool:
-            y, m, d = _stored_date(pp.anneeNaissance, pp.moisNaissance, pp.jourNaissance)
+            y, m, d = _stored_date(pp.annee_naissance, pp.mois_naissance, pp.jour_naissance)
             if year != y:
                 return False
             if wm and m and wm != m:
@@ -189,20 +188,20 @@ def _date_predicate(c: CriteresPersonnePhysique) -> Callable[[PersonnePhysique],
             return not (wd and d and wd != d)
 
         return exact
-    if _clean(c.anneeNaissanceDebut) or _clean(c.anneeNaissanceFin):
+    if _clean(c.annee_naissance_debut) or _clean(c.annee_naissance_fin):
         start = (
-            _int_or_zero(c.anneeNaissanceDebut),
-            _int_or_zero(c.moisNaissanceDebut) or 1,
-            _int_or_zero(c.jourNaissanceDebut) or 1,
+            _int_or_zero(c.annee_naissance_debut),
+            _int_or_zero(c.mois_naissance_debut) or 1,
+            _int_or_zero(c.jour_naissance_debut) or 1,
         )
         end = (
-            _int_or_zero(c.anneeNaissanceFin) or 9999,
-            _int_or_zero(c.moisNaissanceFin) or 12,
-            _int_or_zero(c.jourNaissanceFin) or 31,
+            _int_or_zero(c.annee_naissance_fin) or 9999,
+            _int_or_zero(c.mois_naissance_fin) or 12,
+            _int_or_zero(c.jour_naissance_fin) or 31,
         )
 
         def within(pp: PersonnePhysique) -> bool:
-            y, m, d = _stored_date(pp.anneeNaissance, pp.moisNaissance, pp.jourNaissance)
+            y, m, d = _stored_date(pp.annee_naissance, pp.mois_naissance, pp.jour_naissance)
             return (y, m or 1, d or 1) <= end and (y, m or 12, d or 31) >= start
 
         return within
@@ -221,27 +220,27 @@ def _address_matches(a: CriteresAdresse, adr: Adresse | None) -> bool:
     if adr is None:
         return False
     pairs = (
-        (a.codePays, adr.codePaysResidence),
-        (a.codeDepartement, adr.codeDepartementResidence),
-        (a.codeCommune, adr.codeCommuneResidence),
-        (a.codeNatureVoie, adr.codeNatureVoie),
-        (a.numeroVoie, adr.numeroVoie),
-        (a.indiceRepetition, adr.indiceRepetition),
-        (a.codePostal, adr.codePostal),
+        (a.code_pays, adr.code_pays_residence),
+        (a.code_departement, adr.code_departement_residence),
+        (a.code_commune, adr.code_commune_residence),
+        (a.code_nature_voie, adr.code_nature_voie),
+        (a.numero_voie, adr.numero_voie),
+        (a.indice_repetition, adr.indice_repetition),
+        (a.code_postal, adr.code_postal),
     )
     for wanted, have in pairs:
         w = _clean(wanted).upper()
         if w and w != have.strip().upper():
             return False
-    voie = normalize_text(a.libelleVoie)
-    return not (voie and voie != normalize_text(adr.libelleVoie))
+    voie = normalize_text(a.libelle_voie)
+    return not (voie and voie != normalize_text(adr.libelle_voie))
 
 
 def _address_keys(adr: Adresse) -> tuple[tuple[str, ...], ...]:
     return (
-        ("d", adr.codeDepartementResidence),
-        ("c", adr.codeDepartementResidence, adr.codeCommuneResidence),
-        ("p", adr.codePostal),
+        ("d", adr.code_departement_residence),
+        ("c", adr.code_departement_residence, adr.code_commune_residence),
+        ("p", adr.code_postal),
     )
 
 
@@ -366,11 +365,11 @@ class Store:
         keys = _name_keys(criteres.nom)
         if not keys:
             return SearchResult(SearchStatus.NO_MATCH)
-        seen = self._homonymes(keys, criteres.anneeNaissance)
+        seen = self._homonymes(keys, criteres.annee_naissance)
         sexe = _clean(criteres.sexe)
-        pays = _clean(criteres.codePaysNaissance)
-        dep = _clean(criteres.codeDepartementNaissance).upper()
-        com = _clean(criteres.codeCommuneNaissance)
+        pays = _clean(criteres.code_pays_naissance)
+        dep = _clean(criteres.code_departement_naissance).upper()
+        com = _clean(criteres.code_commune_naissance)
         prenoms = normalize_words(criteres.prenoms) if criteres.prenoms else None
         identity: list[PersonnePhysique] = []
         pps = self._pp
@@ -388,11 +387,11 @@ class Store:
                 continue
             if prenoms is not None and not _words_match(prenoms, pp.prenoms):
                 continue
-            if pays and pp.codePaysNaissance != pays:
+            if pays and pp.code_pays_naissance != pays:
                 continue
-            if dep and pp.codeDepartementNaissance.upper() != dep:
+            if dep and pp.code_departement_naissance.upper() != dep:
                 continue
-            if com and pp.codeCommuneNaissance.lstrip("0") != com.lstrip("0"):
+            if com and pp.code_commune_naissance.lstrip("0") != com.lstrip("0"):
                 continue
             identity.append(pp)
         return self._finish(identity, criteres.adresse, limit)
@@ -424,7 +423,7 @@ class Store:
                 pid
                 for pid in seen
                 if _stored_date(
-                    pps[pid].anneeNaissance, pps[pid].moisNaissance, pps[pid].jourNaissance
+                    pps[pid].annee_naissance, pps[pid].mois_naissance, pps[pid].jour_naissance
                 )[0]
                 == year
             )
@@ -445,7 +444,7 @@ class Store:
         """
         wanted = [
             (name, normalize_text(getattr(criteres, name)))
-            for name in ("raisonSociale", "sigle", "enseigne")
+            for name in ("raison_sociale", "sigle", "enseigne")
         ]
         wanted = [(name, value) for name, value in wanted if value]
         if not wanted:
@@ -455,11 +454,11 @@ class Store:
         for word in sorted(first_words):
             for pid in self._pm_by_word.get(word, ()):
                 candidates.setdefault(pid)
-        categorie = _clean(criteres.codeCategorieJuridique)
+        categorie = _clean(criteres.code_categorie_juridique)
         identity: list[PersonneMorale] = []
         for pid in candidates:
             pm = self._pm[pid]
-            if categorie and pm.categorieJuridique != categorie:
+            if categorie and pm.categorie_juridique != categorie:
                 continue
             ok = True
             for name, value in wanted:
@@ -479,9 +478,9 @@ class Store:
         if adresse is not None and not adresse.is_empty():
             at_address = [p for p in identity if _address_matches(adresse, p.adresse)]  # type: ignore[attr-defined]
             if not at_address:
-                dep = _clean(adresse.codeDepartement)
-                com = _clean(adresse.codeCommune)
-                cp = _clean(adresse.codePostal)
+                dep = _clean(adresse.code_departement)
+                com = _clean(adresse.code_commune)
+                cp = _clean(adresse.code_postal)
                 # CAF028 when nobody in the file lives in this commune / postcode, else CAF029.
                 known = (
                     (not dep or ("d", dep) in self._addresses)
@@ -544,18 +543,13 @@ class Store:
         for callers on the start-up path that must not pay for `digest()`."""
         return self._digest or None
 
-    def stats(self) -> dict[str, object]:
-        from ficoba_sandbox.data.stats import compute_stats
-
-        return compute_stats(self)
-
 
 def compute_digest(records: Iterable[object]) -> str:
-    """SHA-256 of `repr(record) + "\n"` for every record, fed in chunks (same bytes)."""
+    """SHA-256 of `record_text(record) + "\n"` for every record, fed in chunks (same bytes)."""
     h = hashlib.sha256()
     it = iter(records)
     while chunk := list(islice(it, 20_000)):
-        h.update("\n".join(map(repr, chunk)).encode("utf-8"))
+        h.update("\n".join(map(record_text, chunk)).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()
 
@@ -572,8 +566,8 @@ def index_store(
     droits: Iterable[Droit],
 ) -> Store:
     """Assemble the indexes from records (generation or cache). Order of the inputs is kept."""
-    b = {x.numeroEtablissement: x for x in banques}
-    g = {(x.numeroEtablissement, x.numeroGuichet): x for x in guichets}
+    b = {x.numero_etablissement: x for x in banques}
+    g = {(x.numero_etablissement, x.numero_guichet): x for x in guichets}
     pp = {x.id: x for x in personnes_physiques}
     pm = {x.id: x for x in personnes_morales}
     cpt = {x.iban: x for x in comptes}
@@ -594,7 +588,7 @@ def index_store(
     addresses: set[tuple[str, ...]] = set()
     name_keys: dict[str, tuple[str, ...]] = {}  # memo: names repeat a lot
     for p in pp.values():
-        nom, usage = p.nomNaissance, p.nomUsage
+        nom, usage = p.nom_naissance, p.nom_usage
         keys = name_keys.get(nom)
         if keys is None:
             keys = name_keys[nom] = _name_keys(nom)
@@ -623,7 +617,7 @@ def index_store(
             pm_by_siren.setdefault(m.siren, []).append(m.id)
         words = {
             normalize_text(v).split()[0]
-            for v in (m.raisonSociale, m.sigle, m.enseigne)
+            for v in (m.raison_sociale, m.sigle, m.enseigne)
             if normalize_text(v)
         }
         for w in sorted(words):
@@ -640,7 +634,7 @@ def index_store(
         _comptes=cpt,
         _droits_by_iban={k: tuple(v) for k, v in by_iban.items()},
         _droits_by_personne={k: tuple(v) for k, v in by_pers.items()},
-        _pp_by_spi={p.numeroSpi: p.id for p in pp.values() if p.numeroSpi},
+        _pp_by_spi={p.numero_spi: p.id for p in pp.values() if p.numero_spi},
         _pm_by_siret={m.siret: m.id for m in pm.values() if m.siret},
         _pm_by_siren={
             k: tuple(v) if len(v) == 1 else tuple(sorted(v, key=lambda i: pm[i].siret))
@@ -651,36 +645,3 @@ def index_store(
         _addresses=frozenset(addresses),
         _ei_by_pp={k: tuple(v) for k, v in ei_by_pp.items()},
     )
-
-
-def default_personas_dir() -> Path | None:
-    """The shipped personas: `$FICOBA_SANDBOX_PERSONAS` if set, else the package's `personas/`.
-
-    In a checkout `src/ficoba_sandbox/personas` is a symlink to `<repo>/fixtures/personas` (the
-    files the issue puts there); a built wheel holds real copies, so an installed package (the
-    pytest plugin in an integrator's project, the Docker image) has the protocol personas too.
-    None if absent."""
-    import os
-
-    env = os.environ.get("FICOBA_SANDBOX_PERSONAS")
-    if env:
-        return Path(env)
-    candidate = Path(__file__).resolve().parent.parent / "personas"
-    return candidate if candidate.is_dir() else None
-
-
-def build_store(
-    seed: int,
-    size: int,
-    personas_dirs: Sequence[Path] = (),
-    cache_dir: Path | None = None,
-) -> Store:
-    """Generate (or load from `cache_dir`) the dataset for (seed, size) plus the personas found
-    in `personas_dirs` (*.yaml, sorted by name). Personas come first in every order; generated
-    identifiers never collide with them (see data/reserved.py).
-
-    Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
-    """
-    from ficoba_sandbox.data.build import build
-
-    return build(seed=seed, size=size, personas_dirs=personas_dirs, cache_dir=cache_dir)

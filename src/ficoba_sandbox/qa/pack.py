@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ficoba_sandbox.data.store import default_personas_dir
+from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.qa import magic
 
