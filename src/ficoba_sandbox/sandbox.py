@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from ficoba_sandbox.backend.service import Backend
+from ficoba_sandbox.backend.searches import Backend
 from ficoba_sandbox.data.build import build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store

@@ -1,4 +1,4 @@
-"""`magic.by_trigger` (entries grouped by resource) and `regles.verifier_iban` (cached format
+"""`magic.by_trigger` (entries grouped by resource) and `rules.check_iban` (cached format
 check) answer as the plain loop and the uncached check do."""
 
 from __future__ import annotations

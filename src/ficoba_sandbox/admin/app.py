@@ -193,7 +193,7 @@ def _demo_requester(registry: Registry, client_id: str | None) -> tuple[str, str
 
 
 def _today(sandbox: Sandbox) -> str:
-    return sandbox.backend.aujourd_hui().isoformat()
+    return sandbox.backend.today().isoformat()
 
 
 def _clock_json(sandbox: Sandbox) -> dict[str, Any]:

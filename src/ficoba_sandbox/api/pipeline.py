@@ -55,7 +55,7 @@ from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
 from ficoba_sandbox.api.resources import BACKEND_PREFIX, resource_table
-from ficoba_sandbox.backend.resultats import Resultat
+from ficoba_sandbox.backend.results import Resultat
 from ficoba_sandbox.domain.clock import horodatage
 from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
 from ficoba_sandbox.gateway.checks import (
@@ -459,7 +459,7 @@ class Pipeline:
             self.sandbox.backend.check_rights(call.auth.caller, call.demande, call.search_type)
 
     async def resource(self, call: Call) -> None:
-        """The backend's rules, search and restitution (backend/service.py), rendered; then the
+        """The backend's rules, search and restitution (backend/searches.py, backend/restitution.py), rendered; then the
         magic entry, if any, shapes the 200."""
         if call.demande is None:  # the health check
             call.answer = Answer(200, HEALTHY, _json_headers(HEALTHY))

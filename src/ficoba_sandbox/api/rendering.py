@@ -6,7 +6,7 @@ types the wire models use (str, int, nested models, lists of them), walking the 
 directly (several times faster); anything else goes through pydantic. `encode` gives the bytes
 Starlette's `JSONResponse.render` would (compact separators, UTF-8, key order kept), by orjson.
 
-The large shared parts of answers (a person's block, an account: `backend.resultats.PARTAGES`)
+The large shared parts of answers (a person's block, an account: `backend.results.SHARED`)
 are the same objects from one answer to the next (the backend memoises them): their dump, and
 their encoding as an `orjson.Fragment`, are kept in a `DumpMemo` (one per pipeline) and copied
 into each answer. Measured in docs/performance.md.
@@ -23,7 +23,7 @@ import orjson
 from pydantic import BaseModel
 
 from ficoba_sandbox.api import reading
-from ficoba_sandbox.backend.resultats import PARTAGES
+from ficoba_sandbox.backend.results import SHARED
 
 
 class _Slow(Exception):
@@ -104,7 +104,7 @@ def _bind(model: type[BaseModel], cls: type) -> _Bound | None:
 
 
 class DumpMemo:
-    """Serialised shared fragments (resultats.PARTAGES): (model, id) -> [the instance, its dump,
+    """Serialised shared fragments (results.SHARED): (model, id) -> [the instance, its dump,
     its orjson encoding as an `orjson.Fragment` once asked for].
 
     The instance is kept with its dump, so its id cannot be reused while the entry lives; bounded
@@ -119,7 +119,7 @@ def _dump(model: type[BaseModel], obj: Any, memo: DumpMemo | None, fragments: bo
     """`obj` as `model` dumps it: a dict, or with `fragments`, for a shared instance, the
     `orjson.Fragment` of that dict (encoded once, then copied by orjson into every answer)."""
     cls = type(obj)
-    if memo is not None and cls in PARTAGES:
+    if memo is not None and cls in SHARED:
         key = (model, id(obj))
         hit = memo.entries.get(key)
         if hit is None or hit[0] is not obj:
@@ -173,7 +173,7 @@ def wire(
     memo: DumpMemo | None = None,
     fragments: bool = False,
 ) -> dict[str, Any]:
-    """The answer's JSON: `result` (backend.resultats dataclasses) as `model` dumps it.
+    """The answer's JSON: `result` (backend.results dataclasses) as `model` dumps it.
 
     A direct walk over the dataclasses gives the same dict as `model_validate(...,
     from_attributes=True).model_dump(mode="json", by_alias=True, exclude_none=True)` for the

@@ -3,7 +3,7 @@ protocol's names and value types where the sources disagree (CONTRACT §9): `ann
 `nRep`, `ibanExistant`, integer `categorieJuridique` in `personneRecherche` and string in
 `ayantsDroits`, `reponses` object (numCpte, verifIban) vs array (spi, perPhy, siretSiren, perPro).
 
-Python attributes are snake_case and equal to those of `backend.resultats`, so a result is
+Python attributes are snake_case and equal to those of `backend.results`, so a result is
 serialised with `Model.model_validate(result, from_attributes=True)` and dumped by alias with
 None left out (omitted empty `libAdr*` lines, fields outside the data scopes).
 

@@ -235,6 +235,6 @@ class Resultat:
 #: Instances the backend shares between answers (`Backend` caches them per store record, and
 #: nothing mutates them once built, nor anything they hold): the API layer may memoise their
 #: serialisation by identity (api/resources.py `_dump`).
-PARTAGES: frozenset[type] = frozenset(
+SHARED: frozenset[type] = frozenset(
     {CompteStructure, PersonneRecherchePP, PersonneRecherchePM, ReponsePersonne}
 )
