@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from ficoba_sandbox.domain.clock import Clock, horodatage
 from ficoba_sandbox.domain.errors import FicobaError
-from ficoba_sandbox.gateway.service import REALM
+from ficoba_sandbox.gateway.state import REALM
 
 log = logging.getLogger(__name__)
 

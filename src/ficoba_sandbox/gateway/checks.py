@@ -27,7 +27,7 @@ from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.pki import x5t_s256
 from ficoba_sandbox.gateway.registry import ClientRecord
-from ficoba_sandbox.gateway.service import REALM, Gateway
+from ficoba_sandbox.gateway.state import REALM, Gateway
 from ficoba_sandbox.gateway.tokens import InvalidToken, TokenClaims, thumbprints_match
 
 UUID_RE = re.compile(

@@ -31,7 +31,7 @@ from ficoba_sandbox.domain.access import SCOPES
 from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.pki import x5t_s256
 from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS, verify_secret
-from ficoba_sandbox.gateway.service import REALM, Gateway
+from ficoba_sandbox.gateway.state import REALM, Gateway
 from ficoba_sandbox.gateway.tokens import thumbprints_match
 
 FORM = "application/x-www-form-urlencoded"

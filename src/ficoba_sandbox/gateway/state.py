@@ -1,4 +1,5 @@
-"""The gateway's state, built once per app: registry, token service, clock, trusted proxies."""
+"""`Gateway`: what a sandbox opens of its state directory, once: the client registry, the token
+service, the clock, the trusted proxies."""
 
 from __future__ import annotations
 
