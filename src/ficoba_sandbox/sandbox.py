@@ -17,8 +17,8 @@ from ficoba_sandbox.data.build import build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
-from ficoba_sandbox.gateway.state import Gateway
 from ficoba_sandbox.gateway.service_levels import ServiceLevels
+from ficoba_sandbox.gateway.state import Gateway
 from ficoba_sandbox.journal import Journal
 from ficoba_sandbox.qa.drills import DrillRunner
 from ficoba_sandbox.qa.faults import Faults
