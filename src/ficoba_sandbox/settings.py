@@ -19,7 +19,8 @@ CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
-    # Explicit: no `.env` file is read behind the user's back (docs/pitfalls.md: slowapi reads .env).
+    # Explicit: no `.env` file is read behind the user's back (docs/pitfalls.md: the rate-limit
+    # library slowapi does, which is why the quota uses its engine, `limits`, directly).
     model_config = SettingsConfigDict(env_prefix="FICOBA_SANDBOX_", env_file=None, extra="ignore")
 
     state_dir: Path = Field(Path(".sandbox"), description="PKI, client registry, journal, caches")

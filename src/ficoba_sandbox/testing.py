@@ -209,7 +209,6 @@ def run_sandbox(
 
     from ficoba_sandbox.admin import create_admin_app
     from ficoba_sandbox.app import create_app
-    from ficoba_sandbox.cli.ops import guard_admin
     from ficoba_sandbox.cli.serve import uvicorn_config
     from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
     from ficoba_sandbox.gateway.pki import ensure_pki
@@ -236,7 +235,7 @@ def run_sandbox(
     origin = public_origin(s.host, s.port)
     creds, _ = ensure_demo_client(paths, origin)
     app = create_app(s)
-    admin = guard_admin(create_admin_app(app.sandbox, s), s)
+    admin = create_admin_app(app.sandbox, s)
     api_server = uvicorn.Server(uvicorn_config(app, s, paths, log_level="warning"))
     admin_server = uvicorn.Server(
         uvicorn.Config(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from ficoba_sandbox.admin.explain import explain
 from ficoba_sandbox.admin.recette import build_router as build_recette_router
 from ficoba_sandbox.domain.access import SearchType
 from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.domain.durations import parse_duration
 from ficoba_sandbox.gateway.clients import DEMO_CLIENT_ID
 from ficoba_sandbox.gateway.latency import Latency
 from ficoba_sandbox.gateway.registry import DEMO_SIRET, Registry
@@ -138,17 +138,6 @@ class FaultIn(BaseModel):
 
 class QuotaFillIn(BaseModel):
     calls: int | None = Field(None, ge=1, description="calls to count (default: the whole quota)")
-
-
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-
-
-def parse_duration(text: str) -> float:
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError(f"bad duration {text!r} (e.g. 90s, 15m, 2h, 1d)")
-    return float(m[1]) * _UNITS[m[2]]
 
 
 # --- the app ---------------------------------------------------------------------------------

@@ -7,9 +7,6 @@ to run unattended (in a container, in CI):
   `FICOBA_SANDBOX_DEMO_CLIENT_IPS`), a dedicated `sandbox-healthcheck` client (so health probes
   neither spend the demo client's quota nor hide among its journal rows), and the admin token
   when the admin plane listens beyond loopback. Idempotent: nothing existing is overwritten.
-- `AdminTokenGuard`: when the full admin plane (`ficoba_sandbox.admin`) is absent, the minimal
-  admin app asks for `Authorization: Bearer <token>` (or `X-Admin-Token`) whenever an admin token
-  is configured; `/health` stays open.
 - JSON-lines logs on stdout (`--log-json`, `FICOBA_SANDBOX_LOG_JSON=1`): `say()` for our own
   messages and a uvicorn `log_config` for the server and access logs.
 - `exit_cleanly_on_sigterm()`: SIGTERM stops the servers gracefully, then exits with status 0.
@@ -20,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import hmac
 import json
 import logging
 import secrets
@@ -33,14 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ficoba_sandbox.admin.app import is_loopback
 from ficoba_sandbox.sandbox import open_store
 from ficoba_sandbox.settings import Settings
 
 HEALTHCHECK_CLIENT_ID = "sandbox-healthcheck"
 ADMIN_TOKEN_FILE = "admin-token"
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
-LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
-OPEN_ADMIN_PATHS = ("/health", "/__sandbox/health")
 
 
 # --------------------------------------------------------------------------- commands
@@ -79,7 +74,11 @@ def _settings(args: argparse.Namespace, **mapping: str) -> Settings:
 
 def probe_host(settings: Settings) -> str:
     """Where a local probe connects: loopback when the API binds every interface."""
-    return "localhost" if settings.host in (*WILDCARD_HOSTS, *LOOPBACK_HOSTS) else settings.host
+    return (
+        "localhost"
+        if settings.host in WILDCARD_HOSTS or is_loopback(settings.host)
+        else settings.host
+    )
 
 
 def check_health(settings: Settings, timeout: float = 3.0) -> tuple[bool, str]:
@@ -150,7 +149,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def admin_is_public(settings: Settings) -> bool:
-    return settings.admin_host not in LOOPBACK_HOSTS
+    return not is_loopback(settings.admin_host)
 
 
 def ensure_admin_token(settings: Settings) -> tuple[str | None, list[str]]:
@@ -199,64 +198,6 @@ def prepare_state(settings: Settings) -> tuple[Settings, list[str]]:
         enrol(paths, ClientSpec(client_id=HEALTHCHECK_CLIENT_ID), origin, replace=True)
         notes.append(f"created the {HEALTHCHECK_CLIENT_ID} client (used by `healthcheck`)")
     return settings, notes
-
-
-# --------------------------------------------------------------------------- admin guard
-
-
-class AdminTokenGuard:
-    """ASGI wrapper: 401 without `Authorization: Bearer <token>` / `X-Admin-Token: <token>`."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-        self.state = getattr(app, "state", None)
-
-    def _allowed(self, scope: Any) -> bool:
-        if scope.get("path") in OPEN_ADMIN_PATHS:
-            return True
-        for name, value in scope.get("headers") or ():
-            if name == b"authorization" and value[:7].lower() == b"bearer ":
-                value = value[7:].strip()
-            elif name != b"x-admin-token":
-                continue
-            if hmac.compare_digest(value, self.token):
-                return True
-        return False
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] in ("http", "websocket") and not self._allowed(scope):
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            body = b'{"error":"admin token required (Authorization: Bearer <token>)"}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 401,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"www-authenticate", b'Bearer realm="ficoba-sandbox admin"'),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-            return
-        await self.app(scope, receive, send)
-
-
-def guard_admin(app: Any, settings: Settings) -> Any:
-    """The admin app, behind the token when one is configured. The full admin plane
-    (`ficoba_sandbox.admin.create_admin_app`) checks the token itself: only the minimal
-    fallback app of `serve` is wrapped here."""
-    if not settings.admin_token:
-        return app
-    try:
-        from ficoba_sandbox.admin import create_admin_app  # noqa: F401
-    except ImportError:
-        return AdminTokenGuard(app, settings.admin_token)
-    return app
 
 
 # --------------------------------------------------------------------------- logs

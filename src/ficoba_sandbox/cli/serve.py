@@ -256,7 +256,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         return 2
     app = create_app(settings)
-    admin = ops.guard_admin(create_admin_app(app.sandbox, settings), settings)
+    admin = create_admin_app(app.sandbox, settings)
     logs = ops.uvicorn_logging(settings)
     main_server = uvicorn.Server(
         uvicorn_config(app, settings, paths, log_level=args.log_level, **logs)

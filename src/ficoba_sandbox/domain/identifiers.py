@@ -196,3 +196,9 @@ def make_lei(body18: str) -> str:
 
 def is_valid_lei(lei: str) -> bool:
     return _lei.is_valid(lei)
+
+
+#: `X-Correlation-ID` (CONTRACT §2.1): a UUID, any version, either case
+UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)

@@ -24,15 +24,13 @@ from urllib.parse import parse_qsl
 
 from ficoba_sandbox.domain.access import Caller
 from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.domain.identifiers import UUID_RE
 from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.pki import x5t_s256
 from ficoba_sandbox.gateway.registry import ClientRecord
 from ficoba_sandbox.gateway.state import REALM, Gateway
 from ficoba_sandbox.gateway.tokens import InvalidToken, TokenClaims, thumbprints_match
 
-UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 B64TOKEN_RE = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")  # RFC 6750 §2.1 b64token
 

@@ -7,7 +7,7 @@ Spec grammar (`--latency`, off by default):
     numCpte=300ms                      only /comptes/numCpte is delayed
     numCpte=p50=80ms,p99=400ms;*=20ms  per resource, `;`-separated; `*` is every other resource
 
-Durations need a unit: `ms` or `s` (`1.5s`). A resource is the last path segment
+Durations need a unit (`1.5s`, domain/durations.py). A resource is the last path segment
 (`numCpte`, `spi`, `siretSiren`, `perPro`, `perPhy`, `verifIban`, `multiDet`, `etatSante`).
 The log-normal is fitted to the two quantiles: mu = ln(p50), sigma = (ln(p99) - ln(p50)) / z99
 with z99 the 0.99 quantile of the standard normal. Samples are capped at MAX_DELAY seconds.
@@ -23,19 +23,11 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from ficoba_sandbox.domain.durations import parse_duration
+
 Z99 = 2.3263478740408408  # statistics.NormalDist().inv_cdf(0.99)
 MAX_DELAY = 60.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*$")
 _RESOURCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$|^\*$")
-
-
-def parse_duration(text: str) -> float:
-    """`200ms` -> 0.2, `1.5s` -> 1.5 (seconds). A unit is required."""
-    m = _DURATION.match(text)
-    if not m:
-        raise ValueError(f"duration {text!r}: expected a number with a unit, e.g. 200ms or 1.5s")
-    value = float(m[1])
-    return value / 1000 if m[2] == "ms" else value
 
 
 class Delay(Protocol):

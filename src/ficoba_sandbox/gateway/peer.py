@@ -13,15 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import ipaddress
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ficoba_sandbox.gateway.registry import normalise_ip
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from ficoba_sandbox.gateway.networks import Network, ip_in, normalise_ip
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,20 +26,6 @@ class Peer:
     ip: str | None
     cert_der: bytes | None
     via_proxy: bool = False
-
-
-def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
-    nets: list[Network] = []
-    for value in values:
-        for part in str(value).split(","):
-            if part.strip():
-                nets.append(ipaddress.ip_network(part.strip(), strict=False))
-    return tuple(nets)
-
-
-def _in(ip: str | None, nets: Sequence[Network]) -> bool:
-    addr = normalise_ip(ip) if ip else None
-    return addr is not None and any(addr in n for n in nets)
 
 
 @functools.lru_cache(maxsize=256)
@@ -99,7 +82,7 @@ def _forwarded_for(values: list[str], trusted: Sequence[Network]) -> str | None:
 def resolve_peer(scope: Mapping[str, Any], trusted_proxies: Sequence[Network] = ()) -> Peer:
     client = scope.get("client")
     tcp_ip = client[0] if client else None
-    if trusted_proxies and _in(tcp_ip, trusted_proxies):
+    if trusted_proxies and ip_in(tcp_ip, trusted_proxies):
         cert = _rfc9440_cert(_header_values(scope, b"client-cert"))
         ip = _forwarded_for(_header_values(scope, b"x-forwarded-for"), trusted_proxies)
         return Peer(ip=ip or tcp_ip, cert_der=cert, via_proxy=True)

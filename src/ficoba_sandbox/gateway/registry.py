@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import functools
 import hashlib
 import hmac
 import ipaddress
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+from ficoba_sandbox.gateway.networks import Network, ip_in, parse_networks
 from ficoba_sandbox.gateway.pki import write_private
 
 FORMAT = "ficoba-sandbox/registry/v1"
@@ -133,24 +133,11 @@ def verify_secret(secret: str, stored: str | None) -> bool:
 # --------------------------------------------------------------------------- records
 
 
-def _networks(values: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def _networks(values: Iterable[str]) -> tuple[Network, ...]:
     try:
-        return tuple(ipaddress.ip_network(v, strict=False) for v in values)
+        return parse_networks(values)
     except ValueError as exc:
         raise RegistryError(f"invalid IP network: {exc}") from None
-
-
-@functools.lru_cache(maxsize=4096)
-def normalise_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The address of `ip` (IPv4-mapped IPv6 as IPv4), None if it is not one. Cached: a client
-    calls from the same few addresses, and the result is immutable."""
-    try:
-        addr = ipaddress.ip_address(ip.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped
-    return addr
 
 
 def _quota(value: Any) -> int | None:
@@ -186,8 +173,7 @@ class ClientRecord:
     )
 
     def ip_allowed(self, ip: str | None) -> bool:
-        addr = normalise_ip(ip) if ip else None
-        return addr is not None and any(addr in net for net in self.ips)
+        return ip_in(ip, self.ips)
 
     def caller(self, granted_scopes: Iterable[str] | None = None) -> Caller:
         """The `Caller` handed to the backend; scopes narrowed to those the token carries."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock
-from ficoba_sandbox.gateway.latency import Latency, parse_duration
+from ficoba_sandbox.domain.durations import parse_duration
+from ficoba_sandbox.gateway.latency import Latency
 from ficoba_sandbox.gateway.quota import Quota
 from ficoba_sandbox.gateway.registry import ClientRecord, Registry
 from ficoba_sandbox.gateway.service_hours import ServiceHours

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ficoba_sandbox.domain.clock import Clock
-from ficoba_sandbox.gateway.peer import Network, parse_networks
+from ficoba_sandbox.gateway.networks import Network, parse_networks
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.gateway.tokens import TokenService

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from ficoba_sandbox.domain.durations import parse_duration
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -23,14 +25,12 @@ def format_ts(at: datetime) -> str:
 
 
 def parse_since(value: str | datetime, now: datetime | None = None) -> datetime:
-    """An ISO 8601 instant (naive means UTC) or a relative age: `90s`, `15m`, `2h`, `7d`."""
+    """An ISO 8601 instant (naive means UTC) or an age (domain/durations.py): `90s`, `2h`, `7d`."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     text = value.strip()
-    rel = re.fullmatch(r"(\d+)\s*([smhd])", text)
-    if rel:
-        unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[rel.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(**{unit: int(rel.group(1))})
+    with contextlib.suppress(ValueError):
+        return (now or datetime.now(UTC)) - timedelta(seconds=parse_duration(text))
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     at = datetime.fromisoformat(text)

@@ -29,9 +29,7 @@ observable (certificate thumbprint and IP of every call that did arrive).
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +37,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ficoba_sandbox.domain.access import DEFAULT_QUOTA, MODALITY_OF, SearchType
+from ficoba_sandbox.domain.identifiers import UUID_RE
+from ficoba_sandbox.gateway.networks import ip_in, parse_networks
 
 PASS, FAIL, NOT_EXERCISED = "pass", "fail", "not_exercised"
 OUTCOMES = ("data", "no_result", "validation_error", "gateway_error")
@@ -48,9 +48,6 @@ BACKOFF_DEFAULT_S = 1.0
 BACKOFF_MAX_ERRORS, BACKOFF_WINDOW = 3, timedelta(seconds=10)
 QUOTA_WINDOW = timedelta(seconds=60)
 MAX_EVIDENCE = 12
-UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,23 +70,8 @@ class Profile:
         ]
 
     def ip_allowed(self, ip: str | None) -> bool:
-        if not self.ips:
-            return True
-        if not ip:
-            return False
-        try:
-            addr = ipaddress.ip_address(ip.split("%", 1)[0])
-        except ValueError:
-            return False
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            addr = addr.ipv4_mapped
-        for net in self.ips:
-            try:
-                if addr in ipaddress.ip_network(net, strict=False):
-                    return True
-            except ValueError:
-                continue
-        return False
+        """By the gateway's own rule (gateway/networks.py): an empty list allows no one."""
+        return ip_in(ip, parse_networks(self.ips))
 
 
 @dataclass(slots=True)
