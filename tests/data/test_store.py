@@ -12,14 +12,14 @@ import pytest
 from ficoba_sandbox.data import reserved
 from ficoba_sandbox.data.build import build_store
 from ficoba_sandbox.data.personas import PersonaError, default_personas_dir, load_personas
-from ficoba_sandbox.data.stats import compute_stats
-from ficoba_sandbox.data.store import (
+from ficoba_sandbox.data.search import (
     MAX_REPONSES,
     CriteresAdresse,
     CriteresPersonneMorale,
     CriteresPersonnePhysique,
     SearchStatus,
 )
+from ficoba_sandbox.data.stats import compute_stats
 from ficoba_sandbox.domain import codes, identifiers, insee
 
 PERSONAS = default_personas_dir()
@@ -241,9 +241,9 @@ PINNED_DIGEST = "aeb61ea34ddb14c85073e871f4f4ac15ca2f7bf89ebaab535dd2b36093201db
 def test_faker_word_lists_read_from_source_equal_fakers_own():
     from faker.providers.person.fr_FR import Provider
 
-    from ficoba_sandbox.data.generate import _faker_word_lists
+    from ficoba_sandbox.data.tables import faker_word_lists
 
-    assert _faker_word_lists() == (
+    assert faker_word_lists() == (
         Provider.last_names,
         Provider.first_names_male,
         Provider.first_names_female,

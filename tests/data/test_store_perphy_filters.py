@@ -8,18 +8,21 @@ import random
 
 import pytest
 
+from ficoba_sandbox.data import search
 from ficoba_sandbox.data import store as st
 from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.model import PersonnePhysique
 from ficoba_sandbox.data.personas import default_personas_dir
+from ficoba_sandbox.domain.normalize import normalize_words
 
 
-def _date_rule(c: st.CriteresPersonnePhysique, pp: st.PersonnePhysique) -> bool:
+def _date_rule(c: search.CriteresPersonnePhysique, pp: PersonnePhysique) -> bool:
     """The birth-date rule of docs/data.md written plainly, as the oracle of the search's fast
-    predicate (`store._date_predicate`)."""
-    num = st._int_or_zero
+    predicate (`search.date_predicate`)."""
+    num = search.int_or_zero
     y, m, d = num(pp.annee_naissance), num(pp.mois_naissance), num(pp.jour_naissance)
     lo, hi = (y, m or 1, d or 1), (y, m or 12, d or 31)
-    if st._clean(c.annee_naissance):
+    if search.clean(c.annee_naissance):
         if num(c.annee_naissance) != y:
             return False
         for wanted, have in (
@@ -30,7 +33,7 @@ def _date_rule(c: st.CriteresPersonnePhysique, pp: st.PersonnePhysique) -> bool:
             if w and h and w != h:
                 return False
         return True
-    if st._clean(c.annee_naissance_debut) or st._clean(c.annee_naissance_fin):
+    if search.clean(c.annee_naissance_debut) or search.clean(c.annee_naissance_fin):
         start = (
             num(c.annee_naissance_debut),
             num(c.mois_naissance_debut) or 1,
@@ -45,19 +48,19 @@ def _date_rule(c: st.CriteresPersonnePhysique, pp: st.PersonnePhysique) -> bool:
     return True
 
 
-def _reference(s: st.Store, c: st.CriteresPersonnePhysique) -> list[str]:
+def _reference(s: st.Store, c: search.CriteresPersonnePhysique) -> list[str]:
     seen: dict[str, None] = {}
-    for key in st._name_keys(c.nom):
+    for key in search.name_keys(c.nom):
         for pid in s._pp_by_nom.get(key, ()):
             seen.setdefault(pid)
-    sexe = st._clean(c.sexe)
-    pays = st._clean(c.code_pays_naissance)
+    sexe = search.clean(c.sexe)
+    pays = search.clean(c.code_pays_naissance)
     out = []
     for pid in seen:
         pp = s._pp[pid]
         if sexe and sexe in "12" and pp.sexe != sexe:
             continue
-        if c.prenoms and not st._prenoms_match(c.prenoms, pp.prenoms):
+        if c.prenoms and not search.words_match(normalize_words(c.prenoms), pp.prenoms):
             continue
         if not _date_rule(c, pp):
             continue
@@ -97,7 +100,7 @@ def test_same_matches_as_the_rules_one_by_one() -> None:
         mode = rng.randrange(3)
         if mode == 0:
             kw.update(
-                # the (name, year) memo (`Store._homonymes`) meets each year form more than once
+                # the (name, year) memo (`Store._namesakes`) meets each year form more than once
                 annee_naissance=rng.choice(
                     [p.annee_naissance, p.annee_naissance, f" {p.annee_naissance} ", "19x2", "0"]
                 ),
@@ -109,7 +112,7 @@ def test_same_matches_as_the_rules_one_by_one() -> None:
                 annee_naissance_debut=str(year - rng.randrange(3)),
                 annee_naissance_fin=rng.choice(["", str(year + rng.randrange(2))]),
             )
-        c = st.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
+        c = search.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
         res = s.search_personnes_physiques(c, limit=10_000)
         expected = _reference(s, c)
         assert [m.id for m in res.matches] == expected, kw
@@ -144,22 +147,22 @@ def test_date_predicate_is_date_matches() -> None:
             "mois_naissance_fin": rng.choice(parts),
             "jour_naissance_fin": rng.choice(parts),
         }
-        c = st.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
-        pred = st._date_predicate(c)
+        c = search.CriteresPersonnePhysique(**kw)  # type: ignore[arg-type]
+        pred = search.date_predicate(c)
         for pp in personnes:
             expected = _date_rule(c, pp)  # type: ignore[arg-type]
-            assert st._date_matches(c, pp) is expected  # type: ignore[arg-type]
+            assert search.date_matches(c, pp) is expected  # type: ignore[arg-type]
             assert (True if pred is None else pred(pp)) is expected  # type: ignore[arg-type]
             checked += 1
     assert checked == 4000 * len(personnes)
-    bad = st.CriteresPersonnePhysique(nom="X", annee_naissance="²")
+    bad = search.CriteresPersonnePhysique(nom="X", annee_naissance="²")
     with pytest.raises(ValueError):
-        st._date_predicate(bad)
+        search.date_predicate(bad)
     s = build_store(7, 50, [])
     pp = next(s.personnes_physiques())
     with pytest.raises(ValueError):
         s.search_personnes_physiques(
-            st.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance="²")
+            search.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance="²")
         )
 
 
@@ -176,7 +179,7 @@ def test_the_year_memo_is_not_saved_with_the_store() -> None:
     personas = default_personas_dir()
     s = build_store(7, 200, [personas] if personas else [])
     pp = next(iter(s.personnes_physiques()))
-    c = st.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance=pp.annee_naissance)
+    c = search.CriteresPersonnePhysique(nom=pp.nom_naissance, annee_naissance=pp.annee_naissance)
     first = s.search_personnes_physiques(c)
     assert s._pp_by_nom_annee  # filled by the search
     back = pickle.loads(pickle.dumps(s))

@@ -6,7 +6,7 @@ CONTRACT §4.2), `libelle_departement_naissance` "Bouches-du-Rhone", `libelle_co
 "PARIS". Empty optional values are "" (the examples print "" for `dateCloture`, `dateFinDroit`).
 Field names are the protocol's, in Python's spelling (`dateCloture` -> `date_cloture`).
 
-Slots dataclasses keep 1 M accounts within the memory budget (ISSUE 3 §6); records refer to each
+Slots dataclasses keep 1 M accounts within the memory budget (docs/data.md); records refer to each
 other by key (IBAN, person id), never by object, so they pickle flat for the start-up cache.
 """
 

@@ -46,7 +46,7 @@ RESOURCE_OF: Mapping[SearchType, str] = {
 
 #: DataPass modalities (CONTRACT §7.2). DataPass has no separate multi-holding modality; the
 #: sandbox adds `with_ficoba_multi_detention` so a bank's multi-holding right can be granted or
-#: withheld on its own (issue #4).
+#: withheld on its own.
 MODALITY_MULTIDET = "with_ficoba_multi_detention"
 MODALITIES: tuple[str, ...] = (
     "with_ficoba_iban",
