@@ -231,7 +231,7 @@ class _Generator:
                 + f"{self.r.randrange(10**7):07d}"
             )
             siren = identifiers.make_siren(body)
-            if siren not in self.taken.sirens and siren != "356000000":
+            if siren not in self.taken.sirens and siren != identifiers.LA_POSTE_SIREN:
                 self.taken.sirens.add(siren)
                 return siren
 
