@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 from ficoba_sandbox.data import reserved, tables
-from ficoba_sandbox.data.banks import BANQUES
+from ficoba_sandbox.data.banks import BANQUES, LA_BANQUE_POSTALE
 from ficoba_sandbox.data.model import (
     Adresse,
     Banque,
@@ -122,6 +122,9 @@ class _Generator:
         self.voies = [v for v, _ in tables.VOIES]
         self.voie_cum = _cumulative([w for _, w in tables.VOIES])
         self.banques = [Banque(c, n, b) for c, n, b, _ in BANQUES]
+        self.banque_postale = next(
+            b for b in self.banques if b.numero_etablissement == LA_BANQUE_POSTALE
+        )
         self.banque_w = [w for *_, w in BANQUES]
         self.banque_cum = _cumulative(self.banque_w)
         self.guichets: dict[str, list[Guichet]] = {}
@@ -302,7 +305,7 @@ class _Generator:
         if banque is None:
             banque = self.banque()
         if nature == 102:
-            banque = self.banques[3]  # compte chèque postal: La Banque Postale
+            banque = self.banque_postale  # compte chèque postal
         code_banque = banque.numero_etablissement
         branches = self._branches.get(code_banque)
         if branches is None:
