@@ -6,6 +6,8 @@ Read statically (ast), so a lazy import inside a function counts as much as a to
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -157,3 +159,17 @@ def test_the_rule_catches_a_cycle(tmp_path: Path) -> None:
     }
     with pytest.raises(CycleError):
         TopologicalSorter(graph).prepare()
+
+
+def test_the_domain_imports_no_framework_at_run_time() -> None:
+    """What the static rule cannot see: the modules the domain's imports pull in themselves."""
+    modules = ", ".join(
+        f"ficoba_sandbox.domain.{p.stem}" for p in (PACKAGE / "domain").glob("*.py")
+    )
+    code = (
+        f"import sys, {modules}\n"
+        "ficoba_sandbox.domain.insee.pays('99100')\n"
+        "print(sorted(m for m in ('fastapi', 'faker', 'pydantic', 'yaml', 'httpx') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
