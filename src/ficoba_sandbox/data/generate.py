@@ -102,6 +102,7 @@ class _Generator:
     def __init__(self, seed: int, taken: Taken) -> None:
         self.r = random.Random(seed)
         self.rnd = self.r.random
+        # Random's own primitive, private hence absent from typeshed (see the note above)
         self.rb = self.r._randbelow  # type: ignore[attr-defined]
         self.taken = taken
         self.last, self.male, self.female = tables.name_pools()

@@ -58,7 +58,8 @@ from ficoba_sandbox.domain.normalize import normalize_text, normalize_words
 
 _NAMESAKES_MEMO_MAX = 1 << 16  # entries of Store._pp_by_nom_annee before it is emptied
 
-T = TypeVar("T")
+#: a person or an entity: what a search finds
+Found = TypeVar("Found", PersonnePhysique, PersonneMorale)
 
 
 @dataclass(slots=True)
@@ -275,12 +276,12 @@ class Store:
         return self._finish(identity, criteres.adresse, limit)
 
     def _finish(
-        self, identity: Sequence[T], adresse: CriteresAdresse | None, limit: int
-    ) -> SearchResult[T]:
+        self, identity: Sequence[Found], adresse: CriteresAdresse | None, limit: int
+    ) -> SearchResult[Found]:
         if not identity:
             return SearchResult(SearchStatus.NO_MATCH)
         if adresse is not None and not adresse.is_empty():
-            at_address = [p for p in identity if address_matches(adresse, p.adresse)]  # type: ignore[attr-defined]
+            at_address = [p for p in identity if address_matches(adresse, p.adresse)]
             if not at_address:
                 dep = clean(adresse.code_departement)
                 com = clean(adresse.code_commune)
