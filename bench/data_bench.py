@@ -25,7 +25,7 @@ from pathlib import Path
 t0 = time.perf_counter()
 from ficoba_sandbox.data.build import build_store
 from ficoba_sandbox.data.personas import default_personas_dir
-from ficoba_sandbox.data.store import CriteresPersonnePhysique
+from ficoba_sandbox.data.search import CriteresPersonnePhysique
 size, cache = int(sys.argv[1]), sys.argv[2]
 store = build_store(42, size, [default_personas_dir()], cache_dir=Path(cache) if cache else None)
 built = time.perf_counter() - t0

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 
 from ficoba_sandbox.app import create_app
@@ -52,6 +53,11 @@ __all__ = [
     "make_client_for",
     "run_tls_server",
 ]
+
+# Property-based tests: no per-example deadline, the machines that run the suite are shared and
+# their timings noisy (a slow example is no failure of the property).
+hypothesis.settings.register_profile("suite", deadline=None)
+hypothesis.settings.load_profile("suite")
 
 TEST_SIZE = 500
 

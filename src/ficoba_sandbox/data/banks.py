@@ -7,6 +7,9 @@ that the big networks hold most accounts.
 
 from __future__ import annotations
 
+#: where comptes chèques postaux (nature 102) are held
+LA_BANQUE_POSTALE = "20041"
+
 # (code, libellé, BIC, weight)
 BANQUES: tuple[tuple[str, str, str, int], ...] = (
     ("30004", "BNP PARIBAS", "BNPAFRPPXXX", 14),

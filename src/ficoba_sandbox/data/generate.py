@@ -1,10 +1,10 @@
-"""Seeded generation of the fictitious file (ISSUE 3 §1).
+"""Seeded generation of the fictitious file.
 
-One `random.Random(seed)` drives everything; Faker fr_FR contributes its word lists (names),
-drawn with that RNG (one Faker call per field would be far too slow, and Faker's own RNG is not
-needed). Nothing iterates a set or a hash-ordered dict of strings while drawing, so the result is
-the same under any PYTHONHASHSEED. "Today" for the data is fixed (`REFERENCE_DATE`), never the
-clock, so the dataset does not drift with time.
+One `random.Random(seed)` drives everything, drawing from the tables of `data/tables.py` (Faker
+fr_FR's names among them: one Faker call per field would be far too slow, and Faker's own RNG is
+not needed). Nothing iterates a set or a hash-ordered dict of strings while drawing, so the
+result is the same under any PYTHONHASHSEED. "Today" for the data is fixed (`REFERENCE_DATE`),
+never the clock, so the dataset does not drift with time.
 
 Proportions (documented in docs/data.md, checked by `data stats`):
 * legal entities: size // 5, 10 % entrepreneurs individuels linked to a natural person;
@@ -17,19 +17,16 @@ Proportions (documented in docs/data.md, checked by `data stats`):
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import gc
 import random
 from bisect import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from importlib.util import find_spec
 from itertools import accumulate
-from pathlib import Path
 
-from ficoba_sandbox.data import reserved
-from ficoba_sandbox.data.banks import BANQUES
+from ficoba_sandbox.data import reserved, tables
+from ficoba_sandbox.data.banks import BANQUES, LA_BANQUE_POSTALE
 from ficoba_sandbox.data.model import (
     Adresse,
     Banque,
@@ -41,212 +38,9 @@ from ficoba_sandbox.data.model import (
     new_record,
 )
 from ficoba_sandbox.domain import codes, identifiers, insee
-from ficoba_sandbox.domain.normalize import label_upper, normalize_text
+from ficoba_sandbox.domain.normalize import normalize_text
 
 REFERENCE_DATE = dt.date(2025, 10, 15)  # protocol v11 date: the data's "today"
-_EPOCH = dt.date(1970, 1, 1).toordinal()
-
-# Natures for natural persons: (code, probability per person). Rare natures keep small shares
-# so that every one of the 25 appears in a default dataset.
-_PP_NATURES: tuple[tuple[int, float], ...] = (
-    (201, 0.62),
-    (202, 0.05),
-    (203, 0.01),
-    (204, 0.04),
-    (205, 0.40),
-    (206, 0.10),
-    (208, 0.004),
-    (209, 0.15),
-    (210, 0.08),
-    (211, 0.006),
-    (212, 0.10),
-    (213, 0.07),
-    (214, 0.015),
-    (215, 0.04),
-    (216, 0.20),
-    (217, 0.01),
-    (300, 0.02),
-    (401, 0.09),
-    (500, 0.02),
-    (900, 0.01),
-    (103, 0.03),
-    (104, 0.01),
-)
-_PM_NATURES: tuple[tuple[int, float], ...] = (
-    (207, 0.02),
-    (216, 0.08),
-    (300, 0.10),
-    (401, 0.06),
-    (500, 0.03),
-    (900, 0.02),
-    (103, 0.05),
-)
-_CATEGORIES: tuple[tuple[str, int], ...] = (
-    ("5710", 26),
-    ("5499", 18),
-    ("5720", 8),
-    ("6540", 12),
-    ("9220", 9),
-    ("5599", 3),
-    ("5498", 5),
-    ("5202", 1),
-    ("6599", 2),
-    ("6589", 1),
-    ("9110", 3),
-    ("5485", 1),
-    ("5520", 1),
-    ("7210", 1),
-    ("6220", 1),
-    ("5800", 1),
-)
-_BIG_COMMUNES = [
-    "75101",
-    "75104",
-    "75108",
-    "75111",
-    "75112",
-    "75113",
-    "75115",
-    "75116",
-    "75117",
-    "75118",
-    "75119",
-    "75120",
-    "13055",
-    "69123",
-    "31555",
-    "06088",
-    "44109",
-    "67482",
-    "34172",
-    "33063",
-    "59350",
-    "35238",
-    "51454",
-    "76351",
-    "42218",
-    "83137",
-    "49007",
-    "38185",
-    "21231",
-    "37261",
-    "92050",
-    "93066",
-    "94028",
-    "78646",
-    "95127",
-    "91228",
-    "77288",
-    "97411",
-    "97209",
-    "97101",
-    "2A004",
-    "2B033",
-]
-_VOIES: tuple[tuple[str, int], ...] = (
-    ("RUE", 45), ("AV", 15), ("BD", 8), ("CHE", 8), ("PL", 4), ("IMP", 5), ("ALL", 5),
-    ("RTE", 4), ("QUAI", 2), ("LOT", 2), ("RES", 2), ("SQ", 1), ("CRS", 1), ("PAS", 1),
-)  # fmt: skip
-_STREET_WORDS = (
-    "DE LA PAIX",
-    "DE LA REPUBLIQUE",
-    "VICTOR HUGO",
-    "JEAN JAURES",
-    "DU GENERAL DE GAULLE",
-    "PASTEUR",
-    "DE LA GARE",
-    "DES LILAS",
-    "DU MOULIN",
-    "DE L EGLISE",
-    "DES ECOLES",
-    "GAMBETTA",
-    "JULES FERRY",
-    "DU 8 MAI 1945",
-    "DES TILLEULS",
-    "DE VERDUN",
-    "CARNOT",
-    "DU STADE",
-    "DES ACACIAS",
-    "DE LA LIBERATION",
-    "ARISTIDE BRIAND",
-    "DU CHATEAU",
-    "DES PEUPLIERS",
-    "FOCH",
-    "EMILE ZOLA",
-)
-_FOREIGN_COUNTRIES = (
-    "99109",
-    "99134",
-    "99127",
-    "99131",
-    "99139",
-    "99132",
-    "99350",
-    "99352",
-    "99351",
-)
-_COMPANY_WORDS = (
-    "TRANSPORTS",
-    "BOULANGERIE",
-    "GARAGE",
-    "IMMOBILIERE",
-    "CONSEIL",
-    "BATIMENT",
-    "RESTAURANT",
-    "PHARMACIE",
-    "INFORMATIQUE",
-    "DISTRIBUTION",
-    "NEGOCE",
-    "ATELIER",
-    "AGENCE",
-    "SERVICES",
-    "INDUSTRIES",
-    "MENUISERIE",
-    "PLOMBERIE",
-    "CABINET",
-    "HOLDING",
-    "FINANCES",
-)
-
-
-_FAKER_LISTS = ("last_names", "first_names_male", "first_names_female")
-
-
-def _faker_word_lists() -> tuple[tuple[str, ...], ...]:
-    """Faker fr_FR's `last_names`, `first_names_male`, `first_names_female`, read as literals
-    from the provider's source: importing Faker costs ~50 ms (it scans every locale at import),
-    a third of what the whole INSEE loading costs. Falls back to the import when the source is
-    not the expected shape (tests/data checks both give the same tuples)."""
-    try:
-        spec = find_spec("faker")
-        assert spec is not None and spec.submodule_search_locations
-        root = Path(next(iter(spec.submodule_search_locations)))
-        tree = ast.parse((root / "providers" / "person" / "fr_FR" / "__init__.py").read_bytes())
-        found: dict[str, tuple[str, ...]] = {}
-        for node in tree.body:
-            if isinstance(node, ast.ClassDef) and node.name == "Provider":
-                for stmt in node.body:
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and len(stmt.targets) == 1
-                        and isinstance(stmt.targets[0], ast.Name)
-                        and stmt.targets[0].id in _FAKER_LISTS
-                    ):
-                        found[stmt.targets[0].id] = ast.literal_eval(stmt.value)
-        lists = tuple(found[name] for name in _FAKER_LISTS)
-        if all(isinstance(x, tuple) and x and all(isinstance(n, str) for n in x) for x in lists):
-            return lists
-    except Exception:  # any surprise: the plain import below
-        pass
-    from faker.providers.person.fr_FR import Provider
-
-    return tuple(getattr(Provider, name) for name in _FAKER_LISTS)
-
-
-def _faker_pools() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    # Faker's fr_FR word lists (tuples, stable order), in the FICOBA upper-case style.
-    last, male, female = (tuple(label_upper(n) for n in x) for x in _faker_word_lists())
-    return last, male, female
 
 
 class _Dates(dict[int, str]):
@@ -261,10 +55,6 @@ class _Dates(dict[int, str]):
         text = self[ordinal] = dt.date.fromordinal(ordinal).isoformat()
         self.ordinals[text] = ordinal
         return text
-
-
-def _date_str(ordinal: int) -> str:
-    return dt.date.fromordinal(ordinal).isoformat()
 
 
 def _cumulative(weights: Sequence[float]) -> tuple[list[float], float, int]:
@@ -308,13 +98,14 @@ _new_guichet = new_record(Guichet)
 # `randint(a, b)` (b >= a everywhere below), `seq[rb(len(seq))]` is `choice(seq)`.
 
 
-class _Gen:
+class _Generator:
     def __init__(self, seed: int, taken: Taken) -> None:
         self.r = random.Random(seed)
         self.rnd = self.r.random
+        # Random's own primitive, private hence absent from typeshed (see the note above)
         self.rb = self.r._randbelow  # type: ignore[attr-defined]
         self.taken = taken
-        self.last, self.male, self.female = _faker_pools()
+        self.last, self.male, self.female = tables.name_pools()
         self.today = REFERENCE_DATE.toordinal()
         self.dates = _Dates()
         rows = insee.commune_rows()
@@ -324,14 +115,17 @@ class _Gen:
             for code in sorted(rows)
             if not rows[code][2]
             and rows[code][1]
-            and (not rows[code][0].endswith("Arrondissement") or code in _BIG_COMMUNES)
+            and (not rows[code][0].endswith("Arrondissement") or code in tables.BIG_COMMUNES)
         ]
-        self.big = [c for c in _BIG_COMMUNES if c in rows]
+        self.big = [c for c in tables.BIG_COMMUNES if c in rows]
         self._places: dict[str, tuple[str, str, str, str, Sequence[str]]] = {}
         self._dep_labels: dict[str, str] = {}
-        self.voies = [v for v, _ in _VOIES]
-        self.voie_cum = _cumulative([w for _, w in _VOIES])
+        self.voies = [v for v, _ in tables.VOIES]
+        self.voie_cum = _cumulative([w for _, w in tables.VOIES])
         self.banques = [Banque(c, n, b) for c, n, b, _ in BANQUES]
+        self.banque_postale = next(
+            b for b in self.banques if b.numero_etablissement == LA_BANQUE_POSTALE
+        )
         self.banque_w = [w for *_, w in BANQUES]
         self.banque_cum = _cumulative(self.banque_w)
         self.guichets: dict[str, list[Guichet]] = {}
@@ -342,7 +136,9 @@ class _Gen:
         self.comptes: list[Compte] = []
         self.droits: list[Droit] = []
         self.n_guichets = 4
-        self.foreign_labels = {p: insee.libelle_pays_ficoba(p) or "" for p in _FOREIGN_COUNTRIES}
+        self.foreign_labels = {
+            p: insee.libelle_pays_ficoba(p) or "" for p in tables.FOREIGN_COUNTRIES
+        }
 
     # ------------------------------------------------------------ helpers
 
@@ -378,7 +174,7 @@ class _Gen:
     def adresse(self, foreign: bool = False) -> Adresse:
         rnd, rb = self.rnd, self.rb
         if foreign:
-            pays = _FOREIGN_COUNTRIES[rb(len(_FOREIGN_COUNTRIES))]
+            pays = tables.FOREIGN_COUNTRIES[rb(len(tables.FOREIGN_COUNTRIES))]
             return _new_adresse(
                 pays,
                 self.foreign_labels[pays],
@@ -400,7 +196,7 @@ class _Gen:
         cum, total, hi = self.voie_cum
         voie = self.voies[bisect(cum, rnd() * total, 0, hi)]
         if rnd() < 0.6:
-            libelle_voie = _STREET_WORDS[rb(len(_STREET_WORDS))]
+            libelle_voie = tables.STREET_WORDS[rb(len(tables.STREET_WORDS))]
         else:
             libelle_voie = self.last[rb(len(self.last))]
         compl = "APPARTEMENT " + str(1 + rb(60)) if rnd() < 0.1 else ""
@@ -439,7 +235,7 @@ class _Gen:
                 + f"{self.r.randrange(10**7):07d}"
             )
             siren = identifiers.make_siren(body)
-            if siren not in self.taken.sirens and siren != "356000000":
+            if siren not in self.taken.sirens and siren != identifiers.LA_POSTE_SIREN:
                 self.taken.sirens.add(siren)
                 return siren
 
@@ -470,7 +266,7 @@ class _Gen:
                 used.add(code)
                 _dep, _com, ville, _libdep, postcodes = self.commune()
                 adr2 = f"{1 + rb(120)} {('R', 'AV', 'BD', 'PL')[rb(4)]} "
-                adr2 += _STREET_WORDS[rb(len(_STREET_WORDS))]
+                adr2 += tables.STREET_WORDS[rb(len(tables.STREET_WORDS))]
                 adr3 = f"BP {1 + rb(400)}" if rnd() < 0.15 else ""
                 guichet = _new_guichet(
                     banque.numero_etablissement,
@@ -495,7 +291,7 @@ class _Gen:
             ]
         return found
 
-    def ouvrir(
+    def open_account(
         self,
         nature: int,
         after: int,
@@ -510,7 +306,7 @@ class _Gen:
         if banque is None:
             banque = self.banque()
         if nature == 102:
-            banque = self.banques[3]  # compte chèque postal: La Banque Postale
+            banque = self.banque_postale  # compte chèque postal
         code_banque = banque.numero_etablissement
         branches = self._branches.get(code_banque)
         if branches is None:
@@ -562,7 +358,7 @@ class _Gen:
         self.comptes.append(compte)
         return compte
 
-    def droit(self, compte: Compte, personne: str, code: str, *, adresse: bool = True) -> None:
+    def grant(self, compte: Compte, personne: str, code: str, *, adresse: bool = True) -> None:
         rnd, rb, today, dates = self.rnd, self.rb, self.today, self.dates
         debut = dates.ordinals[compte.date_ouverture]
         if code != codes.DROIT_TITULAIRE:
@@ -570,7 +366,7 @@ class _Gen:
         fin = ""
         if compte.date_cloture:
             fin = compte.date_cloture
-        elif code in _FIN_POSSIBLE and rnd() < 0.15:
+        elif code in _RIGHTS_THAT_MAY_END and rnd() < 0.15:
             fin = dates[debut + rb(today - 1 - debut + 1)]
         maj = dates[debut + rb(today - 1 - debut + 1)] if debut < today - 1 else dates[debut]
         self.droits.append(
@@ -609,7 +405,7 @@ class _Gen:
         d = dt.date.fromordinal(born)
         annee, mois, jour = _str_int(d.year), _str_int(d.month), _str_int(d.day)
         if rnd() < 0.04:  # born abroad
-            pays = _FOREIGN_COUNTRIES[rb(len(_FOREIGN_COUNTRIES))]
+            pays = tables.FOREIGN_COUNTRIES[rb(len(tables.FOREIGN_COUNTRIES))]
             if rnd() < 0.3:  # protocol: incomplete dates for people born abroad
                 jour = ""
                 if rnd() < 0.5:
@@ -647,7 +443,7 @@ class _Gen:
         return pp, rule_born
 
 
-_FIN_POSSIBLE = (codes.DROIT_PROCURATION, codes.DROIT_MANDATAIRE)
+_RIGHTS_THAT_MAY_END = (codes.DROIT_PROCURATION, codes.DROIT_MANDATAIRE)
 _SMALL_INTS = tuple(str(i) for i in range(3000))
 
 
@@ -669,7 +465,7 @@ def generate(seed: int, size: int, taken: Taken) -> Generated:
 
 
 def _generate(seed: int, size: int, taken: Taken) -> Generated:
-    g = _Gen(seed, taken)
+    g = _Generator(seed, taken)
     r, rnd, rb, today = g.r, g.rnd, g.rb, g.today
     g.n_guichets = max(4, min(60, size // 400))
     pps: list[PersonnePhysique] = []
@@ -678,10 +474,10 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
         pp, born = g.personne_physique()
         pps.append(pp)
         births.append(born)
-    ouvrir, droit = g.ouvrir, g.droit
+    open_account, grant = g.open_account, g.grant
     titulaire, procuration = codes.DROIT_TITULAIRE, codes.DROIT_PROCURATION
-    natures = [(nature, share, nature == 204) for nature, share in _PP_NATURES]
-    jeune = today - 26 * 365
+    natures = [(nature, share, nature == 204) for nature, share in tables.PP_NATURES]
+    youth_limit = today - 26 * 365
     for i, pp in enumerate(pps):
         born = births[i]
         pid = pp.id
@@ -695,42 +491,44 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
         if rnd() < 0.93:
             x = rnd()
             type_ = 2 if x < 0.15 else 3 if x < 0.16 else 4 if x < 0.17 else 1
-            cpt = ouvrir(101, adult, banque=home, type_=type_, resident=resident)
+            cpt = open_account(101, adult, banque=home, type_=type_, resident=resident)
             if dead:
                 cpt = _succession(g, cpt)
-            droit(cpt, pid, titulaire)
+            grant(cpt, pid, titulaire)
             if type_ != 1:
                 for other in r.sample(pps, 1 if type_ == 2 else 2):
                     if other.id != pid:
-                        droit(cpt, other.id, titulaire)
+                        grant(cpt, other.id, titulaire)
             if rnd() < 0.05:
                 other = pps[rb(size)]
                 if other.id != pid:
-                    droit(cpt, other.id, procuration, adresse=False)
+                    grant(cpt, other.id, procuration, adresse=False)
         if rnd() < 0.01:
-            droit(ouvrir(102, adult, resident=resident), pid, titulaire)
+            grant(open_account(102, adult, resident=resident), pid, titulaire)
         for nature, share, livret_jeune in natures:
             if rnd() >= share:
                 continue
-            if livret_jeune and born < jeune:
-                continue  # livret jeune: 12-25 year olds
-            cpt = ouvrir(nature, adult, banque=home if rnd() < 0.7 else None, resident=resident)
+            if livret_jeune and born < youth_limit:
+                continue  # livret youth_limit: 12-25 year olds
+            cpt = open_account(
+                nature, adult, banque=home if rnd() < 0.7 else None, resident=resident
+            )
             if dead and rnd() < 0.5:
                 cpt = _succession(g, cpt)
-            droit(cpt, pid, titulaire)
+            grant(cpt, pid, titulaire)
             # Multi-holding of regulated savings (documented share): a second booklet elsewhere.
             if nature in (201, 206) and rnd() < (0.01 if nature == 201 else 0.03):
                 other_banks = [
                     b for b in g.banques if b.numero_etablissement != cpt.numero_etablissement
                 ]
                 second = 202 if nature == 201 and rnd() < 0.3 else nature
-                dup = ouvrir(second, adult, banque=r.choice(other_banks), closed_share=0.0)
-                droit(dup, pid, titulaire)
+                dup = open_account(second, adult, banque=r.choice(other_banks), closed_share=0.0)
+                grant(dup, pid, titulaire)
         # Heirs: accounts opened following an estate (motifs 2 and 3).
         if dead and i + 1 < size and rnd() < 0.5:
             heir = pps[i + 1]
             motif = "2" if rnd() < 0.6 else "3"
-            droit(ouvrir(101, adult, motif=motif, closed_share=0.0), heir.id, titulaire)
+            grant(open_account(101, adult, motif=motif, closed_share=0.0), heir.id, titulaire)
 
     pms = _legal_entities(g, pps, size)
     banques = sorted({c.numero_etablissement for c in g.comptes})
@@ -739,7 +537,7 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
     return Generated(banks, guichets, pps, pms, g.comptes, g.droits)
 
 
-def _succession(g: _Gen, compte: Compte) -> Compte:
+def _succession(g: _Generator, compte: Compte) -> Compte:
     """The account of a deceased holder: under estate settlement (succession "1") or closed."""
     g.comptes.pop()
     if g.rnd() < 0.6:
@@ -748,11 +546,13 @@ def _succession(g: _Gen, compte: Compte) -> Compte:
     return compte
 
 
-def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list[PersonneMorale]:
+def _legal_entities(
+    g: _Generator, pps: Sequence[PersonnePhysique], size: int
+) -> list[PersonneMorale]:
     r = g.r
     out: list[PersonneMorale] = []
-    cats = [c for c, _ in _CATEGORIES]
-    cat_cum, cat_total, cat_hi = _cumulative([w for _, w in _CATEGORIES])
+    cats = [c for c, _ in tables.CATEGORIES]
+    cat_cum, cat_total, cat_hi = _cumulative([w for _, w in tables.CATEGORIES])
     for _ in range(size // 5):
         ei = r.random() < 0.10
         if ei:
@@ -768,9 +568,9 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
             entrepreneur = owner.id
             raison = f"{owner.nom_naissance} {owner.prenoms.split()[0]}"
             if r.random() < 0.4:
-                enseigne = f"{r.choice(_COMPANY_WORDS)} {owner.nom_naissance}"
+                enseigne = f"{r.choice(tables.COMPANY_WORDS)} {owner.nom_naissance}"
         elif cat.startswith("92"):
-            raison = f"ASSOCIATION {r.choice(_COMPANY_WORDS)} {r.choice(g.last)}"
+            raison = f"ASSOCIATION {r.choice(tables.COMPANY_WORDS)} {r.choice(g.last)}"
             numero_rna = "W" + r.choice("12345678") + f"{r.randrange(10**8):08d}"
         elif cat == "9110":
             raison = f"SYNDICAT DES COPROPRIETAIRES RESIDENCE {r.choice(g.last)}"
@@ -781,11 +581,11 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
                 f" {r.choice(g.last)}" if r.random() < 0.3 else ""
             )
         else:
-            raison = f"{r.choice(_COMPANY_WORDS)} {r.choice(g.last)}"
+            raison = f"{r.choice(tables.COMPANY_WORDS)} {r.choice(g.last)}"
             if r.random() < 0.3:
                 sigle = "".join(w[0] for w in raison.split()) + r.choice(("", "F", "G", "SA"))
             if r.random() < 0.2:
-                enseigne = f"{r.choice(_COMPANY_WORDS)} {r.choice(g.last)}"
+                enseigne = f"{r.choice(tables.COMPANY_WORDS)} {r.choice(g.last)}"
             if r.random() < 0.15:
                 body = reserved.GENERATED_LEI_PREFIX + "".join(
                     r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(12)
@@ -814,20 +614,20 @@ def _legal_entities(g: _Gen, pps: Sequence[PersonnePhysique], size: int) -> list
     return out
 
 
-def _accounts_of_pm(g: _Gen, pm: PersonneMorale, pps: Sequence[PersonnePhysique]) -> None:
+def _accounts_of_pm(g: _Generator, pm: PersonneMorale, pps: Sequence[PersonnePhysique]) -> None:
     rnd, rb = g.rnd, g.rb
     created = g.today - 40 * 365
     x = rnd() * 100.0  # choices((1, 2, 3), (70, 22, 8))[0]
     n_current = 1 if x < 70 else 2 if x < 92 else 3
-    natures = [101] * n_current + [n for n, share in _PM_NATURES if rnd() < share]
+    natures = [101] * n_current + [n for n, share in tables.PM_NATURES if rnd() < share]
     n_pps = len(pps)
     for nature in natures:
-        cpt = g.ouvrir(nature, created)
-        g.droit(cpt, pm.id, codes.DROIT_TITULAIRE)
+        cpt = g.open_account(nature, created)
+        g.grant(cpt, pm.id, codes.DROIT_TITULAIRE)
         if pm.entrepreneur and nature == 101 and rnd() < 0.5:
-            g.droit(cpt, pm.entrepreneur, codes.DROIT_ETCI_EI)
+            g.grant(cpt, pm.entrepreneur, codes.DROIT_ETCI_EI)
         if nature == 101 and rnd() < 0.4:
-            g.droit(cpt, pps[rb(n_pps)].id, codes.DROIT_MANDATAIRE, adresse=False)
+            g.grant(cpt, pps[rb(n_pps)].id, codes.DROIT_MANDATAIRE, adresse=False)
         if nature == 101 and not pm.entrepreneur and pm.categorie_juridique[:1] == "5":
             for _ in range(1 if rnd() * 100.0 < 75 else 2):  # choices((1, 2), (75, 25))[0]
-                g.droit(cpt, pps[rb(n_pps)].id, codes.DROIT_BENEFICIAIRE_EFFECTIF)
+                g.grant(cpt, pps[rb(n_pps)].id, codes.DROIT_BENEFICIAIRE_EFFECTIF)

@@ -6,7 +6,7 @@ CONTRACT §4.2), `libelle_departement_naissance` "Bouches-du-Rhone", `libelle_co
 "PARIS". Empty optional values are "" (the examples print "" for `dateCloture`, `dateFinDroit`).
 Field names are the protocol's, in Python's spelling (`dateCloture` -> `date_cloture`).
 
-Slots dataclasses keep 1 M accounts within the memory budget (ISSUE 3 §6); records refer to each
+Slots dataclasses keep 1 M accounts within the memory budget (docs/data.md); records refer to each
 other by key (IBAN, person id), never by object, so they pickle flat for the start-up cache.
 """
 
@@ -173,33 +173,44 @@ def _install_fast_paths(*classes: type) -> None:
             specs.append((f.name, f.type, spec))
         twin = make_dataclass(cls.__name__, specs, slots=True, eq=False, repr=False)
         twin.__module__ = cls.__module__
-        assert twin.__slots__ == cls.__slots__  # type: ignore[attr-defined]
-
-        def new(*values, _twin=twin, _cls=cls):  # type: ignore[no-untyped-def]
-            obj = _twin(*values)
-            obj.__class__ = _cls
-            return obj
-
-        new.__name__ = new.__qualname__ = f"_new_{cls.__name__}"
-        globals()[new.__name__] = new  # picklable by reference
+        assert twin.__dict__["__slots__"] == cls.__dict__["__slots__"]
+        new = _constructor(cls, twin)
+        globals()[new.__name__] = new  # pickle finds the constructor by module and name
         _CONSTRUCTORS[cls] = new
         names = tuple(f.name for f in fields(cls))
         getter = attrgetter(*names)
-
-        def __reduce__(self, _getter=getter, _new=new):  # type: ignore[no-untyped-def]
-            return (_new, _getter(self))
-
-        cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]
+        # installed on the class once it exists (a dataclass takes no __reduce__ argument); its
+        # type is object.__reduce__'s, which mypy reads as a different signature
+        cls.__reduce__ = _reducer(new, getter)  # type: ignore[method-assign,assignment]
         _TEXTS[cls] = _text_function(cls.__qualname__, names, getter)
 
 
-_CONSTRUCTORS: dict[type, object] = {}
+def _constructor(cls: type, twin: type) -> Callable[..., Any]:
+    def new(*values: Any) -> Any:
+        record = twin(*values)
+        record.__class__ = cls
+        return record
+
+    new.__name__ = new.__qualname__ = f"_new_{cls.__name__}"
+    return new
+
+
+def _reducer(
+    new: Callable[..., Any], getter: Callable[[Any], tuple[Any, ...]]
+) -> Callable[[Any], tuple[Any, ...]]:
+    def reduce(record: Any) -> tuple[Any, ...]:
+        return (new, getter(record))
+
+    return reduce
+
+
+_CONSTRUCTORS: dict[type, Callable[..., Any]] = {}
 
 
 def new_record(cls: type[_R]) -> Callable[..., _R]:
     """The fast positional constructor of a record class: `new_record(Compte)(iban, ...)` takes
     the fields in declaration order (trailing defaults may be omitted)."""
-    return _CONSTRUCTORS[cls]  # type: ignore[return-value]
+    return _CONSTRUCTORS[cls]
 
 
 def _text_function(

@@ -6,9 +6,10 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from ficoba_sandbox.data.model import Compte, Droit
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain import codes
 
@@ -77,7 +78,9 @@ def export_rows(store: Store) -> Iterator[dict[str, str]]:
         yield from _with_accounts(base, store.comptes_of_personne_morale(pm))
 
 
-def _with_accounts(base: dict[str, str], comptes: Any) -> Iterator[dict[str, str]]:
+def _with_accounts(
+    base: dict[str, str], comptes: Sequence[tuple[Compte, Droit]]
+) -> Iterator[dict[str, str]]:
     if not comptes:
         yield {**base, "iban": "", "codeNature": "", "droitSurCompte": "", "dateCloture": ""}
     for c, d in comptes:

@@ -21,16 +21,14 @@ Identifier lookups are dict indexes. Searches go through name indexes, then filt
 
 from __future__ import annotations
 
-import enum
 import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from itertools import chain, islice
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from ficoba_sandbox.data.model import (
-    Adresse,
     Banque,
     Compte,
     Droit,
@@ -39,212 +37,29 @@ from ficoba_sandbox.data.model import (
     PersonnePhysique,
     record_text,
 )
+from ficoba_sandbox.data.search import (
+    MAX_REPONSES,
+    CriteresAdresse,
+    CriteresPersonneMorale,
+    CriteresPersonnePhysique,
+    SearchResult,
+    SearchStatus,
+    address_keys,
+    address_matches,
+    clean,
+    date_matches,
+    date_predicate,
+    int_or_zero,
+    name_keys,
+    stored_date,
+    words_match,
+)
 from ficoba_sandbox.domain.normalize import normalize_text, normalize_words
 
-# CAF036 "Il y a trop de réponses satisfaisant aux critères": above this many matching persons
-# (or entities) a search is refused. The protocol gives no figure [G]; 50 keeps responses small.
-MAX_REPONSES = 50
-_HOMONYMES_MAX = 1 << 16  # entries of Store._pp_by_nom_annee before it is emptied
+_NAMESAKES_MEMO_MAX = 1 << 16  # entries of Store._pp_by_nom_annee before it is emptied
 
-T = TypeVar("T")
-
-
-class SearchStatus(enum.Enum):
-    """Why a search returned what it returned; the backend maps it to a code (CONTRACT §6.3)."""
-
-    OK = "OK"
-    TOO_MANY = "TOO_MANY"  # CAF036 (400)
-    NO_MATCH = "NO_MATCH"  # no person/entity with this identity: CAF013 (PP) / CAF015 (PM)
-    ADDRESS_UNKNOWN = (
-        "ADDRESS_UNKNOWN"  # identity found, nobody in the file at this address: CAF028
-    )
-    NOT_AT_ADDRESS = "NOT_AT_ADDRESS"  # identity found, address exists, not theirs: CAF029
-
-
-@dataclass(frozen=True, slots=True)
-class CriteresAdresse:
-    """`domiciliation` (S2 `Domiciliation`). Empty / None fields are ignored."""
-
-    code_pays: str | None = None
-    code_departement: str | None = None
-    code_commune: str | None = None
-    code_nature_voie: str | None = None
-    libelle_voie: str | None = None
-    numero_voie: str | None = None
-    indice_repetition: str | None = None
-    code_postal: str | None = None
-
-    def is_empty(self) -> bool:
-        return not any(_clean(getattr(self, f.name)) for f in fields(self))
-
-
-@dataclass(frozen=True, slots=True)
-class CriteresPersonnePhysique:
-    """perPhy / verifIban PP / multiDet PP criteria (CONTRACT §3.5). Strings as received; the
-    store normalises them. Date parts may be "", "0", "00" (unknown) or digits."""
-
-    nom: str
-    prenoms: str | None = None
-    sexe: str | None = None
-    annee_naissance: str | None = None
-    mois_naissance: str | None = None
-    jour_naissance: str | None = None
-    annee_naissance_debut: str | None = None
-    mois_naissance_debut: str | None = None
-    jour_naissance_debut: str | None = None
-    annee_naissance_fin: str | None = None
-    mois_naissance_fin: str | None = None
-    jour_naissance_fin: str | None = None
-    code_pays_naissance: str | None = None
-    code_departement_naissance: str | None = None
-    code_commune_naissance: str | None = None
-    adresse: CriteresAdresse | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CriteresPersonneMorale:
-    """perPro / verifIban PM / multiDet PM criteria (CONTRACT §3.4)."""
-
-    raison_sociale: str | None = None
-    sigle: str | None = None
-    enseigne: str | None = None
-    code_categorie_juridique: str | None = None
-    adresse: CriteresAdresse | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult(Generic[T]):
-    status: SearchStatus
-    matches: tuple[T, ...] = ()
-    count: int = 0  # number of matches before truncation (> MAX_REPONSES when TOO_MANY)
-
-
-def _clean(value: str | None) -> str:
-    return value.strip() if value else ""
-
-
-def _int_or_zero(value: str | None) -> int:
-    v = _clean(value)
-    return int(v) if v.isdigit() else 0
-
-
-# ------------------------------------------------------------------------- matching rules
-
-
-def _name_keys(text: str) -> tuple[str, ...]:
-    """Index keys of a name: the normalised form and the same without spaces ("LE CORBUSIER"
-    and "LECORBUSIER" meet)."""
-    norm = normalize_text(text)
-    if not norm:
-        return ()
-    squashed = norm.replace(" ", "")
-    return (norm,) if squashed == norm else (norm, squashed)
-
-
-def _prenoms_match(criterion: str, stored: str) -> bool:
-    """Every first name given must be among the person's first names, the first one first:
-    "CORINNE" and "CORINNE MARIE" match "CORINNE ANNE MARIE"; "ANNE" does not."""
-    return _words_match(normalize_words(criterion), stored)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stored_words(stored: str) -> tuple[str, ...]:
-    return normalize_words(stored)
-
-
-def _words_match(wanted: tuple[str, ...], stored: str) -> bool:
-    """`_prenoms_match` with the criterion already split (`normalize_words`)."""
-    if not wanted:
-        return True
-    have = _stored_words(stored)
-    if not have or wanted[0] != have[0]:
-        # "CHARLES-EDOUARD" vs "CHARLESEDOUARD": compare squashed too
-        return "".join(wanted) == "".join(have)
-    return all(w in have for w in wanted[1:])
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _stored_date(annee: str, mois: str, jour: str) -> tuple[int, int, int]:
-    """A stored birth date's parts (0: unknown); pure, cached
-    (errors are not cached: they are raised again)."""
-    return _int_or_zero(annee), _int_or_zero(mois), _int_or_zero(jour)
-
-
-def _date_predicate(c: CriteresPersonnePhysique) -> Callable[[PersonnePhysique], bool] | None:
-    """The birth-date rule (see `_date_matches`) as a function of `pp` alone, the criterion's
-    parts computed once and the person's cached (`_stored_date`); None when the criterion gives
-    no date (always true). Raises ValueError where the criterion's parts are not numbers."""
-    if _clean(c.annee_naissance):
-        year = _int_or_zero(c.annee_naissance)
-        wm = _int_or_zero(c.mois_naissance)
-        wd = _int_or_zero(c.jour_naissance)
-
-        def exact(pp: PersonnePhysique) -> bool:
-            y, m, d = _stored_date(pp.annee_naissance, pp.mois_naissance, pp.jour_naissance)
-            if year != y:
-                return False
-            if wm and m and wm != m:
-                return False
-            return not (wd and d and wd != d)
-
-        return exact
-    if _clean(c.annee_naissance_debut) or _clean(c.annee_naissance_fin):
-        start = (
-            _int_or_zero(c.annee_naissance_debut),
-            _int_or_zero(c.mois_naissance_debut) or 1,
-            _int_or_zero(c.jour_naissance_debut) or 1,
-        )
-        end = (
-            _int_or_zero(c.annee_naissance_fin) or 9999,
-            _int_or_zero(c.mois_naissance_fin) or 12,
-            _int_or_zero(c.jour_naissance_fin) or 31,
-        )
-
-        def within(pp: PersonnePhysique) -> bool:
-            y, m, d = _stored_date(pp.annee_naissance, pp.mois_naissance, pp.jour_naissance)
-            return (y, m or 1, d or 1) <= end and (y, m or 12, d or 31) >= start
-
-        return within
-    return None
-
-
-def _date_matches(c: CriteresPersonnePhysique, pp: PersonnePhysique) -> bool:
-    """Exact date: year required, month/day compared when both sides know them. Range: missing
-    start parts are 01, missing end parts 12/31; a person with an incomplete date matches when
-    the period their known parts cover overlaps the range. One rule: `_date_predicate`'s."""
-    predicate = _date_predicate(c)
-    return predicate is None or predicate(pp)
-
-
-def _address_matches(a: CriteresAdresse, adr: Adresse | None) -> bool:
-    if adr is None:
-        return False
-    pairs = (
-        (a.code_pays, adr.code_pays_residence),
-        (a.code_departement, adr.code_departement_residence),
-        (a.code_commune, adr.code_commune_residence),
-        (a.code_nature_voie, adr.code_nature_voie),
-        (a.numero_voie, adr.numero_voie),
-        (a.indice_repetition, adr.indice_repetition),
-        (a.code_postal, adr.code_postal),
-    )
-    for wanted, have in pairs:
-        w = _clean(wanted).upper()
-        if w and w != have.strip().upper():
-            return False
-    voie = normalize_text(a.libelle_voie)
-    return not (voie and voie != normalize_text(adr.libelle_voie))
-
-
-def _address_keys(adr: Adresse) -> tuple[tuple[str, ...], ...]:
-    return (
-        ("d", adr.code_departement_residence),
-        ("c", adr.code_departement_residence, adr.code_commune_residence),
-        ("p", adr.code_postal),
-    )
-
-
-# ------------------------------------------------------------------------- the store
+#: a person or an entity: what a search finds
+Found = TypeVar("Found", PersonnePhysique, PersonneMorale)
 
 
 @dataclass(slots=True)
@@ -305,12 +120,6 @@ class Store:
             return self._pp.get(personne_id)
         return self._pm.get(personne_id)
 
-    def personne_physique(self, personne_id: str) -> PersonnePhysique | None:
-        return self._pp.get(personne_id)
-
-    def personne_morale(self, personne_id: str) -> PersonneMorale | None:
-        return self._pm.get(personne_id)
-
     def banque(self, code: str) -> Banque | None:
         return self.banques.get(code)
 
@@ -352,32 +161,28 @@ class Store:
     ) -> tuple[tuple[Compte, Droit], ...]:
         return self._comptes_of(pm if isinstance(pm, str) else pm.id)
 
-    def entrepreneur_individuel_of(self, pp: PersonnePhysique) -> tuple[PersonneMorale, ...]:
-        """Entrepreneurs individuels (category 1000) run by this natural person."""
-        return tuple(self._pm[i] for i in self._ei_by_pp.get(pp.id, ()))
-
     # ---------------------------------------------------------------- searches
 
     def search_personnes_physiques(
         self, criteres: CriteresPersonnePhysique, limit: int = MAX_REPONSES
     ) -> SearchResult[PersonnePhysique]:
         """Search natural persons by civil status (+ birthplace, + address). Rules: docs/data.md."""
-        keys = _name_keys(criteres.nom)
+        keys = name_keys(criteres.nom)
         if not keys:
             return SearchResult(SearchStatus.NO_MATCH)
-        seen = self._homonymes(keys, criteres.annee_naissance)
-        sexe = _clean(criteres.sexe)
-        pays = _clean(criteres.code_pays_naissance)
-        dep = _clean(criteres.code_departement_naissance).upper()
-        com = _clean(criteres.code_commune_naissance)
+        seen = self._namesakes(keys, criteres.annee_naissance)
+        sexe = clean(criteres.sexe)
+        pays = clean(criteres.code_pays_naissance)
+        dep = clean(criteres.code_departement_naissance).upper()
+        com = clean(criteres.code_commune_naissance)
         prenoms = normalize_words(criteres.prenoms) if criteres.prenoms else None
         identity: list[PersonnePhysique] = []
         pps = self._pp
         date_ok: Callable[[PersonnePhysique], bool] | None
         try:
-            date_ok = _date_predicate(criteres)
+            date_ok = date_predicate(criteres)
         except ValueError:  # the plain rule, which raises at the first candidate, as it did
-            date_ok = functools.partial(_date_matches, criteres)
+            date_ok = functools.partial(date_matches, criteres)
         for pid in seen:
             pp = pps[pid]
             if sexe and sexe in "12" and pp.sexe != sexe:
@@ -385,7 +190,7 @@ class Store:
             # pure predicates: the cheaper date first, then the first names
             if date_ok is not None and not date_ok(pp):
                 continue
-            if prenoms is not None and not _words_match(prenoms, pp.prenoms):
+            if prenoms is not None and not words_match(prenoms, pp.prenoms):
                 continue
             if pays and pp.code_pays_naissance != pays:
                 continue
@@ -396,15 +201,15 @@ class Store:
             identity.append(pp)
         return self._finish(identity, criteres.adresse, limit)
 
-    def _homonymes(self, keys: tuple[str, ...], annee: str | None) -> Iterable[str]:
+    def _namesakes(self, keys: tuple[str, ...], annee: str | None) -> Iterable[str]:
         """The persons indexed under `keys`, first occurrence first; only those born in `annee`
-        when it is given: the birth-date rule's first test (`_date_predicate`), done once per
+        when it is given: the birth-date rule's first test (`date_predicate`), done once per
         (keys, year) and remembered. A common surname has hundreds of bearers at 1 M accounts
         and a few per year; the search then tests those few."""
         year = None
-        if _clean(annee):
+        if clean(annee):
             try:
-                year = _int_or_zero(annee)
+                year = int_or_zero(annee)
             except ValueError:  # not numbers: the plain rule decides, candidate by candidate
                 year = None
         if year is not None:
@@ -422,14 +227,14 @@ class Store:
             born = tuple(
                 pid
                 for pid in seen
-                if _stored_date(
+                if stored_date(
                     pps[pid].annee_naissance, pps[pid].mois_naissance, pps[pid].jour_naissance
                 )[0]
                 == year
             )
         except ValueError:  # a stored date that is not numbers: the plain rule decides
             return seen
-        if len(self._pp_by_nom_annee) >= _HOMONYMES_MAX:
+        if len(self._pp_by_nom_annee) >= _NAMESAKES_MEMO_MAX:
             self._pp_by_nom_annee.clear()
         self._pp_by_nom_annee[keys, year] = born
         return born
@@ -454,7 +259,7 @@ class Store:
         for word in sorted(first_words):
             for pid in self._pm_by_word.get(word, ()):
                 candidates.setdefault(pid)
-        categorie = _clean(criteres.code_categorie_juridique)
+        categorie = clean(criteres.code_categorie_juridique)
         identity: list[PersonneMorale] = []
         for pid in candidates:
             pm = self._pm[pid]
@@ -471,16 +276,16 @@ class Store:
         return self._finish(identity, criteres.adresse, limit)
 
     def _finish(
-        self, identity: Sequence[T], adresse: CriteresAdresse | None, limit: int
-    ) -> SearchResult[T]:
+        self, identity: Sequence[Found], adresse: CriteresAdresse | None, limit: int
+    ) -> SearchResult[Found]:
         if not identity:
             return SearchResult(SearchStatus.NO_MATCH)
         if adresse is not None and not adresse.is_empty():
-            at_address = [p for p in identity if _address_matches(adresse, p.adresse)]  # type: ignore[attr-defined]
+            at_address = [p for p in identity if address_matches(adresse, p.adresse)]
             if not at_address:
-                dep = _clean(adresse.code_departement)
-                com = _clean(adresse.code_commune)
-                cp = _clean(adresse.code_postal)
+                dep = clean(adresse.code_departement)
+                com = clean(adresse.code_commune)
+                cp = clean(adresse.code_postal)
                 # CAF028 when nobody in the file lives in this commune / postcode, else CAF029.
                 known = (
                     (not dep or ("d", dep) in self._addresses)
@@ -586,16 +391,16 @@ def index_store(
             found.append(d)
     pp_by_nom: dict[str, list[str]] = {}
     addresses: set[tuple[str, ...]] = set()
-    name_keys: dict[str, tuple[str, ...]] = {}  # memo: names repeat a lot
+    keys_of: dict[str, tuple[str, ...]] = {}  # memo: names repeat a lot
     for p in pp.values():
         nom, usage = p.nom_naissance, p.nom_usage
-        keys = name_keys.get(nom)
+        keys = keys_of.get(nom)
         if keys is None:
-            keys = name_keys[nom] = _name_keys(nom)
+            keys = keys_of[nom] = name_keys(nom)
         if usage:
-            more = name_keys.get(usage)
+            more = keys_of.get(usage)
             if more is None:
-                more = name_keys[usage] = _name_keys(usage)
+                more = keys_of[usage] = name_keys(usage)
             keys = tuple(sorted(set(keys) | set(more)))
         elif len(keys) > 1:
             keys = tuple(sorted(keys))
@@ -606,7 +411,7 @@ def index_store(
             else:
                 found_ids.append(p.id)
         if p.adresse:
-            addresses.update(_address_keys(p.adresse))
+            addresses.update(address_keys(p.adresse))
     pm_by_siren: dict[str, list[str]] = {}
     pm_by_word: dict[str, list[str]] = {}
     ei_by_pp: dict[str, list[str]] = {}
@@ -623,7 +428,7 @@ def index_store(
         for w in sorted(words):
             pm_by_word.setdefault(w, []).append(m.id)
         if m.adresse:
-            addresses.update(_address_keys(m.adresse))
+            addresses.update(address_keys(m.adresse))
     return Store(
         seed=seed,
         size=size,

@@ -24,7 +24,7 @@ def _table(*rows: tuple[str, str, int]) -> dict[str, ErrorCode]:
 # CONTRACT §6.3, protocol v11 Annex 9. Messages copied verbatim (no-space form of the code, §9 #10).
 BACKEND_CODES: dict[str, ErrorCode] = _table(
     # CAT001 is listed with 500 in Annex 9, but §6.2 maps "Service temporairement indisponible ou en
-    # maintenance" to 503; the issue asks for 503 CAT001 when the service is down.
+    # maintenance" to 503: the sandbox answers 503 (docs/contract-choices.md).
     ("CAT001", "Service temporairement indisponible ou en maintenance", 503),
     ("CAT002", "Le format JSON n'est pas correct.", 400),
     ("CAT003", "Erreur technique SQL", 500),

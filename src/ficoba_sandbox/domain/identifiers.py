@@ -1,10 +1,12 @@
 """Identifier rules: IBAN (ISO 13616 mod 97), French RIB key, SIREN/SIRET (Luhn, La Poste rule),
 SPI (DGFiP tax id, mod 511), LEI (ISO 17442, ISO 7064 mod 97-10).
 
-Validation delegates to python-stdnum where it does the whole job (SIREN, SIRET with La Poste's
-rule, LEI); IBAN check digits and the RIB key are computed here because the generator needs them
-fast and because stdnum does not check the French RIB key (docs/pitfalls.md: Faker fr_FR gets it wrong).
-Generation helpers take digits drawn by the caller's seeded RNG, so they stay deterministic.
+python-stdnum does the work where its rule is the protocol's: Luhn, SIREN, SIRET with La Poste's
+rule, LEI validation, the SPI (stdnum.fr.nif: the SPI is the NIF). IBAN check digits and the RIB
+key are computed here: stdnum does not check the French RIB key (docs/pitfalls.md: Faker fr_FR
+gets it wrong) nor accept the protocol's "FC" IBANs, and stdnum's mod 97-10 check digits run 00-96 where
+ISO 13616 and ISO 17442 write 02-98. Generation helpers take digits drawn by the caller's seeded
+RNG, so they stay deterministic.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import re
 
 from stdnum import lei as _lei
+from stdnum import luhn as _luhn
+from stdnum.fr import nif as _nif
 from stdnum.fr import siren as _siren
 from stdnum.fr import siret as _siret
 
@@ -109,22 +113,8 @@ def split_fr_iban(iban: str) -> tuple[str, str, str, str]:
 
 # ---------------------------------------------------------------- SIREN / SIRET (Luhn)
 
-
-def luhn_check_digit(digits: str) -> str:
-    """The digit to append so that `digits + d` passes the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:  # these positions are doubled once the check digit is appended
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
-def luhn_valid(digits: str) -> bool:
-    return digits.isdigit() and luhn_check_digit(digits[:-1]) == digits[-1]
+#: La Poste's SIREN: its SIRETs follow "sum of digits divisible by 5", not Luhn
+LA_POSTE_SIREN = "356000000"
 
 
 def is_valid_siren(siren: str) -> bool:
@@ -141,7 +131,7 @@ def make_siren(body8: str) -> str:
     """SIREN from 8 digits: append the Luhn check digit."""
     if len(body8) != 8 or not body8.isdigit():
         raise ValueError("8 digits expected")
-    return body8 + luhn_check_digit(body8)
+    return body8 + _luhn.calc_check_digit(body8)
 
 
 def make_siret(siren: str, nic4: str) -> str:
@@ -149,35 +139,25 @@ def make_siret(siren: str, nic4: str) -> str:
     the 14 digits). Not for La Poste's SIREN, whose NICs follow another rule."""
     if len(siren) != 9 or len(nic4) != 4 or not (siren + nic4).isdigit():
         raise ValueError("SIREN of 9 digits and NIC of 4 digits expected")
-    if siren == "356000000":
+    if siren == LA_POSTE_SIREN:
         raise ValueError("La Poste SIRETs follow the sum-of-digits rule, not Luhn")
-    return siren + nic4 + luhn_check_digit(siren + nic4)
+    return siren + nic4 + _luhn.calc_check_digit(siren + nic4)
 
 
 # ---------------------------------------------------------------- SPI
 
-SPI_LENGTH = 13
-
-
-def spi_key(first10: str) -> str:
-    """The 3-digit SPI key: the first 10 digits mod 511."""
-    return f"{int(first10) % 511:03d}"
-
 
 def make_spi(first10: str) -> str:
+    """SPI from its first 10 digits: append the 3-digit key, the first 10 digits mod 511."""
     if len(first10) != 10 or not first10.isdigit() or first10[0] not in "0123":
         raise ValueError("10 digits starting with 0-3 expected")
-    return first10 + spi_key(first10)
+    return first10 + _nif.calc_check_digits(first10)
 
 
 def is_valid_spi(spi: str) -> bool:
-    """13 digits, starting with 0-3 (CAF004 / CAF005), last 3 = first 10 mod 511."""
-    return (
-        len(spi) == SPI_LENGTH
-        and spi.isdigit()
-        and spi[0] in "0123"
-        and spi_key(spi[:10]) == spi[10:]
-    )
+    """13 digits, starting with 0-3 (CAF004 / CAF005), last 3 = first 10 mod 511; exactly, no
+    separators (stdnum would strip spaces)."""
+    return spi == _nif.compact(spi) and _nif.is_valid(spi)
 
 
 # ---------------------------------------------------------------- LEI

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 from ficoba_sandbox.domain.normalize import label_upper, strip_accents
 
@@ -46,17 +46,26 @@ class Commune:
         return self.code[len(self.code_departement) :]
 
 
+class _Payload(TypedDict):
+    """The content of `data/insee.json.gz` (written by `scripts/extract_insee.py`)."""
+
+    pays: dict[str, str]  # code -> label
+    departements: dict[str, str]  # code -> label
+    communes: dict[str, list[Any]]  # code -> [label, postcodes, historical flag]
+
+
 @cache
-def _payload() -> dict[str, Any]:
+def _payload() -> _Payload:
     raw = resources.files("ficoba_sandbox.domain").joinpath("data/insee.json.gz").read_bytes()
-    return json.loads(gzip.decompress(raw))  # type: ignore[no-any-return]
+    payload: _Payload = json.loads(gzip.decompress(raw))
+    return payload
 
 
 def commune_rows() -> dict[str, list[Any]]:
     """The raw commune list, code -> [label, postcodes, historical flag], in code order: for the
     generator, which reads a few thousand of the 39 000 communes (building them all as `Commune`
     objects would cost more than the rest of the INSEE loading)."""
-    return _payload()["communes"]  # type: ignore[no-any-return]
+    return _payload()["communes"]
 
 
 _COMMUNES: dict[str, Commune] = {}  # built on first use; only real codes are kept
@@ -75,7 +84,7 @@ def _commune(code5: str) -> Commune | None:
 
 @cache
 def _all_communes() -> dict[str, Commune]:
-    return {code: _commune(code) for code in commune_rows()}  # type: ignore[misc]
+    return {code: found for code in commune_rows() if (found := _commune(code)) is not None}
 
 
 @cache

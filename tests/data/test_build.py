@@ -1,0 +1,92 @@
+"""data/build.py: personas + generation -> Store, and the start-up cache in the state directory,
+keyed by seed, size, persona bytes and code."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ficoba_sandbox.data.build import build_store, cache_key, wait_for_cache_writes
+from ficoba_sandbox.data.personas import PersonaError, default_personas_dir
+
+SHIPPED = default_personas_dir()
+EXTRA = """\
+banques:
+  - {numeroEtablissement: "30004", libelleEtablissement: BANQUE DE TEST, bicEtablissement: BNPAFRPPXXX}
+"""
+
+
+def test_cache_roundtrip(tmp_path: Path) -> None:
+    assert SHIPPED is not None
+    cold = build_store(3, 300, [SHIPPED], cache_dir=tmp_path)
+    # written by a background thread, CACHE_WRITE_DELAY (2 s) after the store is returned so
+    # that a start-up does not pay for it; waiting for it cuts the delay short
+    assert not list(tmp_path.glob("store-*.pickle"))
+    wait_for_cache_writes()
+    assert len(list(tmp_path.glob("store-*.pickle"))) == 1
+    assert not list(tmp_path.glob(".store-*"))
+    warm = build_store(3, 300, [SHIPPED], cache_dir=tmp_path)
+    # the digest travels in the cache: a warm start does not recompute it
+    assert warm.known_digest() == cold.digest() == build_store(3, 300, [SHIPPED]).digest()
+    assert build_store(4, 300, [SHIPPED], cache_dir=tmp_path).digest() != cold.digest()
+
+
+def test_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
+    assert SHIPPED is not None
+    expected = build_store(3, 100, [SHIPPED], cache_dir=tmp_path)
+    wait_for_cache_writes()
+    (cached,) = tmp_path.glob("store-*.pickle")
+    cached.write_bytes(b"not a pickle")
+    assert build_store(3, 100, [SHIPPED], cache_dir=tmp_path).digest() == expected.digest()
+
+
+def test_cache_key_covers_seed_size_and_persona_bytes() -> None:
+    sources = [("a.yaml", b"x")]
+    key = cache_key(42, 100, sources)
+    assert key == cache_key(42, 100, list(sources)) and len(key) == 32
+    assert (
+        len(
+            {
+                key,
+                cache_key(43, 100, sources),
+                cache_key(42, 101, sources),
+                cache_key(42, 100, [("a.yaml", b"y")]),
+                cache_key(42, 100, [("b.yaml", b"x")]),
+                cache_key(42, 100, []),
+            }
+        )
+        == 6
+    )
+
+
+def test_a_changed_persona_file_is_not_served_from_the_cache(tmp_path: Path) -> None:
+    assert SHIPPED is not None
+    mine = tmp_path / "mine"
+    shutil.copytree(SHIPPED, mine)
+    first = build_store(3, 100, [mine], cache_dir=tmp_path / "cache")
+    wait_for_cache_writes()
+    (mine / "zz-extra.yaml").write_text(EXTRA, encoding="utf-8")
+    second = build_store(3, 100, [mine], cache_dir=tmp_path / "cache")
+    assert second.digest() != first.digest()
+    banque = second.banque("30004")
+    # persona banks come first and replace the generated bank of the same code
+    assert banque is not None and banque.libelle_etablissement == "BANQUE DE TEST"
+
+
+def test_a_broken_persona_file_stops_the_build_cache_or_not(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("comptes: [\n", encoding="utf-8")
+    for cache in (None, tmp_path / "cache"):
+        with pytest.raises(PersonaError):
+            build_store(3, 10, [tmp_path], cache_dir=cache)
+    with pytest.raises(PersonaError, match="not found"):
+        build_store(3, 10, [tmp_path / "nowhere"], cache_dir=tmp_path / "cache")
+
+
+def test_personas_first_then_the_generated_records() -> None:
+    assert SHIPPED is not None
+    store = build_store(3, 50, [SHIPPED])
+    kinds = [bool(p.persona) for p in store.personnes_physiques()]
+    assert kinds == sorted(kinds, reverse=True) and kinds.count(False) == 50
+    assert len({m.siren for m in store.personnes_morales() if not m.persona}) == 10
