@@ -9,6 +9,7 @@ import pytest
 from ficoba_sandbox.backend import rules
 from ficoba_sandbox.backend.demandes import EtatCivil
 from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.domain.identifiers import is_valid_iban
 
 
 def _code(f, *a, **kw) -> str:
@@ -52,3 +53,31 @@ def test_birth_range_rules() -> None:
 
 def test_motif_compared_on_four_digits() -> None:
     assert rules.canonical_motif("021") == rules.canonical_motif("0021") == "0021"
+
+
+# `rules.check_iban` (cached format check) answers as the uncached check does.
+
+
+@pytest.mark.parametrize(
+    "iban",
+    [
+        "FR7630004009550000135601429",
+        "fr76 3000 4009 5500 0013 5601 429",
+        "FR7630004009550000135601428",
+        "FC1030004008711812050237399",
+        "DE89370400440532013000",
+        "FR76",
+    ],
+)
+@pytest.mark.parametrize("fc", [True, False])
+def test_check_iban_is_the_uncached_check(iban: str, fc: bool) -> None:
+    value = iban.replace(" ", "").upper()
+    pattern = rules._IBAN_FR_FC if fc else rules._IBAN_FR
+    ok = bool(pattern.match(value)) and is_valid_iban(value)
+    for _ in range(2):  # the second call answers from the cache
+        if ok:
+            assert rules.check_iban(iban, fc=fc) == value
+        else:
+            with pytest.raises(FicobaError) as err:
+                rules.check_iban(iban, fc=fc)
+            assert err.value.code == "CAF002"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,38 @@ def test_oversized_body_still_gets_413(qa_server: Any, api: httpx.Client,
     body = {**entry["body"], "justification": "x" * (qa_server.settings.max_body_bytes + 10)}
     r = _call(qa_server, api, entry, body)
     assert r.status_code == 413, r.text
+
+
+# `magic.by_trigger` (entries grouped by resource) answers as the plain loop does.
+
+
+def _plain(resource: str, body: object) -> magic.Entry | None:
+    for e in magic.ENTRIES:
+        if e.trigger is not None and e.trigger.matches(resource, body):
+            return e
+    return None
+
+
+def test_by_trigger_is_the_plain_loop() -> None:
+    bodies = [{"criteresRecherche": copy.deepcopy(dict(e.criteres))} for e in magic.ENTRIES]
+    bodies += [None, {}, {"criteresRecherche": None}, {"criteresRecherche": {"iban": 3}}]
+    for e in magic.ENTRIES:  # as a client may write them: spaced, lower case, accented
+        if e.trigger is not None:
+            value = e.trigger.value
+            if e.trigger.path[-1] == "iban":
+                written = " ".join(value[i : i + 4] for i in range(0, len(value), 4)).lower()
+            else:
+                written = " " + value.lower().replace("e", "é") + " "
+            criteres: dict = {}
+            node = criteres
+            for name in e.trigger.path[:-1]:
+                node = node.setdefault(name, {})
+            node[e.trigger.path[-1]] = written
+            bodies.append({"criteresRecherche": criteres})
+    seen = 0
+    for resource in (*magic.RESOURCES, "etatSante", "other"):
+        for body in bodies:
+            expected = _plain(resource, body)
+            assert magic.by_trigger(resource, body) is expected
+            seen += expected is not None
+    assert seen == 2 * sum(e.trigger is not None for e in magic.ENTRIES)  # each, and its variant

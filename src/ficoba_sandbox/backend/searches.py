@@ -39,15 +39,15 @@ from ficoba_sandbox.backend.results import (
     VerificationCompte,
 )
 from ficoba_sandbox.data import model
-from ficoba_sandbox.data.store import (
+from ficoba_sandbox.data.search import (
     MAX_REPONSES,
     CriteresAdresse,
     CriteresPersonneMorale,
     CriteresPersonnePhysique,
     SearchResult,
     SearchStatus,
-    Store,
 )
+from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain import codes
 from ficoba_sandbox.domain.access import MODALITY_OF, Caller, SearchType
 from ficoba_sandbox.domain.clock import Clock, horodatage
