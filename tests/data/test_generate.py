@@ -263,7 +263,7 @@ def test_proportions_of_accounts(store: Store) -> None:
     current = [
         c
         for c in comptes
-        if c.code_nature == 101 and store.droits_of_compte(c)[0].est_personne_physique
+        if c.code_nature == 101 and store.droits_of_compte(c)[0].is_personne_physique
     ]
     assert_share(*count(c.code_type == 2 for c in current), 0.15)
     with_power = count(

@@ -82,5 +82,5 @@ def test_trailing_defaults_may_be_omitted() -> None:
 
 
 def test_droit_knows_whether_its_holder_is_a_person() -> None:
-    assert RECORDS[-1].est_personne_physique
-    assert not dataclasses.replace(RECORDS[-1], personne="pm:1").est_personne_physique
+    assert RECORDS[-1].is_personne_physique
+    assert not dataclasses.replace(RECORDS[-1], personne="pm:1").is_personne_physique

@@ -145,7 +145,7 @@ class Droit:
     avec_adresse: bool = True
 
     @property
-    def est_personne_physique(self) -> bool:
+    def is_personne_physique(self) -> bool:
         return self.personne.startswith("pp:")
 
 

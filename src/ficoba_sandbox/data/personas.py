@@ -247,23 +247,21 @@ def _adresse(a: AdresseIn | None, path: Path, place: str) -> Adresse | None:
         com_label = com_label if com_label is not None else insee.libelle_commune_ficoba(found)
     if a.code_departement_residence and dep_label is None:
         dep_label = insee.libelle_departement_ficoba(a.code_departement_residence) or ""
-    return Adresse(
-        code_pays_residence=a.code_pays_residence,
-        libelle_pays_residence=a.libelle_pays_residence
-        if a.libelle_pays_residence is not None
-        else pays,
-        code_departement_residence=a.code_departement_residence,
-        libelle_departement_residence=dep_label or "",
-        code_commune_residence=a.code_commune_residence,
-        libelle_commune_residence=com_label or "",
-        numero_voie=a.numero_voie,
-        indice_repetition=a.indice_repetition,
-        code_nature_voie=a.code_nature_voie,
-        libelle_voie=a.libelle_voie,
-        libelle_compl_adr=a.libelle_compl_adr,
-        code_postal=a.code_postal,
-        indicateur_codif_adresse=a.indicateur_codif_adresse,
-    )
+    labels = {
+        "libelle_pays_residence": pays
+        if a.libelle_pays_residence is None
+        else a.libelle_pays_residence,
+        "libelle_departement_residence": dep_label or "",
+        "libelle_commune_residence": com_label or "",
+    }
+    return Adresse(**(a.model_dump() | labels))
+
+
+def _claim(ids: dict[str, Path], pid: str, path: Path, place: str) -> None:
+    """Record that `path` defines the person or entity `pid`; ids are unique over all files."""
+    if pid in ids:
+        raise PersonaError(path, place + ".id", f"duplicate id {pid[3:]!r} (also in {ids[pid]})")
+    ids[pid] = path
 
 
 def load_personas(dirs: Sequence[Path]) -> Personas:
@@ -293,19 +291,13 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
             raise PersonaError(path, _place(err["loc"]), err["msg"]) from None
         stem = path.stem
         for b in doc.banques:
-            out.banques.append(
-                Banque(b.numero_etablissement, b.libelle_etablissement, b.bic_etablissement)
-            )
+            out.banques.append(Banque(**b.model_dump()))
         for gu in doc.guichets:
             out.guichets.append(Guichet(**gu.model_dump()))
         for i, p in enumerate(doc.personnes_physiques):
             place = f"personnesPhysiques[{i}]"
             pid = "pp:" + p.id
-            if pid in ids:
-                raise PersonaError(
-                    path, place + ".id", f"duplicate id {p.id!r} (also in {ids[pid]})"
-                )
-            ids[pid] = path
+            _claim(ids, pid, path, place)
             pays = insee.pays(p.code_pays_naissance)
             if pays is None:
                 raise PersonaError(
@@ -328,48 +320,34 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
                     com_label = insee.libelle_commune_ficoba(found)
             if p.code_departement_naissance and dep_label is None:
                 dep_label = insee.libelle_departement_ficoba(p.code_departement_naissance) or ""
+            labels = {
+                "libelle_pays_naissance": pays
+                if p.libelle_pays_naissance is None
+                else p.libelle_pays_naissance,
+                "libelle_departement_naissance": dep_label or "",
+                "libelle_commune_naissance": com_label or "",
+            }
             out.personnes_physiques.append(
                 PersonnePhysique(
                     id=pid,
-                    nom_naissance=p.nom_naissance,
-                    nom_usage=p.nom_usage,
-                    prenoms=p.prenoms,
-                    sexe=p.sexe,
-                    annee_naissance=p.annee_naissance,
-                    mois_naissance=p.mois_naissance,
-                    jour_naissance=p.jour_naissance,
-                    code_pays_naissance=p.code_pays_naissance,
-                    libelle_pays_naissance=p.libelle_pays_naissance
-                    if p.libelle_pays_naissance is not None
-                    else pays,
-                    code_departement_naissance=p.code_departement_naissance,
-                    libelle_departement_naissance=dep_label or "",
-                    code_commune_naissance=p.code_commune_naissance,
-                    libelle_commune_naissance=com_label or "",
-                    date_deces=p.date_deces,
-                    numero_spi=p.numero_spi,
                     adresse=_adresse(p.adresse, path, place + ".adresse"),
                     persona=stem,
+                    **(p.model_dump(exclude={"id", "adresse"}) | labels),
                 )
             )
         for i, m in enumerate(doc.personnes_morales):
             place = f"personnesMorales[{i}]"
             pid = "pm:" + m.id
-            if pid in ids:
-                raise PersonaError(
-                    path, place + ".id", f"duplicate id {m.id!r} (also in {ids[pid]})"
-                )
-            ids[pid] = path
+            _claim(ids, pid, path, place)
             if m.entrepreneur:
                 pending.append((path, place + ".entrepreneur", "pp:" + m.entrepreneur))
-            data = m.model_dump(exclude={"id", "adresse", "entrepreneur"})
             out.personnes_morales.append(
                 PersonneMorale(
                     id=pid,
                     adresse=_adresse(m.adresse, path, place + ".adresse"),
                     entrepreneur="pp:" + m.entrepreneur if m.entrepreneur else "",
                     persona=stem,
-                    **data,
+                    **m.model_dump(exclude={"id", "adresse", "entrepreneur"}),
                 )
             )
         for i, c in enumerate(doc.comptes):
@@ -379,23 +357,15 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
                     path, place + ".iban", f"duplicate IBAN (also in {ibans[c.iban]})"
                 )
             ibans[c.iban] = path
+            # bank and branch default to the IBAN's
             out.comptes.append(
                 Compte(
-                    iban=c.iban,
-                    date_ouverture=c.date_ouverture,
-                    code_nature=c.code_nature,
-                    code_type=c.code_type,
                     numero_etablissement=c.numero_etablissement or c.iban[4:9],
                     numero_guichet=c.numero_guichet or c.iban[9:14],
-                    date_fiscale=c.date_fiscale,
-                    code_motif_ouverture=c.code_motif_ouverture,
-                    date_cloture=c.date_cloture,
-                    format_compte=c.format_compte,
-                    code_caracteristique=c.code_caracteristique,
-                    succession=c.succession,
-                    resident=c.resident,
-                    code_devise=c.code_devise,
                     persona=stem,
+                    **c.model_dump(
+                        exclude={"numero_etablissement", "numero_guichet", "ayants_droits"}
+                    ),
                 )
             )
             for j, d in enumerate(c.ayants_droits):
@@ -404,18 +374,10 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
                     raise PersonaError(path, dplace, "must be 'pp:<id>' or 'pm:<id>'")
                 pending.append((path, dplace, d.personne))
                 avec = d.avec_adresse
-                if avec is None:
+                if avec is None:  # the examples print no address for powers of attorney
                     avec = d.droit_sur_compte != codes.DROIT_PROCURATION
                 out.droits.append(
-                    Droit(
-                        iban=c.iban,
-                        personne=d.personne,
-                        droit_sur_compte=d.droit_sur_compte,
-                        date_debut_droit=d.date_debut_droit,
-                        date_fin_droit=d.date_fin_droit,
-                        date_maj=d.date_maj,
-                        avec_adresse=avec,
-                    )
+                    Droit(iban=c.iban, avec_adresse=avec, **d.model_dump(exclude={"avec_adresse"}))
                 )
     for path, place, pid in pending:
         if pid not in ids:
