@@ -14,6 +14,8 @@
 - `client`: `make_client(app)` for the demo client (function scope: a fresh token each test).
 - `enrol_client(client_id, **ClientSpec fields)`: register another client in `sandbox_dir`, returns
   its credentials dict.
+- `qa_server` (session): the API and the admin plane of one app on real listeners (`QAServer`:
+  `.origin`, `.admin_url`, `.target()` for the replay runner).
 - `tls_server` (session): a real uvicorn listener on 127.0.0.1 (our TLS protocol class,
   CERT_REQUIRED) on its own app; `.origin`, `.base_url`, `.token_url`, `.dir`, `.demo`, `.app`,
   and `.ssl_context(creds)` (httpx 0.28: pass an SSLContext as `verify=`).
@@ -36,16 +38,19 @@ from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.settings import Settings
 from gateway_support import (
     InjectTLS,
+    QAServer,
     SyncASGITransport,
     TLSServer,
     fetch_token,
     free_port,
     make_client_for,
     run_tls_server,
+    serve_in_thread,
 )
 
 __all__ = [
     "InjectTLS",
+    "QAServer",
     "SyncASGITransport",
     "TLSServer",
     "fetch_token",
@@ -138,3 +143,40 @@ def tls_server(settings: Settings, demo_creds: dict[str, Any]) -> Iterator[TLSSe
     app = create_app(s)
     with run_tls_server(s, app) as origin:
         yield TLSServer(origin=origin, dir=Path(s.state_dir), demo=demo_creds, app=app, settings=s)
+
+
+@pytest.fixture(scope="session")
+def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServer]:
+    """The QA toolkit's sandbox: its own app (own clock, faults, maintenance state) on the
+    session's state directory, so packs that move the clock or force maintenance cannot disturb
+    other tests' servers; the admin plane on its own listener."""
+    import uvicorn
+
+    from ficoba_sandbox.admin import create_admin_app
+    from ficoba_sandbox.cli.serve import uvicorn_config
+
+    s = Settings(
+        state_dir=sandbox_dir,
+        size=TEST_SIZE,
+        host="127.0.0.1",
+        port=free_port(),
+        admin_host="127.0.0.1",
+        admin_port=free_port(),
+    )
+    app = create_app(s)
+    admin = create_admin_app(app.sandbox, s)
+    paths, _ = ensure_pki(s.state_dir)
+    api_cfg = uvicorn_config(app, s, paths, log_level="warning")
+    admin_cfg = uvicorn.Config(
+        admin, host=s.admin_host, port=s.admin_port, log_level="warning", lifespan="off"
+    )
+    with serve_in_thread(api_cfg), serve_in_thread(admin_cfg):
+        yield QAServer(
+            origin=public_origin(s.host, s.port),
+            admin_url=f"http://127.0.0.1:{s.admin_port}",
+            dir=sandbox_dir,
+            demo=demo_creds,
+            app=app,
+            admin=admin,
+            settings=s,
+        )

@@ -162,26 +162,64 @@ class TLSServer:
 
 
 @contextlib.contextmanager
-def run_tls_server(settings: Settings, app: Any) -> Iterator[str]:
+def serve_in_thread(config: Any) -> Iterator[None]:
+    """A uvicorn server on `config`, in a daemon thread, until the block ends."""
     import uvicorn
 
-    from ficoba_sandbox.cli.serve import uvicorn_config
-
-    paths, _ = ensure_pki(settings.state_dir)
-    config = uvicorn_config(app, settings, paths, log_level="warning")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="tls-server", daemon=True)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the TLS server did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.02)
     try:
-        yield public_origin(settings.host, settings.port)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def run_tls_server(settings: Settings, app: Any) -> Iterator[str]:
+    from ficoba_sandbox.cli.serve import uvicorn_config
+
+    paths, _ = ensure_pki(settings.state_dir)
+    with serve_in_thread(uvicorn_config(app, settings, paths, log_level="warning")):
+        yield public_origin(settings.host, settings.port)
+
+
+@dataclass
+class QAServer:
+    """The mutual-TLS API and the admin plane of one app, on real listeners."""
+
+    origin: str
+    admin_url: str
+    dir: Path
+    demo: dict[str, Any]
+    app: Any
+    admin: Any
+    settings: Settings
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/ficoba-api/v2"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.origin}/token"
+
+    def target(self, **kw: Any) -> Any:
+        from ficoba_sandbox.qa.runner import Target
+
+        return Target.from_file(
+            self.dir / "demo-client.json",
+            base_url=self.base_url,
+            token_url=self.token_url,
+            admin_url=self.admin_url,
+            **kw,
+        )
 
 
 def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:

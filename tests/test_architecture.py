@@ -71,6 +71,30 @@ def _sources() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py") if "personas" not in p.parts)
 
 
+def behaviour_tests() -> set[str]:
+    """The test files docs/architecture.md lists as judging the whole server, not one module."""
+    text = (ROOT / "docs" / "architecture.md").read_text("utf-8")
+    table = text.split("| test file | what it checks |", 1)[1].split("\n\n", 1)[0]
+    return set(re.findall(r"^\| `(tests/[^`]+)`", table, flags=re.MULTILINE))
+
+
+def test_tests_mirror_the_package() -> None:
+    """`tests/<package>/test_<module>.py` tests `<package>/<module>.py`; the rest is listed."""
+    listed = behaviour_tests()
+    unmatched = []
+    for path in sorted((ROOT / "tests").rglob("test_*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        parts = path.relative_to(ROOT / "tests").parts
+        name = parts[-1].removeprefix("test_").removesuffix(".py")
+        target = PACKAGE.joinpath(*parts[:-1], name)
+        if not (target.with_suffix(".py").exists() or target.is_dir()) and rel not in listed:
+            unmatched.append(rel)
+    assert not unmatched, (
+        f"neither a module's tests nor listed in docs/architecture.md: {unmatched}"
+    )
+    assert all((ROOT / rel).exists() for rel in listed), "a listed test file is gone"
+
+
 def test_every_layer_is_in_the_map() -> None:
     rules = package_map()
     layers = {_layer(p) for p in _sources()} - {"__init__", "__main__"}
