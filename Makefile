@@ -21,7 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	@./.ci/install-system-deps || echo "system packages missing (redis-server, chromium): their tests will be skipped (they fail under CI=true)"
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts examples docker

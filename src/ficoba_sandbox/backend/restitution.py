@@ -239,10 +239,10 @@ def _ayant_droit(
         adresse = _adresse(p.adresse)
     if isinstance(p, model.PersonnePhysique):
         if not ident:
-            pp = AyantDroitPP(**commun)  # type: ignore[arg-type]
+            pp = AyantDroitPP(**commun)
         else:  # one constructor call (not a `replace` of the first): same value, faster
             pp = AyantDroitPP(
-                **commun,  # type: ignore[arg-type]
+                **commun,
                 nom_naissance=p.nom_naissance,
                 prenoms=p.prenoms,
                 anne_naissance=p.annee_naissance,
@@ -258,10 +258,10 @@ def _ayant_droit(
             )
         return AyantDroit(personne_physique=pp, adresse=adresse)
     if not ident:
-        pm = AyantDroitPM(**commun)  # type: ignore[arg-type]
+        pm = AyantDroitPM(**commun)
     else:
         pm = AyantDroitPM(
-            **commun,  # type: ignore[arg-type]
+            **commun,
             raison_sociale=p.raison_sociale,
             sigle=_o(p.sigle),
             enseigne=_o(p.enseigne),

@@ -1,4 +1,4 @@
-"""`ficoba-sandbox data digest|export|stats`: QA tools over the seeded dataset (ISSUE 3 §5)."""
+"""`ficoba-sandbox data digest|export|stats`: QA tools over the seeded dataset."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ficoba_sandbox.data.store import Store
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace) -> Store:
     from ficoba_sandbox.data.build import build_store
     from ficoba_sandbox.data.personas import default_personas_dir
 
@@ -43,7 +47,7 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     data = subparsers.add_parser("data", help="inspect the fictitious dataset")
     sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
 

@@ -41,7 +41,7 @@ WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 # --------------------------------------------------------------------------- commands
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     h = sub.add_parser(
         "healthcheck",
         help="exit 0 when the sandbox answers /etatSante over mutual TLS (container probe)",

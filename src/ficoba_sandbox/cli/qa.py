@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sc = sub.add_parser("scenarios", help="scenario packs: check")
     scsub = sc.add_subparsers(dest="scenarios_command", required=True, metavar="ACTION")
     ck = scsub.add_parser("check", help="validate packs without running them (file: place: reason)")

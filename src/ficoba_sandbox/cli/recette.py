@@ -98,7 +98,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("recette", help="functional acceptance: drills and the report for DGFiP")
     rsub = p.add_subparsers(dest="recette_command", required=True, metavar="ACTION")
 

@@ -36,7 +36,7 @@ from ficoba_sandbox.settings import Settings
 DEMO_CORRELATION_ID = "62d8e8ff-ce4f-4e50-b318-1edd2dab0f9f"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "serve",
         help="run the sandbox (mutual TLS API + admin plane)",

@@ -100,7 +100,7 @@ class Journal(JournalReader):
         self._thread.start()
 
     @classmethod
-    def in_dir(cls, state_dir: Path, **kwargs: Any) -> Journal:  # type: ignore[override]
+    def in_dir(cls, state_dir: Path, **kwargs: Any) -> Journal:
         return cls(Path(state_dir) / JOURNAL_FILE, **kwargs)
 
     @classmethod
@@ -189,7 +189,7 @@ class Journal(JournalReader):
 
     # -- admin operations -------------------------------------------------------------------
 
-    def query(self, *args: Any, flush: bool = True, **kwargs: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+    def query(self, *args: Any, flush: bool = True, **kwargs: Any) -> list[dict[str, Any]]:
         """As `JournalReader.query`, after committing what is queued (read-your-writes).
 
         Blocks for the flush: call it from a worker thread (a plain `def` FastAPI endpoint).

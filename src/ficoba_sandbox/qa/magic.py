@@ -349,7 +349,8 @@ def _forced_iban(n: int) -> str:
     return iban(BRANCH_FORCED, n)
 
 
-def _data(name: str, title: str, titre: str, resource: str, st: SearchType, criteres, status: int,
+def _data(name: str, title: str, titre: str, resource: str, st: SearchType,
+          criteres: Mapping[str, Any], status: int,
           code: str | None, contract: str, **kw: Any) -> Entry:  # fmt: skip
     return Entry(name, title, titre, resource, st, criteres, status, code, "data",
                  contract=contract, **kw)  # fmt: skip
@@ -365,7 +366,8 @@ def _technical(name: str, n: int, code: str, title: str, titre: str, **kw: Any) 
     )  # fmt: skip
 
 
-def _info(name: str, resource: str, st: SearchType, criteres, trigger: Trigger, code: str,
+def _info(name: str, resource: str, st: SearchType, criteres: Mapping[str, Any],
+          trigger: Trigger, code: str,
           title: str, titre: str, contract: str) -> Entry:  # fmt: skip
     return Entry(name, title, titre, resource, st, criteres, 200, code, "forced", effect="info",
                  trigger=trigger, contract=contract)  # fmt: skip

@@ -250,7 +250,7 @@ def _note(row: Mapping[str, Any], text: str = "") -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _coverage(rows: Sequence[Mapping[str, Any]], profile: Profile) -> tuple[Result, dict]:
+def _coverage(rows: Sequence[Mapping[str, Any]], profile: Profile) -> tuple[Result, dict[str, Any]]:
     entitled = profile.entitled()
     matrix: dict[str, dict[str, int]] = {t: dict.fromkeys(OUTCOMES, 0) for t in entitled}
     first_ok: dict[str, Mapping[str, Any]] = {}

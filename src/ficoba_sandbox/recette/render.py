@@ -301,10 +301,10 @@ NOT_EXERCISED_FR: dict[str, str] = {
 
 def _summary_fr(item: dict[str, Any]) -> str:
     if item["verdict"] == NOT_EXERCISED or not item["figures"]:
-        return NOT_EXERCISED_FR.get(item["summary"], item["summary"])
+        return str(NOT_EXERCISED_FR.get(item["summary"], item["summary"]))
     try:
         figures = {str(k): v for k, v in item["figures"].items()}
-        return SUMMARY_FR[item["id"]].format(**figures)
+        return str(SUMMARY_FR[item["id"]].format(**figures))
     except (KeyError, IndexError, ValueError):
         return str(item["summary"])
 
