@@ -153,14 +153,14 @@ class Restitution:
         g = self.store.guichet(c.numero_etablissement, c.numero_guichet)
         if g is None:
             return None
-        lignes = AdresseGuichet(
+        lines = AdresseGuichet(
             lib_adr1=g.lib_adr1 or None,
             lib_adr2=g.lib_adr2 or None,
             lib_adr3=g.lib_adr3 or None,
             lib_adr4=g.lib_adr4 or None,
         )
-        vide = not any((g.lib_adr1, g.lib_adr2, g.lib_adr3, g.lib_adr4))
-        return Guichet(g.numero_guichet, g.libelle_guichet, None if vide else lignes)
+        empty = not any((g.lib_adr1, g.lib_adr2, g.lib_adr3, g.lib_adr4))
+        return Guichet(g.numero_guichet, g.libelle_guichet, None if empty else lines)
 
     def _account(
         self, caller: Caller, c: model.Compte, searched: frozenset[str] | None
@@ -225,7 +225,7 @@ def _ayant_droit(
     dates = S + "date" in sc
     # numCpte restitutes no personneRecherchee flag (CONTRACT §3.1); the other searches do.
     flag = None if searched is None else ("1" if p.id in searched else "0")
-    commun = {
+    common = {
         "personne_recherchee": flag,
         "droit_sur_compte": codes.DROITS.get(droit.droit_sur_compte, droit.droit_sur_compte)
         if dates
@@ -239,10 +239,10 @@ def _ayant_droit(
         adresse = _adresse(p.adresse)
     if isinstance(p, model.PersonnePhysique):
         if not ident:
-            pp = AyantDroitPP(**commun)
+            pp = AyantDroitPP(**common)
         else:  # one constructor call (not a `replace` of the first): same value, faster
             pp = AyantDroitPP(
-                **commun,
+                **common,
                 nom_naissance=p.nom_naissance,
                 prenoms=p.prenoms,
                 anne_naissance=p.annee_naissance,
@@ -258,10 +258,10 @@ def _ayant_droit(
             )
         return AyantDroit(personne_physique=pp, adresse=adresse)
     if not ident:
-        pm = AyantDroitPM(**commun)
+        pm = AyantDroitPM(**common)
     else:
         pm = AyantDroitPM(
-            **commun,
+            **common,
             raison_sociale=p.raison_sociale,
             sigle=_o(p.sigle),
             enseigne=_o(p.enseigne),

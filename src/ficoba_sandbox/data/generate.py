@@ -360,23 +360,23 @@ class _Generator:
 
     def grant(self, compte: Compte, personne: str, code: str, *, adresse: bool = True) -> None:
         rnd, rb, today, dates = self.rnd, self.rb, self.today, self.dates
-        debut = dates.ordinals[compte.date_ouverture]
+        start = dates.ordinals[compte.date_ouverture]
         if code != codes.DROIT_TITULAIRE:
-            debut += rb(max(debut, today - 10) - debut + 1)
-        fin = ""
+            start += rb(max(start, today - 10) - start + 1)
+        end = ""
         if compte.date_cloture:
-            fin = compte.date_cloture
+            end = compte.date_cloture
         elif code in _RIGHTS_THAT_MAY_END and rnd() < 0.15:
-            fin = dates[debut + rb(today - 1 - debut + 1)]
-        maj = dates[debut + rb(today - 1 - debut + 1)] if debut < today - 1 else dates[debut]
+            end = dates[start + rb(today - 1 - start + 1)]
+        updated = dates[start + rb(today - 1 - start + 1)] if start < today - 1 else dates[start]
         self.droits.append(
             _new_droit(
                 compte.iban,
                 personne,
                 code,
-                dates[debut],
-                fin,
-                max(maj, fin) if fin else maj,
+                dates[start],
+                end,
+                max(updated, end) if end else updated,
                 adresse,
             )
         )
@@ -496,7 +496,8 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
                 cpt = _succession(g, cpt)
             grant(cpt, pid, titulaire)
             if type_ != 1:
-                for other in r.sample(pps, 1 if type_ == 2 else 2):
+                # min(): a dataset of one person has no second holder to draw
+                for other in r.sample(pps, min(len(pps), 1 if type_ == 2 else 2)):
                     if other.id != pid:
                         grant(cpt, other.id, titulaire)
             if rnd() < 0.05:
