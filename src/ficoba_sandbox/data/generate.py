@@ -509,7 +509,7 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
             if rnd() >= share:
                 continue
             if livret_jeune and born < youth_limit:
-                continue  # livret youth_limit: 12-25 year olds
+                continue  # livret jeune: 12-25 year olds
             cpt = open_account(
                 nature, adult, banque=home if rnd() < 0.7 else None, resident=resident
             )
