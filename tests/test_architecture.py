@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,3 +193,18 @@ def test_the_rules_catch_what_they_forbid(tmp_path: Path) -> None:
     allowed, _ = package_map()["admin"]
     assert allowed is not None and "api" not in allowed and "recette" in allowed
     assert package_map()["cli"][0] is None and "fastapi" in package_map()["domain"][1]
+
+
+def test_the_domain_imports_no_forbidden_library_at_run_time() -> None:
+    """What the static rule cannot see: the modules the domain's imports pull in themselves."""
+    forbidden = sorted(package_map()["domain"][1])
+    modules = ", ".join(
+        f"ficoba_sandbox.domain.{p.stem}" for p in (PACKAGE / "domain").glob("*.py")
+    )
+    code = (
+        f"import sys, {modules}\n"
+        "ficoba_sandbox.domain.insee.pays('99100')\n"
+        f"print(sorted(m for m in {forbidden!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert len(forbidden) > 3 and out.stdout.strip() == "[]"

@@ -6,13 +6,8 @@ not needed). Nothing iterates a set or a hash-ordered dict of strings while draw
 result is the same under any PYTHONHASHSEED. "Today" for the data is fixed (`REFERENCE_DATE`),
 never the clock, so the dataset does not drift with time.
 
-Proportions (documented in docs/data.md, checked by `data stats`):
-* legal entities: size // 5, 10 % entrepreneurs individuels linked to a natural person;
-* natural persons: 3 % deceased, 4 % born abroad (some with incomplete birth dates),
-  2 % non-resident; ~15 % of current accounts joint, 5 % with a procuration;
-* multi-holding: 1 % of Livret A holders hold a second Livret A or bleu at another bank, 3 % of
-  LEP holders a second LEP;
-* 8 % of accounts closed; all 25 natures of Annex 1 present.
+The proportions it draws are stated once, in docs/data.md; tests/data/test_generate.py checks
+them.
 """
 
 from __future__ import annotations
@@ -510,7 +505,7 @@ def _generate(seed: int, size: int, taken: Taken) -> Generated:
             if rnd() >= share:
                 continue
             if livret_jeune and born < youth_limit:
-                continue  # livret youth_limit: 12-25 year olds
+                continue  # livret jeune: 12-25 year olds
             cpt = open_account(
                 nature, adult, banque=home if rnd() < 0.7 else None, resident=resident
             )

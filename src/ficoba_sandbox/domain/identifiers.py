@@ -4,9 +4,9 @@ SPI (DGFiP tax id, mod 511), LEI (ISO 17442, ISO 7064 mod 97-10).
 python-stdnum does the work where its rule is the protocol's: Luhn, SIREN, SIRET with La Poste's
 rule, LEI validation, the SPI (stdnum.fr.nif: the SPI is the NIF). IBAN check digits and the RIB
 key are computed here: stdnum does not check the French RIB key (docs/pitfalls.md: Faker fr_FR
-gets it wrong) nor accept the protocol's "FC" IBANs, and stdnum's mod 97-10 check digits run 00-96 where
-ISO 13616 and ISO 17442 write 02-98. Generation helpers take digits drawn by the caller's seeded
-RNG, so they stay deterministic.
+gets it wrong) nor accept the protocol's "FC" IBANs, and its mod 97-10 check digits ran 00-96 in
+the 1.x releases pyproject.toml accepts, where ISO 13616 and ISO 17442 write 02-98. Generation
+helpers take digits drawn by the caller's seeded RNG, so they stay deterministic.
 """
 
 from __future__ import annotations
