@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -30,6 +31,22 @@ def test_writer_process_failure_is_retried_and_reported(tmp_path: Path) -> None:
         assert j.flush(timeout=5)
         assert j.healthy
         assert sorted(r["correlation_id"] for r in j.query()) == ["corr-1", "corr-2"]
+    finally:
+        j.close()
+
+
+def test_writer_process_runs_below_the_server(tmp_path: Path) -> None:
+    """The child is niced: under load the server's event loop comes first, the journal catches up
+    between bursts (docs/journal.md)."""
+    j = Journal.in_dir(tmp_path, writer="process")
+    try:
+        j.record(call(1))
+        assert j.flush(timeout=10)
+        assert j._process is not None and j._process.proc is not None
+        child = j._process.proc.pid
+        server = os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, child) == min(19, server + 10)
+        assert j.query()[0]["correlation_id"] == "corr-1"
     finally:
         j.close()
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
 import signal
 import sqlite3
@@ -52,6 +53,7 @@ _CHILD_CODE = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
     "from ficoba_sandbox.journal.process import child_main; child_main()"
 )
+_CHILD_NICENESS = 10
 _MAX_RESTARTS = 3  # child starts in a row without a single acknowledged batch
 
 
@@ -78,6 +80,11 @@ def child_main() -> None:
     # process group must not kill the child before the server has handed over its last batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Background work: under load the server's event loop (and, on a developer's machine, the
+    # client under test) come first; the journal catches up between bursts (batches queue in the
+    # server until acknowledged, nothing is dropped). Measured by bench/run.py, docs/performance.md.
+    with contextlib.suppress(OSError):
+        os.nice(_CHILD_NICENESS)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames on the pipe
     logging.basicConfig(level=logging.WARNING)
