@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from ficoba_sandbox.domain.watch import RECHECK_SECONDS
 from ficoba_sandbox.gateway.clients import public_origin
 from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
 from ficoba_sandbox.settings import Settings
@@ -220,6 +221,12 @@ class QAServer:
             admin_url=self.admin_url,
             **kw,
         )
+
+
+def wait_for_file_watch() -> None:
+    """Let the server see a file another process rewrote (the registry, a drill plan): it looks
+    at them every `RECHECK_SECONDS` at most (domain/watch.py)."""
+    time.sleep(RECHECK_SECONDS + 0.02)
 
 
 def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> dict[str, Any]:

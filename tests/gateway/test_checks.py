@@ -15,6 +15,7 @@ import pytest
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.gateway.pki import x5t_s256
 from ficoba_sandbox.gateway.registry import DEMO_SIREN, DEMO_SIRET, Registry
+from gateway_support import wait_for_file_watch
 
 GW = "/ficoba-api/v2"
 BE = "/fcb-masrestit/api/v2"
@@ -183,7 +184,8 @@ def test_revoked_client_and_reissued_certificate(
     assert_erreur(http.get(f"{GW}/probe"), 401, "900901")  # old cert no longer registered
     http3 = make_client(gw_app, c2)
     assert http3.get(f"{GW}/probe").status_code == 200
-    Registry(sandbox_dir).revoke("rotating")
+    Registry(sandbox_dir).revoke("rotating")  # as the command line does, from another process
+    wait_for_file_watch()
     assert_erreur(http3.get(f"{GW}/probe"), 401, "900901")
 
 
@@ -234,6 +236,7 @@ def test_rights_follow_the_registry_without_restart(
             scopes=frozenset({"dgfip_ficoba_compte"}),
         )
     )
+    wait_for_file_watch()
     body = http.get(f"{GW}/probe").json()
     assert body["modalities"] == ["with_ficoba_spi"] and body["scopes"] == ["dgfip_ficoba_compte"]
 

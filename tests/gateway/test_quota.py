@@ -30,7 +30,7 @@ from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
 from ficoba_sandbox.gateway.quota import Quota, QuotaStorageError, _Window
 from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.qa.drills import disarm, make_plan, write_plan
-from gateway_support import free_port, run_on_asgi_loop
+from gateway_support import free_port, run_on_asgi_loop, wait_for_file_watch
 
 GW = "/ficoba-api/v2"
 SANTE = f"{GW}/etatSante"
@@ -162,7 +162,7 @@ def test_a_client_registered_without_a_quota_has_the_servers_default(
         assert quota_state(app, "quota-unset")["quota"] == default
 
 
-def test_a_quota_changed_in_the_registry_applies_at_once_and_keeps_the_count(
+def test_a_quota_changed_in_the_registry_applies_without_restart_and_keeps_the_count(
     open_app: OpenApp,
     make_client: MakeClient,
     enrol_client: Enrol,
@@ -175,7 +175,8 @@ def test_a_quota_changed_in_the_registry_applies_at_once_and_keeps_the_count(
     registry = Registry(sandbox_dir)
     record = registry.get("quota-raised")
     assert record is not None
-    registry.put(replace(record, quota_per_minute=5))
+    registry.put(replace(record, quota_per_minute=5))  # as the command line does
+    wait_for_file_watch()
     assert burst(http, 3) == [200, 200, 429]  # the three calls counted before still count
     assert http.get(SANTE).headers["RateLimit-Policy"] == '"default";q=5;w=60'
 

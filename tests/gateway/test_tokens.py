@@ -19,6 +19,7 @@ from ficoba_sandbox.gateway import tokens
 from ficoba_sandbox.gateway.pki import load_key
 from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.gateway.tokens import AUDIENCE, ISSUER, InvalidToken, TokenService
+from gateway_support import wait_for_file_watch
 
 
 @pytest.fixture
@@ -227,6 +228,7 @@ def test_revocation_binding_and_ip_enforced_on_a_cached_token(
     clock.advance(timedelta(seconds=-3600))
     assert http.get(f"{GW}/probe").status_code == 200
     # revocation
-    Registry(sandbox_dir).revoke("cached")
+    Registry(sandbox_dir).revoke("cached")  # as the command line does
+    wait_for_file_watch()
     r = http.get(f"{GW}/probe")
     assert r.status_code == 401 and r.json()["erreur"]["code"] == "900901"

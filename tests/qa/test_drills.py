@@ -24,6 +24,7 @@ from ficoba_sandbox.qa.drills import (
     read_plan,
     write_plan,
 )
+from gateway_support import wait_for_file_watch
 
 
 class Clock:
@@ -67,7 +68,8 @@ def test_sequence_by_call_count(tmp_path: Path) -> None:
     clock = Clock()
     runner = DrillRunner(tmp_path, clock)
     assert runner.effect("c1", "jti-1", 200) is None  # nothing armed
-    write_plan(tmp_path, make_plan("c1", ORDER))
+    write_plan(tmp_path, make_plan("c1", ORDER))  # as `recette start` does
+    wait_for_file_watch()
     seen = []
     jti = "jti-1"
     for _ in range(24):
@@ -100,6 +102,7 @@ def test_sequence_by_call_count(tmp_path: Path) -> None:
     clock.at += timedelta(seconds=1)
     assert runner.effect("c2", None, 200) is None
     disarm(tmp_path, "c2")
+    wait_for_file_watch()
     assert runner.effect("c2", None, 200) is None
 
 
@@ -139,6 +142,7 @@ def test_armed_client_gets_the_drills_and_the_journal_shows_them(
 ) -> None:
     creds, search = drilled
     write_plan(sandbox_dir, make_plan("drill-client", ["token_expiry", "throttling", "error_500"]))
+    wait_for_file_watch()
     http = make_client(app, creds)
     got = []
     for _ in range(3):
@@ -156,6 +160,7 @@ def test_armed_client_gets_the_drills_and_the_journal_shows_them(
     assert r.headers["retry-after"] == "2"
     assert search(http2).status_code == 429  # inside the window
     disarm(sandbox_dir, "drill-client")
+    wait_for_file_watch()
     assert search(http2).status_code == 200
 
     app.sandbox.journal.flush()

@@ -38,7 +38,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import os
 import re
 import secrets
 import threading
@@ -49,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+from ficoba_sandbox.domain.watch import Watch
 from ficoba_sandbox.gateway.networks import Network, ip_in, parse_networks
 from ficoba_sandbox.gateway.pki import write_private
 
@@ -277,28 +277,24 @@ def parse_motif(spec: str) -> tuple[str, frozenset[SearchType]]:
 
 
 class Registry:
-    """`D/registry.json`, re-read whenever it changes on disk (cheap `stat` per lookup)."""
+    """`D/registry.json`, re-read when it changes on disk. A lookup looks at the file first,
+    except on the API's hot path (`recent=True`), which looks at it every
+    `domain.watch.RECHECK_SECONDS` at most and reads it again before it refuses anyone."""
 
     def __init__(self, state_dir: Path) -> None:
         self.path = Path(state_dir).resolve() / "registry.json"
         self._lock = threading.Lock()
-        self._stamp: tuple[int, int, int] | None = None
+        self._watch = Watch(self.path)
         self._clients: dict[str, ClientRecord] = {}
 
     # -- reading
 
-    def _current(self) -> dict[str, ClientRecord]:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            with self._lock:
-                self._stamp, self._clients = None, {}
-            return {}
-        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    def _current(self, recent: bool = False) -> dict[str, ClientRecord]:
         with self._lock:
-            if stamp != self._stamp:
-                self._clients = self._read()
-                self._stamp = stamp
+            if not recent:
+                self._watch.look_now()
+            if self._watch.changed():
+                self._clients = self._read() if self._watch.stamp is not None else {}
             return self._clients
 
     def _read(self) -> dict[str, ClientRecord]:
@@ -310,11 +306,13 @@ class Registry:
             raise RegistryError(f"{self.path}: unknown format {data.get('format')!r}")
         return {cid: ClientRecord.from_json(c) for cid, c in data.get("clients", {}).items()}
 
-    def get(self, client_id: str) -> ClientRecord | None:
-        return self._current().get(client_id)
+    def get(self, client_id: str, *, recent: bool = False) -> ClientRecord | None:
+        """The client's record; `recent`: as read within `RECHECK_SECONDS` will do."""
+        return self._current(recent).get(client_id)
 
-    def active(self, client_id: str) -> ClientRecord | None:
-        record = self.get(client_id)
+    def active(self, client_id: str, *, recent: bool = False) -> ClientRecord | None:
+        """The record of a client that is not revoked."""
+        record = self.get(client_id, recent=recent)
         return None if record is None or record.revoked else record
 
     def __iter__(self) -> Iterator[ClientRecord]:
@@ -340,6 +338,8 @@ class Registry:
             "clients": {cid: clients[cid].to_json() for cid in sorted(clients)},
         }
         write_private(self.path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+        with self._lock:
+            self._watch.look_now()  # a write through this instance applies at once
 
     def put(self, record: ClientRecord) -> None:
         validate_client_id(record.client_id)

@@ -30,6 +30,7 @@ the server's memory: with several replicas, each counts its own calls.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -44,6 +45,7 @@ from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.domain.watch import Watch
 from ficoba_sandbox.gateway.checks import invalid_token
 from ficoba_sandbox.gateway.quota import throttled
 from ficoba_sandbox.journal import CallRecord, Journal
@@ -234,35 +236,27 @@ def disarm(state_dir: Path, client_id: str, at: datetime | None = None) -> Plan 
 
 
 class PlanStore:
-    """The plans under `D/recette/drills/`, re-read when a file's `stat` changes."""
+    """The plans under `D/recette/drills/`, re-read when a file changes on disk (looked at every
+    `domain.watch.RECHECK_SECONDS` at most: a plan armed by the command line applies within
+    that delay)."""
 
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = Path(state_dir)
-        self._cache: dict[str, tuple[tuple[int, int, int] | None, Plan | None]] = {}
-        self._paths: dict[str, str] = {}  # client_id -> its plan's path (built once)
+        self._plans: dict[str, tuple[Watch, list[Plan | None]]] = {}
 
     def get(self, client_id: str) -> Plan | None:
-        path = self._paths.get(client_id)
-        if path is None:
-            path = str(plan_path(self.state_dir, client_id))
-            if len(self._paths) < 10_000:
-                self._paths[client_id] = path
-        try:
-            st = os.stat(path)
-            stamp: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except (FileNotFoundError, NotADirectoryError):
-            stamp = None
-        cached = self._cache.get(client_id)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        plan = None
-        if stamp is not None:
-            try:
-                plan = Plan.from_json(json.loads(Path(path).read_text("utf-8")))
-            except (OSError, ValueError, KeyError, DrillError):
-                plan = None
-        self._cache[client_id] = (stamp, plan)
-        return plan
+        entry = self._plans.get(client_id)
+        if entry is None:
+            if len(self._plans) >= 10_000:  # bounded: client ids come from tokens
+                self._plans.clear()
+            entry = self._plans[client_id] = (Watch(plan_path(self.state_dir, client_id)), [None])
+        watch, plan = entry
+        if watch.changed():
+            plan[0] = None
+            if watch.stamp is not None:
+                with contextlib.suppress(OSError, ValueError, KeyError, DrillError):
+                    plan[0] = Plan.from_json(json.loads(Path(watch.path).read_text("utf-8")))
+        return plan[0]
 
 
 # --------------------------------------------------------------------------------------------
