@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -243,6 +243,38 @@ def test_one_request_of_each_outcome(
         assert row["details"]["exception"] == "ZeroDivisionError"
     if case.name == "magic technical error":
         assert row["details"]["scenario"] == "sql-error"
+
+
+class _MovesDuringTheCall:
+    """Stopped at `at` until `move()`; then its first read gives `at`, every later one half an
+    hour more than the one before."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+        self.moving = False
+
+    def move(self) -> None:
+        self.moving = True
+
+    def now(self) -> datetime:
+        at = self.at
+        if self.moving:
+            self.at += timedelta(minutes=30)
+        return at
+
+
+def test_a_call_has_one_instant(
+    make_app: Callable[..., Any], make_client: Callable[..., httpx.Client], demo_creds: dict
+) -> None:
+    """Every date of a call comes from the clock read when it arrives: at 23:30 in Paris on
+    31 December, a search dated 1 January is in the future (CAF024), however long the call."""
+    clock = _MovesDuringTheCall(datetime(2026, 12, 31, 22, 30, tzinfo=UTC))
+    http = make_client(make_app(clock=clock), demo_creds)
+    body = {**envelope(demo_creds, NUM), "dateDemande": "2027-01-01"}
+    clock.move()
+    r = http.post(f"{GW}/comptes/numCpte", json=body)
+    assert r.json()["erreur"]["code"] == "CAF024"
+    assert r.json()["erreur"]["horodatage"].startswith("2026-12-31")
 
 
 # --- the journal: fail closed, flushed at shutdown, nothing lost ----------------------------

@@ -33,6 +33,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -141,7 +142,7 @@ class Pipeline:
             except Exception as exc:  # a crash: never a stack trace, never a bare 500
                 call.crash = exc
                 log.exception("unexpected error on %s %s", call.method, call.path)
-                call.answer = self._refusal(FicobaError("CAT004"))
+                call.answer = self._refusal(FicobaError("CAT004"), call.at)
             await self._send(call, send)
         finally:
             self._after(call)
@@ -203,11 +204,12 @@ class Pipeline:
             except FicobaError as refusal:
                 call.refusal = refusal
                 call.refused_by = step.__name__
-                call.answer = self._refusal(refusal)
+                call.answer = self._refusal(refusal, call.at)
                 return
 
-    def _refusal(self, error: FicobaError) -> Answer:
-        body = error_body(error, self.sandbox.clock.now())
+    def _refusal(self, error: FicobaError, at: datetime) -> Answer:
+        """The error answer, dated by the call's one instant."""
+        body = error_body(error, at)
         return Answer(
             error.http_status,
             body,
@@ -249,7 +251,7 @@ class Pipeline:
             sandbox.feedback.record(
                 call.auth.record.client_id,
                 {
-                    "ts": horodatage(sandbox.clock.now()),
+                    "ts": horodatage(call.at),
                     "method": call.method,
                     "path": call.path,
                     "resource": call.resource.name,
@@ -357,9 +359,8 @@ class Pipeline:
         """Maintenance (the daily window, with the seconds to its end, or forced by the admin),
         and the journal: a call it cannot record is not served (fail closed, docs/journal.md)."""
         hours = self.sandbox.levels.service_hours
-        now = self.sandbox.clock.now()  # one instant for both questions
-        if not hours.available(now):
-            retry = hours.retry_after(now)
+        if not hours.available(call.at):  # the call's one instant
+            retry = hours.retry_after(call.at)
             raise FicobaError("CAT001", headers={"Retry-After": str(retry)} if retry else None)
         if not self.sandbox.journal.healthy:
             raise FicobaError("CAT001", headers={"Retry-After": str(JOURNAL_RETRY_AFTER)})
@@ -474,7 +475,7 @@ class Pipeline:
         assert call.auth is not None and call.resource is not None and call.demande is not None
         assert call.search_type is not None and call.resource.model is not None
         result: Resultat = self.sandbox.backend.run(
-            call.auth.caller, call.demande, call.search_type
+            call.auth.caller, call.demande, call.search_type, call.at
         )
         _, body = rendering.render(call.resource.model, result, document, self.memo, call.floats)
         info = result.message_informatif
@@ -511,7 +512,7 @@ class Pipeline:
             document["messageInformatif"] = {
                 "code": code,
                 "message": ALL_CODES[code].message,
-                "horodatage": horodatage(self.sandbox.clock.now()),
+                "horodatage": horodatage(call.at),
             }
             document["nombreReponses"] = "000"
             document.pop("reponses", None)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -59,6 +60,18 @@ except Exception:  # pragma: no cover - no tz database
     PARIS = None
 
 
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """The instant of one search: its time and the day in Paris (FICOBA's dates are French)."""
+
+    now: datetime
+    today: date
+
+    @classmethod
+    def of(cls, now: datetime) -> Moment:
+        return cls(now, now.astimezone(PARIS).date() if PARIS else now.date())
+
+
 class References:
     """`referenceDemande` = `FCB_<year>_<9 digits>` (18 characters, every protocol example),
     unique for the life of the server."""
@@ -85,8 +98,8 @@ class Backend:
     # --- entry points --------------------------------------------------------------------------
 
     def today(self) -> date:
-        now = self.clock.now()
-        return now.astimezone(PARIS).date() if PARIS else now.date()
+        """The day in Paris by the backend's clock (what the admin plane shows)."""
+        return Moment.of(self.clock.now()).today
 
     def search_type(self, demande: Demande) -> SearchType:
         """CAF018 / CAF025 on the selectors, else the search type (rules.search_type)."""
@@ -99,41 +112,46 @@ class Backend:
             raise FicobaError("900910")
         rules.check_requester(demande, caller, search_type)
 
-    def run(self, caller: Caller, demande: Demande, search_type: SearchType) -> Resultat:
+    def run(
+        self, caller: Caller, demande: Demande, search_type: SearchType, now: datetime
+    ) -> Resultat:
         """`dateDemande` (CAF024, CAF033), the rules of the search type, the search, and the
-        restitution filtered by the caller's data scopes; after `check_rights`."""
-        rules.check_date_demande(demande.enveloppe.date_demande, self.today())
+        restitution filtered by the caller's data scopes; after `check_rights`. `now`: the
+        call's one instant (the day it checks dates against, the `horodatage` and the year of
+        `referenceDemande`)."""
+        at = Moment.of(now)
+        rules.check_date_demande(demande.enveloppe.date_demande, at.today)
         match demande:
             case DemandeNumCpte():
-                return self._num_cpte(caller, demande)
+                return self._num_cpte(at, caller, demande)
             case DemandeSpi():
-                return self._spi(caller, demande)
+                return self._spi(at, caller, demande)
             case DemandeSiretSiren():
-                return self._siret_siren(caller, demande)
+                return self._siret_siren(at, caller, demande)
             case DemandePerPhy():
-                return self._per_phy(caller, demande)
+                return self._per_phy(at, caller, demande)
             case DemandePerPro():
-                return self._per_pro(caller, demande)
+                return self._per_pro(at, caller, demande)
             case DemandeVerifIban():
-                return self._verif_iban(caller, demande, search_type)
+                return self._verif_iban(at, caller, demande, search_type)
             case DemandeMultiDet():
-                return self._multi_det(caller, demande, search_type)
+                return self._multi_det(at, caller, demande, search_type)
         raise TypeError(demande)  # pragma: no cover
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _result(self, count: int, **kw: object) -> Resultat:
-        reference = self.references.next(self.clock.now().year)
+    def _result(self, at: Moment, count: int, **kw: object) -> Resultat:
+        reference = self.references.next(at.now.year)
         return Resultat(reference_demande=reference, nombre_reponses=three_digits(count), **kw)  # type: ignore[arg-type]
 
-    def _no_result(self, code: str, **kw: object) -> Resultat:
+    def _no_result(self, at: Moment, code: str, **kw: object) -> Resultat:
         """A "no result" code (HTTP 200): `messageInformatif`, `nombreReponses` "000"."""
-        info = MessageInformatif(code, ALL_CODES[code].message, horodatage(self.clock.now()))
-        return self._result(0, message_informatif=info, **kw)
+        info = MessageInformatif(code, ALL_CODES[code].message, horodatage(at.now))
+        return self._result(at, 0, message_informatif=info, **kw)
 
     # --- numCpte -------------------------------------------------------------------------------
 
-    def _num_cpte(self, caller: Caller, d: DemandeNumCpte) -> Resultat:
+    def _num_cpte(self, at: Moment, caller: Caller, d: DemandeNumCpte) -> Resultat:
         iban = rules.check_iban(d.iban, fc=False)
         rules.require(d.verification, "verificationCompte")
         if d.verification not in ("0", "1"):
@@ -143,40 +161,40 @@ class Backend:
             if compte is None:
                 verification = Restitution.verification(caller, VerificationCompte("0"))
                 return self._no_result(
-                    "CAF011", reponses=ReponsesCompte(verification_compte=verification)
+                    at, "CAF011", reponses=ReponsesCompte(verification_compte=verification)
                 )
             verification = Restitution.verification(
                 caller, VerificationCompte("1", compte.date_cloture or None)
             )
-            return self._result(1, reponses=ReponsesCompte(verification_compte=verification))
+            return self._result(at, 1, reponses=ReponsesCompte(verification_compte=verification))
         if compte is None:
-            return self._no_result("CAF011")
+            return self._no_result(at, "CAF011")
         if not self.store.droits_of_compte(iban):
-            return self._no_result("CAF026")
+            return self._no_result(at, "CAF026")
         structure = self.restitution.account(caller, compte, searched=None)
-        return self._result(1, reponses=ReponsesCompte(comptes=[structure]))
+        return self._result(at, 1, reponses=ReponsesCompte(comptes=[structure]))
 
     # --- spi -----------------------------------------------------------------------------------
 
-    def _spi(self, caller: Caller, d: DemandeSpi) -> Resultat:
+    def _spi(self, at: Moment, caller: Caller, d: DemandeSpi) -> Resultat:
         person = self.store.personne_physique_by_spi(d.numero_spi) if d.numero_spi else None
         rules.check_spi(d.numero_spi, known=person is not None)
         if person is None:
-            return self._no_result("CAF007")
+            return self._no_result(at, "CAF007")
         items = self.restitution.persons(caller, [person])
         if not items:
-            return self._no_result("CAF007")
-        return self._result(len(items), reponses=items)
+            return self._no_result(at, "CAF007")
+        return self._result(at, len(items), reponses=items)
 
     # --- siretSiren ----------------------------------------------------------------------------
 
-    def _siret_siren(self, caller: Caller, d: DemandeSiretSiren) -> Resultat:
+    def _siret_siren(self, at: Moment, caller: Caller, d: DemandeSiretSiren) -> Resultat:
         rules.check_siret_siren(d.identifiant)
         entities = self._by_identifier(d.identifiant)
         items = self.restitution.persons(caller, entities)
         if not items:
-            return self._no_result("CAF009")
-        return self._result(len(items), reponses=items)
+            return self._no_result(at, "CAF009")
+        return self._result(at, len(items), reponses=items)
 
     def _by_identifier(self, ident: SiretSiren) -> Sequence[model.PersonneMorale]:
         if ident.siret:
@@ -186,28 +204,30 @@ class Backend:
 
     # --- perPhy --------------------------------------------------------------------------------
 
-    def _per_phy(self, caller: Caller, d: DemandePerPhy) -> Resultat:
+    def _per_phy(self, at: Moment, caller: Caller, d: DemandePerPhy) -> Resultat:
         c = d.criteres
         if not c.etat_civil_fourni and c.etat_civil.vide():
             raise FicobaError("CAF001", "etatCivil")
         rules.check_names(c.etat_civil, prenoms_required=False, max_prenoms=70)
-        rules.birth_date_window(c.etat_civil, self.today(), interval=True)
+        rules.birth_date_window(c.etat_civil, at.today, interval=True)
         rules.check_lieu_naissance(c.lieu_naissance, required=False, full_in_france=False)
         rules.check_full_birth_date_in_france(c.etat_civil, c.lieu_naissance)
         rules.check_domiciliation(c.domiciliation, france_only=True)
         res = self.store.search_personnes_physiques(_criteres_pp(c), limit=self.max_reponses)
-        return self._by_status(caller, res, "CAF013")
+        return self._by_status(at, caller, res, "CAF013")
 
     # --- perPro --------------------------------------------------------------------------------
 
-    def _per_pro(self, caller: Caller, d: DemandePerPro) -> Resultat:
+    def _per_pro(self, at: Moment, caller: Caller, d: DemandePerPro) -> Resultat:
         c = d.criteres
         rules.check_designation(c, category_required=False)
         rules.check_domiciliation(c.domiciliation, france_only=True)
         res = self.store.search_personnes_morales(_criteres_pm(c), limit=self.max_reponses)
-        return self._by_status(caller, res, "CAF015")
+        return self._by_status(at, caller, res, "CAF015")
 
-    def _by_status(self, caller: Caller, res: SearchResult[Any], no_result_code: str) -> Resultat:
+    def _by_status(
+        self, at: Moment, caller: Caller, res: SearchResult[Any], no_result_code: str
+    ) -> Resultat:
         """No identity match -> CAF013/CAF015; nobody in the file at the given address ->
         CAF028; the address exists but is not theirs -> CAF029 (data/store.py); too many ->
         CAF036 (400); matches without any account -> CAF013/CAF015."""
@@ -215,19 +235,21 @@ class Backend:
             case SearchStatus.TOO_MANY:
                 raise FicobaError("CAF036")
             case SearchStatus.NO_MATCH:
-                return self._no_result(no_result_code)
+                return self._no_result(at, no_result_code)
             case SearchStatus.ADDRESS_UNKNOWN:
-                return self._no_result("CAF028")
+                return self._no_result(at, "CAF028")
             case SearchStatus.NOT_AT_ADDRESS:
-                return self._no_result("CAF029")
+                return self._no_result(at, "CAF029")
         items = self.restitution.persons(caller, list(res.matches))
         if not items:
-            return self._no_result(no_result_code)
-        return self._result(len(items), reponses=items)
+            return self._no_result(at, no_result_code)
+        return self._result(at, len(items), reponses=items)
 
     # --- verifIban -----------------------------------------------------------------------------
 
-    def _verif_iban(self, caller: Caller, d: DemandeVerifIban, t: SearchType) -> Resultat:
+    def _verif_iban(
+        self, at: Moment, caller: Caller, d: DemandeVerifIban, t: SearchType
+    ) -> Resultat:
         iban = rules.check_iban(d.iban, fc=True)
         pp, pm, ident = d.personne_physique, d.personne_morale, d.identifiant
         pp_given = not (pp.etat_civil.vide() and pp.lieu_naissance.vide())
@@ -235,7 +257,7 @@ class Backend:
         # The holder must match with the store's own matching rules (docs/data.md).
         if t is SearchType.VERIF_IBAN_PP:
             rules.check_coherence(not pp_given, pm_given or not ident.vide())
-            rules.check_holder_pp(pp, self.today(), multidet=False)
+            rules.check_holder_pp(pp, at.today, multidet=False)
             res = self.store.search_personnes_physiques(_criteres_pp(pp), limit=_NO_LIMIT)
             holders = {p.id for p in res.matches}
         elif t is SearchType.VERIF_IBAN_PM:
@@ -252,7 +274,7 @@ class Backend:
         if compte is None:
             verification = Restitution.verification(caller, VerificationCompte("0"))
             return self._no_result(
-                "CAF011", reponses=ReponsesCompte(verification_compte=verification)
+                at, "CAF011", reponses=ReponsesCompte(verification_compte=verification)
             )
         # "ibanExistant" 1 only when the IBAN exists AND belongs to the described holder
         # (holder = a "Titulaire" right, co-holders of joint accounts included).
@@ -261,13 +283,17 @@ class Backend:
                 verification = Restitution.verification(
                     caller, VerificationCompte("1", compte.date_cloture or None)
                 )
-                return self._result(1, reponses=ReponsesCompte(verification_compte=verification))
+                return self._result(
+                    at, 1, reponses=ReponsesCompte(verification_compte=verification)
+                )
         verification = Restitution.verification(caller, VerificationCompte("0"))
-        return self._no_result("CAF021", reponses=ReponsesCompte(verification_compte=verification))
+        return self._no_result(
+            at, "CAF021", reponses=ReponsesCompte(verification_compte=verification)
+        )
 
     # --- multiDet ------------------------------------------------------------------------------
 
-    def _multi_det(self, caller: Caller, d: DemandeMultiDet, t: SearchType) -> Resultat:
+    def _multi_det(self, at: Moment, caller: Caller, d: DemandeMultiDet, t: SearchType) -> Resultat:
         rules.check_flags((d.accord_client, "accordClient"))
         nature = rules.check_nature_multidet(d.code_nature)
         # Sandbox reading of CAF037 (docs/contract-choices.md): the optional bank code of the
@@ -281,7 +307,7 @@ class Backend:
         pp, pm, ident = d.personne_physique, d.personne_morale, d.identifiant
         if t is SearchType.MULTIDET_PP:
             rules.check_coherence(pp.vide(), not pm.vide() or not ident.vide())
-            rules.check_holder_pp(pp, self.today(), multidet=True)
+            rules.check_holder_pp(pp, at.today, multidet=True)
             rules.check_domiciliation(pp.domiciliation, france_only=False)
             res = self.store.search_personnes_physiques(_criteres_pp(pp), limit=_NO_LIMIT)
             holders: Sequence[model.PersonnePhysique | model.PersonneMorale] = res.matches
@@ -300,7 +326,7 @@ class Backend:
             no_result_code = "CAF009"
         nrep = S + "nombre_comptes" in caller.scopes
         if not holders:
-            return self._no_result(no_result_code, n_rep="0" if nrep else None)
+            return self._no_result(at, no_result_code, n_rep="0" if nrep else None)
         # Nature 201 also finds 202 (§8.3.2 "une recherche sur la présence d'un compte de nature
         # 201 et de nature 202"). Open accounts held as "Titulaire".
         natures = codes.NATURES_EQUIVALENTES.get(nature, (nature,))
@@ -312,11 +338,11 @@ class Backend:
                 if compte.code_nature in natures and not compte.date_cloture:
                     found[compte.iban] = compte
         if not found:
-            return self._no_result("CAF020", n_rep="0" if nrep else None)
+            return self._no_result(at, "CAF020", n_rep="0" if nrep else None)
         comptes = None
         if d.accord_client == "1":
             comptes = [self.restitution.multidet_account(caller, c) for c in found.values()]
-        return self._result(len(found), n_rep="1" if nrep else None, comptes=comptes)
+        return self._result(at, len(found), n_rep="1" if nrep else None, comptes=comptes)
 
     def _own_accounts(self, ident: str) -> tuple[tuple[model.Compte, model.Droit], ...]:
         """The accounts of a person with the person's own right on each (not those of the
