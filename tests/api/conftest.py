@@ -17,7 +17,7 @@ from ficoba_sandbox.data.build import build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.settings import Settings
-from gateway_support import make_client_for  # tests/gateway_support.py (gateway engineer)
+from gateway_support import make_client_for
 
 from .helpers import CALLERS, FixedClock, substituer
 

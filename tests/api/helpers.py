@@ -1,5 +1,5 @@
-"""Test-only plumbing for the resource tests: a fixed clock, callers, and an ASGI middleware that
-stands in for the gateway by putting a `Caller` into the request state."""
+"""Test-only plumbing for the resource tests: a fixed clock, the caller profiles (each enrolled
+as a client of its own by `conftest.py`), request headers and bodies."""
 
 from __future__ import annotations
 
@@ -67,22 +67,6 @@ CALLERS: dict[str, Caller] = {
     ),
 }
 assert set(SCOPES)
-
-
-class FakeGateway:
-    """Puts `CALLERS[<X-Test-Caller header or "full">]` into `request.state.caller`."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            name = "full"
-            for k, v in scope.get("headers", []):
-                if k == b"x-test-caller":
-                    name = v.decode()
-            scope.setdefault("state", {})["caller"] = CALLERS[name]
-        await self.app(scope, receive, send)
 
 
 def headers(**extra: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The magic-value catalogue: reserved inputs that force each outcome.
 
-Pure: no FastAPI, no I/O. The API edge (`api/scenario.py`) applies it, the admin plane publishes
+Pure: no FastAPI, no I/O. The API's pipeline (`api/pipeline.py`, its `magic` step) applies it, the admin plane publishes
 it (`GET /__sandbox/magic`), the scenario packs refer to its entries by name.
 
 Two mechanisms, one catalogue:
