@@ -192,24 +192,11 @@ def run_tls_server(settings: Settings, app: Any) -> Iterator[str]:
 
 
 @dataclass
-class QAServer:
+class QAServer(TLSServer):
     """The mutual-TLS API and the admin plane of one app, on real listeners."""
 
-    origin: str
-    admin_url: str
-    dir: Path
-    demo: dict[str, Any]
-    app: Any
-    admin: Any
-    settings: Settings
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.origin}/ficoba-api/v2"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.origin}/token"
+    admin_url: str = ""
+    admin: Any = None
 
     def target(self, **kw: Any) -> Any:
         from ficoba_sandbox.qa.runner import Target

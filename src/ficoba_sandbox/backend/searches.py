@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ficoba_sandbox.backend import rules
 from ficoba_sandbox.backend.demandes import (
@@ -51,13 +50,8 @@ from ficoba_sandbox.data.search import (
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain import codes
 from ficoba_sandbox.domain.access import MODALITY_OF, Caller, SearchType
-from ficoba_sandbox.domain.clock import Clock, horodatage
+from ficoba_sandbox.domain.clock import Clock, horodatage, paris
 from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
-
-try:
-    PARIS: ZoneInfo | None = ZoneInfo("Europe/Paris")
-except Exception:  # pragma: no cover - no tz database
-    PARIS = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +63,7 @@ class Moment:
 
     @classmethod
     def of(cls, now: datetime) -> Moment:
-        return cls(now, now.astimezone(PARIS).date() if PARIS else now.date())
+        return cls(now, now.astimezone(paris()).date())
 
 
 class References:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class Clock(Protocol):
@@ -51,6 +53,17 @@ class SystemClock:
     @property
     def frozen(self) -> bool:
         return self._frozen is not None
+
+
+@functools.cache
+def paris() -> ZoneInfo:
+    """Europe/Paris: FICOBA's days (`dateDemande`, birth dates) and service hours are French."""
+    try:
+        return ZoneInfo("Europe/Paris")
+    except ZoneInfoNotFoundError as exc:  # pragma: no cover - depends on the system
+        raise RuntimeError(
+            "time zone Europe/Paris not found: install the system tzdata or `pip install tzdata`"
+        ) from exc
 
 
 def horodatage(at: datetime) -> str:

@@ -14,20 +14,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.domain.clock import Clock, paris
 
 _WINDOW = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
-
-
-def paris() -> ZoneInfo:
-    try:
-        return ZoneInfo("Europe/Paris")
-    except ZoneInfoNotFoundError as exc:  # pragma: no cover - depends on the system
-        raise RuntimeError(
-            "time zone Europe/Paris not found: install the system tzdata or `pip install tzdata`"
-        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
