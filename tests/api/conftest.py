@@ -19,7 +19,7 @@ from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.settings import Settings
 from gateway_support import make_client_for
 
-from .helpers import CALLERS, FixedClock, substituer
+from .helpers import CALLERS, FixedClock, replace_invalid_sirets
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +49,7 @@ class Api:
 
     def post(self, url: str, **kw: Any) -> httpx.Response:
         if "json" in kw:
-            kw["json"] = substituer(kw["json"])
+            kw["json"] = replace_invalid_sirets(kw["json"])
         return self._pick(kw).post(url, **kw)
 
     def get(self, url: str, **kw: Any) -> httpx.Response:

@@ -26,16 +26,16 @@ class FixedClock:
 ALL_TYPES = frozenset(SearchType)
 #: The requester SIRETs of the protocol's examples. The gateway registry only accepts
 #: Luhn-valid SIRETs, and three of the examples' are not: requests carrying one of those are sent
-#: with SIRET_DE_REMPLACEMENT instead (`substituer`), and the expected echo is adapted the same way.
-SIRETS_INVALIDES = frozenset({"11210489100013", "81325471100020", "42062523800040"})
-SIRET_DE_REMPLACEMENT = "13000453400017"
+#: with REPLACEMENT_SIRET instead (`replace_invalid_sirets`), and the expected echo is adapted the same way.
+INVALID_SIRETS = frozenset({"11210489100013", "81325471100020", "42062523800040"})
+REPLACEMENT_SIRET = "13000453400017"
 SIRETS = frozenset({"13000453400017", "13000495500121", "66204244900014", "81325471100019"})
 
 
-def substituer(corps: Any) -> Any:
-    if isinstance(corps, dict) and corps.get("siretDemandeur") in SIRETS_INVALIDES:
-        corps = {**corps, "siretDemandeur": SIRET_DE_REMPLACEMENT}
-    return corps
+def replace_invalid_sirets(body: Any) -> Any:
+    if isinstance(body, dict) and body.get("siretDemandeur") in INVALID_SIRETS:
+        body = {**body, "siretDemandeur": REPLACEMENT_SIRET}
+    return body
 
 
 MOTIFS = {m: ALL_TYPES for m in ("0020", "0005", "0003", "0100", "0021")}
