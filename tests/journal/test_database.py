@@ -8,6 +8,7 @@ from pathlib import Path
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.journal import CallRecord, JournalReader, Masker
 from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
+from ficoba_sandbox.settings import Settings
 
 
 def test_a_lone_surrogate_in_a_batch_is_stored_and_the_rest_with_it(tmp_path: Path) -> None:
@@ -35,3 +36,13 @@ def test_a_lone_surrogate_in_a_batch_is_stored_and_the_rest_with_it(tmp_path: Pa
     rows = JournalReader.in_dir(tmp_path).query(limit=10, newest_first=False)
     assert [r["client_id"] for r in rows] == ["c0", "c1", "c2"]
     assert rows[1]["motif"] == "\\ud800"
+
+
+def test_the_servers_defaults_are_the_journals() -> None:
+    """The bounds a server gets without settings are those a `Journal` has by itself."""
+    s = Settings()
+    assert (s.journal_max_rows, s.journal_max_bytes, s.journal_retention_days) == (
+        Database.max_rows,
+        Database.max_bytes,
+        Database.retention_days,
+    )

@@ -53,15 +53,15 @@ class Journal(JournalReader):
         *,
         clock: Clock | None = None,
         masker: Masker | None = None,
-        max_rows: int = 200_000,
-        max_bytes: int = 256 * 1024 * 1024,
-        retention_days: float = 30,
-        body_max_chars: int = 8192,
+        max_rows: int = Database.max_rows,
+        max_bytes: int = Database.max_bytes,
+        retention_days: float = Database.retention_days,
+        body_max_chars: int = Database.body_max_chars,
         batch_size: int = 500,
         prune_every: float = 5.0,
         batch_delay: float = 0.05,
         writer: str = "thread",
-        busy_timeout: float = 30.0,
+        busy_timeout: float = Database.busy_timeout,
     ) -> None:
         if writer not in WRITERS:
             raise ValueError(f"journal writer must be one of {', '.join(WRITERS)}: {writer!r}")
