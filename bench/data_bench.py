@@ -23,11 +23,14 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 t0 = time.perf_counter()
-from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.build import CacheWriter, build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.search import CriteresPersonnePhysique
 size, cache = int(sys.argv[1]), sys.argv[2]
-store = build_store(42, size, [default_personas_dir()], cache_dir=Path(cache) if cache else None)
+writer = CacheWriter()  # as the server has it: the cache written after the build, not during it
+store = build_store(
+    42, size, [default_personas_dir()], cache_dir=Path(cache) if cache else None, writer=writer
+)
 built = time.perf_counter() - t0
 ibans = [c.iban for c in store.comptes()][:: max(1, store.counts()["comptes"] // 20000)]
 t = time.perf_counter()
@@ -41,11 +44,7 @@ for pp in pps:
 search_us = (time.perf_counter() - t) / len(pps) * 1e6
 rss_served = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 t = time.perf_counter()
-try:
-    from ficoba_sandbox.data.build import wait_for_cache_writes
-    wait_for_cache_writes()  # the cache is written by a background thread after the build
-except ImportError:
-    pass
+writer.finish()  # the cache is written by a background thread after the build
 cache_wait = time.perf_counter() - t
 print(json.dumps({"build_s": round(built, 3), "peak_rss_mb": rss_served,
     "peak_rss_with_cache_write_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

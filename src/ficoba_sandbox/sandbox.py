@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ficoba_sandbox.backend.searches import Backend
-from ficoba_sandbox.data.build import build_store
+from ficoba_sandbox.data.build import CacheWriter, build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
@@ -26,11 +26,12 @@ from ficoba_sandbox.qa.feedback import Feedback
 from ficoba_sandbox.settings import Settings
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, writer: CacheWriter | None = None) -> Store:
     """The dataset of the settings (seed, size, the shipped personas and the user's), from the
-    state directory's cache when it holds it (docs/data.md)."""
+    state directory's cache when it holds it, else built and cached there by `writer` (at once
+    without one; docs/data.md)."""
     personas = [d for d in (default_personas_dir(), settings.personas_dir) if d is not None]
-    return build_store(settings.seed, settings.size, personas, settings.state_dir / "cache")
+    return build_store(settings.seed, settings.size, personas, settings.state_dir / "cache", writer)
 
 
 @dataclass(slots=True, eq=False)
@@ -46,6 +47,8 @@ class Sandbox:
     faults: Faults
     feedback: Feedback
     drills: DrillRunner
+    #: writes the dataset cache after the start-up, when the dataset was built afresh
+    cache_writer: CacheWriter
 
     @classmethod
     def open(
@@ -54,7 +57,8 @@ class Sandbox:
         """Open `settings.state_dir` (PKI, registry, journal, dataset cache; what is missing is
         created) and build every part on one clock."""
         clock = clock or SystemClock()
-        store = store if store is not None else open_store(settings)
+        cache_writer = CacheWriter()
+        store = store if store is not None else open_store(settings, cache_writer)
         gateway = Gateway.open(
             settings.state_dir,
             clock,
@@ -73,9 +77,12 @@ class Sandbox:
             faults=Faults(settings.seed),
             feedback=Feedback(),
             drills=DrillRunner(Path(settings.state_dir), clock),
+            cache_writer=cache_writer,
         )
 
     async def aclose(self) -> None:
-        """At shutdown: every journal row committed, the quota storage's connections closed."""
+        """At shutdown: every journal row committed, the dataset cache written, the quota
+        storage's connections closed."""
         await asyncio.to_thread(self.journal.close)
+        await asyncio.to_thread(self.cache_writer.finish)
         await self.levels.aclose()

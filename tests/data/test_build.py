@@ -4,11 +4,12 @@ keyed by seed, size, persona bytes and code."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
-from ficoba_sandbox.data.build import build_store, cache_key, wait_for_cache_writes
+from ficoba_sandbox.data.build import CacheWriter, build_store, cache_key
 from ficoba_sandbox.data.personas import PersonaError, default_personas_dir
 
 SHIPPED = default_personas_dir()
@@ -20,11 +21,12 @@ banques:
 
 def test_cache_roundtrip(tmp_path: Path) -> None:
     assert SHIPPED is not None
-    cold = build_store(3, 300, [SHIPPED], cache_dir=tmp_path)
+    writer = CacheWriter()
+    cold = build_store(3, 300, [SHIPPED], cache_dir=tmp_path, writer=writer)
     # written by a background thread, CACHE_WRITE_DELAY (2 s) after the store is returned so
-    # that a start-up does not pay for it; waiting for it cuts the delay short
+    # that a start-up does not pay for it; finishing cuts the delay short
     assert not list(tmp_path.glob("store-*.pickle"))
-    wait_for_cache_writes()
+    writer.finish()
     assert len(list(tmp_path.glob("store-*.pickle"))) == 1
     assert not list(tmp_path.glob(".store-*"))
     warm = build_store(3, 300, [SHIPPED], cache_dir=tmp_path)
@@ -35,8 +37,7 @@ def test_cache_roundtrip(tmp_path: Path) -> None:
 
 def test_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     assert SHIPPED is not None
-    expected = build_store(3, 100, [SHIPPED], cache_dir=tmp_path)
-    wait_for_cache_writes()
+    expected = build_store(3, 100, [SHIPPED], cache_dir=tmp_path)  # written at once, no writer
     (cached,) = tmp_path.glob("store-*.pickle")
     cached.write_bytes(b"not a pickle")
     assert build_store(3, 100, [SHIPPED], cache_dir=tmp_path).digest() == expected.digest()
@@ -66,7 +67,6 @@ def test_a_changed_persona_file_is_not_served_from_the_cache(tmp_path: Path) -> 
     mine = tmp_path / "mine"
     shutil.copytree(SHIPPED, mine)
     first = build_store(3, 100, [mine], cache_dir=tmp_path / "cache")
-    wait_for_cache_writes()
     (mine / "zz-extra.yaml").write_text(EXTRA, encoding="utf-8")
     second = build_store(3, 100, [mine], cache_dir=tmp_path / "cache")
     assert second.digest() != first.digest()
@@ -90,3 +90,14 @@ def test_personas_first_then_the_generated_records() -> None:
     kinds = [bool(p.persona) for p in store.personnes_physiques()]
     assert kinds == sorted(kinds, reverse=True) and kinds.count(False) == 50
     assert len({m.siren for m in store.personnes_morales() if not m.persona}) == 10
+
+
+def test_the_writer_writes_after_its_delay_without_being_asked(tmp_path: Path) -> None:
+    assert SHIPPED is not None
+    writer = CacheWriter(delay=0.05)
+    build_store(3, 50, [SHIPPED], cache_dir=tmp_path, writer=writer)
+    deadline = time.monotonic() + 30
+    while not list(tmp_path.glob("store-*.pickle")):
+        assert time.monotonic() < deadline, "the cache was never written"
+        time.sleep(0.02)
+    writer.finish()

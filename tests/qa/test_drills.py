@@ -231,7 +231,6 @@ def test_server_info_never_computes_the_digest_on_the_start_up_path(
 
     from ficoba_sandbox.app import create_app
     from ficoba_sandbox.data import build as build_module
-    from ficoba_sandbox.data.build import wait_for_cache_writes
     from ficoba_sandbox.data.store import Store
     from ficoba_sandbox.recette.server_info import SERVER_INFO
     from ficoba_sandbox.settings import Settings
@@ -258,8 +257,7 @@ def test_server_info_never_computes_the_digest_on_the_start_up_path(
     assert json.loads(info.read_text())["dataset_digest"] == cold.sandbox.store.digest()
 
     monkeypatch.undo()
-    create_app(settings)  # writes the dataset cache, digest included
-    wait_for_cache_writes()
+    create_app(settings).sandbox.cache_writer.finish()  # the dataset cache, digest included
     info.unlink()
     warm = create_app(settings)  # from the cache, which carries the digest
     assert warm.sandbox.store.known_digest() == cold.sandbox.store.digest()

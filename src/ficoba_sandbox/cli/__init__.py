@@ -28,8 +28,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ficoba_sandbox.data.build import wait_for_cache_writes
-
     try:
         result = args.handler(args)
     except PersonaError as exc:
@@ -37,8 +35,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # one line: no traceback (fixtures/personas/README.md).
         print(f"ficoba-sandbox: invalid persona file: {exc}", file=sys.stderr)
         return 2
-    finally:
-        wait_for_cache_writes()  # a dataset built by this command: its cache, now (not later)
     return int(result or 0)
 
 

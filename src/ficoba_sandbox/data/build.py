@@ -32,10 +32,8 @@ from ficoba_sandbox.data.personas import PersonaError, load_personas, persona_fi
 from ficoba_sandbox.data.store import Store, index_store
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-_writers: list[threading.Thread] = []
 #: seconds between a build and the write of its cache: the start-up (app, TLS listener) first
 CACHE_WRITE_DELAY = 2.0
-_hurry = threading.Event()  # set by wait_for_cache_writes: write now
 
 
 def _code_fingerprint() -> str:
@@ -71,12 +69,14 @@ def build_store(
     size: int,
     personas_dirs: Sequence[Path] = (),
     cache_dir: Path | None = None,
+    writer: CacheWriter | None = None,
 ) -> Store:
     """Generate (or load from `cache_dir`) the dataset for (seed, size) plus the personas found
     in `personas_dirs` (*.yaml, sorted by name). Personas come first in every order; generated
     identifiers never collide with them (see data/reserved.py).
 
-    Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
+    A dataset built afresh is written to `cache_dir` by `writer` in the background, or at once
+    without one. Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
     """
     cache_file: Path | None = None
     sources = _persona_sources(personas_dirs) if cache_dir is not None else None
@@ -120,33 +120,39 @@ def build_store(
         if gc_was_enabled:
             gc.enable()
     if cache_file is not None:
-        writer = threading.Thread(
-            target=_write_later, args=(cache_file, store), name="store-cache-writer"
-        )
-        _writers[:] = [w for w in _writers if w.is_alive()]
-        _writers.append(writer)
-        writer.start()
+        if writer is not None:
+            writer.write_later(cache_file, store)
+        else:
+            _write_atomically(cache_file, store)
     return store
 
 
-def wait_for_cache_writes(timeout: float | None = None) -> None:
-    """Join the background cache writers started so far, cutting their delay short (tests,
-    benchmarks, the CLI at the end of every command)."""
-    _hurry.set()
-    try:
-        for writer in list(_writers):
-            writer.join(timeout)
-    finally:
-        if not any(w.is_alive() for w in _writers):
-            _hurry.clear()
+class CacheWriter:
+    """Writes dataset caches in a background thread, `delay` seconds after their build or as
+    soon as `finish()` is called. Measured, writing one at once (the digest, the pickling:
+    GIL-bound) held a cold start 0.8 s longer (bench/run.py --only startup,
+    docs/performance.md). The server's one is closed with it (`Sandbox.aclose`)."""
 
+    def __init__(self, delay: float = CACHE_WRITE_DELAY) -> None:
+        self.delay = delay
+        self._threads: list[threading.Thread] = []
+        self._hurry = threading.Event()
 
-def _write_later(path: Path, store: Store) -> None:
-    """The cache write, `CACHE_WRITE_DELAY` seconds after the build (or as soon as someone
-    waits for it): measured, writing it at once (digest, pickling: GIL-bound) held a cold
-    start 0.8 s longer (bench/run.py --only startup, docs/shipping.md)."""
-    _hurry.wait(CACHE_WRITE_DELAY)
-    _write_atomically(path, store)
+    def write_later(self, path: Path, store: Store) -> None:
+        thread = threading.Thread(target=self._write, args=(path, store), name="store-cache-writer")
+        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads.append(thread)
+        thread.start()
+
+    def finish(self, timeout: float | None = None) -> None:
+        """Write what is pending now, and wait for it."""
+        self._hurry.set()
+        for thread in list(self._threads):
+            thread.join(timeout)
+
+    def _write(self, path: Path, store: Store) -> None:
+        self._hurry.wait(self.delay)
+        _write_atomically(path, store)
 
 
 def _read_cache(path: Path) -> Store | None:

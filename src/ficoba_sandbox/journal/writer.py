@@ -258,7 +258,9 @@ class Journal(JournalReader):
                         self._process.deliver(pending)  # it keeps them until they are written
                     else:
                         self._write(pending)
-                except Exception as exc:  # keep the entries, retry; the pipeline fails closed meanwhile
+                except (
+                    Exception
+                ) as exc:  # keep the entries, retry; the pipeline fails closed meanwhile
                     self._healthy = False
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     log.error("journal write failed, will retry: %s", self.last_error)
