@@ -1,7 +1,7 @@
 """`POST /token`: OAuth 2.0 client credentials (RFC 6749 §4.4) with mutual-TLS client identity.
 
 Framework-free: `token_endpoint(...)` takes the raw request parts and the resolved `Peer`, and
-returns status, JSON body and headers; `api/token.py` adapts it to ASGI.
+returns status, JSON body and headers; the API's pipeline (`api/pipeline.py`) serves it.
 
 Decisions (documented in the README and tested):
 - POST only (other methods: 405 `invalid_request`, `Allow: POST`); any URL query → 400

@@ -1,7 +1,7 @@
 """The journal's writer process (`writer="process"`, the server's default).
 
 Why a process: the writer thread shares the server's GIL. Measured on the benchmark (bench/,
-docs/shipping.md), its Python work (masking, building rows) cost the event loop several times
+docs/performance.md), its Python work (masking, building rows) cost the event loop several times
 what it costs alone: the two threads hand the GIL back and forth and pull the same objects
 between CPU caches. A child process masks and inserts on its own interpreter; the server only
 pickles each batch (C code, in the journal-writer thread) and writes it to a pipe.
