@@ -55,13 +55,6 @@ def test_communes() -> None:
     assert insee.commune("75", "100") is None and insee.commune_by_code("00000") is None
 
 
-def test_postcodes() -> None:
-    assert insee.postcodes_of("94", "028") == ("94000",)
-    assert insee.postcodes_of("75", "999") == ()
-    assert "94028" in insee.communes_of_postcode("94000")
-    assert insee.communes_of_postcode("00000") == ()
-
-
 def test_departement_of() -> None:
     assert insee.departement_of("94028") == "94"
     assert insee.departement_of("97411") == "974"

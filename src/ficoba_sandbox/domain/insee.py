@@ -87,15 +87,6 @@ def _all_communes() -> dict[str, Commune]:
     return {code: found for code in commune_rows() if (found := _commune(code)) is not None}
 
 
-@cache
-def _by_postcode() -> dict[str, tuple[str, ...]]:
-    by_postcode: dict[str, list[str]] = {}
-    for code, (_nom, postcodes, _hist) in commune_rows().items():  # sorted codes: deterministic
-        for postcode in postcodes:
-            by_postcode.setdefault(postcode, []).append(code)
-    return {k: tuple(v) for k, v in by_postcode.items()}
-
-
 def departement_of(code_commune5: str) -> str:
     """The département part of a 5-character commune code (3 characters for 97x/98x)."""
     return code_commune5[:3] if code_commune5[:2] in ("97", "98") else code_commune5[:2]
@@ -138,16 +129,6 @@ def commune(code_departement: str, code_commune: str) -> Commune | None:
     """The commune for the protocol's (département, commune) pair, historical codes included."""
     code5 = commune_code(code_departement, code_commune)
     return _commune(code5) if code5 else None
-
-
-def postcodes_of(code_departement: str, code_commune: str) -> tuple[str, ...]:
-    found = commune(code_departement, code_commune)
-    return found.codes_postaux if found else ()
-
-
-def communes_of_postcode(postcode: str) -> tuple[str, ...]:
-    """5-character commune codes served by a postcode (current and historical)."""
-    return _by_postcode().get(postcode, ())
 
 
 def all_pays() -> dict[str, str]:
