@@ -190,11 +190,11 @@ def test_error_500_answers_one_500(
 def test_admin_routes(app: Any, enrol_client: Callable[..., dict[str, Any]]) -> None:
     from fastapi import FastAPI
 
-    from ficoba_sandbox.admin.recette import build_router
+    from ficoba_sandbox.admin.recette import router
 
     enrol_client("admin-recette")
     admin = FastAPI()
-    admin.include_router(build_router(app.sandbox))
+    admin.include_router(router(app.sandbox))
 
     async def go() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=admin)

@@ -1,11 +1,15 @@
-"""`explain/{client_id}`: what was wrong with a client's last refused call, in French and English,
-with the section of the contract (docs/CONTRACT.md, §6-§8)."""
+"""`GET explain/{client_id}`: what was wrong with a client's last refused call, in French and
+English, with the section of the contract (docs/CONTRACT.md, §6-§8)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fastapi import APIRouter, HTTPException
+
+from ficoba_sandbox.admin.common import PREFIX
 from ficoba_sandbox.domain.errors import ALL_CODES
+from ficoba_sandbox.sandbox import Sandbox
 
 #: code -> (French, English, contract section)
 EXPLANATIONS: dict[str, tuple[str, str, str]] = {
@@ -163,3 +167,44 @@ def explain(code: str | None, message: str | None = None) -> dict[str, Any]:
         "en": en,
         "contract_section": section,
     }
+
+
+def router(sandbox: Sandbox) -> APIRouter:
+    r = APIRouter(prefix=PREFIX, tags=["explain"])
+
+    @r.get("/explain/{client_id}", summary="The client's last refused call")
+    def explain_client(client_id: str) -> dict[str, Any]:
+        # the journal has every refusal but only its code; the feedback has the message (which
+        # names the attribute at fault) but only for refused resource calls (qa/feedback.py)
+        row = sandbox.journal.last_rejected(client_id)
+        feedback = sandbox.feedback
+        seen = feedback.find(client_id, row.get("request_id") if row else None)
+        if seen is None and row is None:
+            seen = feedback.last(client_id)
+        if row is None and seen is None:
+            raise HTTPException(404, f"no refused call of {client_id!r} on record")
+        code = (seen or {}).get("code") or (row or {}).get("error_code")
+        message = (seen or {}).get("message")
+        call = row or seen or {}
+        out = {
+            "client_id": client_id,
+            "call": {
+                "ts": call.get("ts"),
+                "method": call.get("method"),
+                "path": call.get("path"),
+                "status": call.get("status"),
+                "correlation_id": call.get("correlation_id"),
+                "request_id": call.get("request_id"),
+                "search_type": (row or {}).get("search_type"),
+            },
+            **explain(code, message),
+        }
+        if seen and seen.get("scenario"):
+            out["scenario"] = seen["scenario"]
+        if seen and seen.get("fault"):
+            out["fault"] = True
+            out["fr"] = "Erreur injectée par une panne configurée (admin /faults). " + out["fr"]
+            out["en"] = "Error injected by a configured fault (admin /faults). " + out["en"]
+        return out
+
+    return r

@@ -4,7 +4,7 @@
 - `GET|POST|DELETE /__sandbox/recette/{client_id}/drills[?drills=all|LIST]`: drill state, arm,
   disarm (the same plan file as `ficoba-sandbox recette start|stop`).
 
-`build_router(sandbox)` takes the running sandbox (its settings, journal, drills, store).
+`router(sandbox)` takes the running sandbox (its settings, journal, drills, store).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from ficoba_sandbox.admin.common import PREFIX, known_client
 from ficoba_sandbox.qa.drills import (
     DrillError,
     disarm,
@@ -28,11 +29,9 @@ from ficoba_sandbox.recette.render import render, to_json
 from ficoba_sandbox.recette.server_info import server_info
 from ficoba_sandbox.sandbox import Sandbox
 
-PREFIX = "/__sandbox/recette"
 
-
-def build_router(sandbox: Sandbox) -> APIRouter:
-    r = APIRouter(prefix=PREFIX, tags=["recette"])
+def router(sandbox: Sandbox) -> APIRouter:
+    r = APIRouter(prefix=PREFIX + "/recette", tags=["recette"])
     settings = sandbox.settings
 
     def state_dir() -> Path:
@@ -69,8 +68,7 @@ def build_router(sandbox: Sandbox) -> APIRouter:
 
     @r.post("/{client_id}/drills", summary="Arm the drills for a client's run")
     def drills_arm(client_id: str, drills: str = Query("all")) -> dict[str, Any]:
-        if sandbox.gateway.registry.get(client_id) is None:
-            raise HTTPException(404, f"unknown client {client_id!r}")
+        known_client(sandbox.gateway.registry, client_id)
         try:
             plan = make_plan(client_id, parse_drills(drills))
         except DrillError as exc:

@@ -1,0 +1,92 @@
+"""`GET clock` and `POST clock/freeze|unfreeze|advance|reset`: the sandbox's one clock, which
+tokens, quota windows and the dates of the requests follow (docs/qa.md, "Admin plane")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from ficoba_sandbox.admin.common import PREFIX, today
+from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.domain.durations import parse_duration
+from ficoba_sandbox.sandbox import Sandbox
+
+
+class FreezeIn(BaseModel):
+    at: datetime | None = Field(None, description="instant to freeze at (default: now)")
+
+
+class AdvanceIn(BaseModel):
+    seconds: float | None = None
+    duration: str | None = Field(None, description="e.g. 90s, 15m, 2h, 1d")
+
+
+def clock_json(sandbox: Sandbox) -> dict[str, Any]:
+    """What every clock route answers: the sandbox's instant and day, and how far from the
+    wall clock they are."""
+    clock = sandbox.clock
+    now = clock.now()
+    return {
+        "now": now.isoformat(),
+        "frozen": bool(getattr(clock, "frozen", False)),
+        "offset_seconds": round((now - datetime.now(UTC)).total_seconds(), 3),
+        "today": today(sandbox),
+    }
+
+
+def reset_clock(clock: SystemClock) -> None:
+    """Back to the wall clock: unfrozen, no offset."""
+    if clock.frozen:
+        clock.unfreeze()
+    clock.advance(-(clock.now() - datetime.now(UTC)))
+
+
+def router(sandbox: Sandbox) -> APIRouter:
+    r = APIRouter(prefix=PREFIX, tags=["clock"])
+
+    def driven() -> SystemClock:
+        # a sandbox built on another clock (a test's fixed clock) cannot be moved from here
+        clock = sandbox.clock
+        if not isinstance(clock, SystemClock):
+            raise HTTPException(409, "this sandbox's clock cannot be driven")
+        return clock
+
+    @r.get("/clock")
+    def clock_now() -> dict[str, Any]:
+        return clock_json(sandbox)
+
+    @r.post("/clock/freeze")
+    def clock_freeze(body: FreezeIn | None = None) -> dict[str, Any]:
+        at = body.at if body else None
+        if at is not None and at.tzinfo is None:  # an instant without offset is read as UTC
+            at = at.replace(tzinfo=UTC)
+        driven().freeze(at)
+        return clock_json(sandbox)
+
+    @r.post("/clock/unfreeze")
+    def clock_unfreeze() -> dict[str, Any]:
+        driven().unfreeze()
+        return clock_json(sandbox)
+
+    @r.post("/clock/advance")
+    def clock_advance(body: AdvanceIn) -> dict[str, Any]:
+        if body.seconds is None and not body.duration:
+            raise HTTPException(422, "give seconds or duration")
+        try:
+            seconds = (
+                body.seconds if body.seconds is not None else parse_duration(body.duration or "")
+            )
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        driven().advance(timedelta(seconds=seconds or 0))
+        return clock_json(sandbox)
+
+    @r.post("/clock/reset", summary="Back to wall-clock time, not frozen")
+    def clock_reset() -> dict[str, Any]:
+        reset_clock(driven())
+        return clock_json(sandbox)
+
+    return r

@@ -1,0 +1,31 @@
+"""`POST reset[?client_id=]`: the sandbox back to a clean state between test runs: faults off,
+maintenance back to the schedule, clock back to the wall clock, the named client's quota reset
+(docs/qa.md, "Admin plane")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ficoba_sandbox.admin.clock import clock_json, reset_clock
+from ficoba_sandbox.admin.common import PREFIX
+from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.sandbox import Sandbox
+
+
+def router(sandbox: Sandbox) -> APIRouter:
+    r = APIRouter(prefix=PREFIX, tags=["service"])
+
+    @r.post("/reset", summary="Faults off, schedule back, clock back")
+    async def reset_all(client_id: str | None = None) -> dict[str, Any]:
+        sandbox.faults.clear_all()
+        sandbox.levels.release()
+        if client_id:
+            await sandbox.levels.reset_quota(client_id)
+        # unlike POST clock/reset, a clock that cannot be driven is no error: nothing to undo
+        if isinstance(sandbox.clock, SystemClock):
+            reset_clock(sandbox.clock)
+        return {"reset": True, "clock": clock_json(sandbox)}
+
+    return r
