@@ -5,6 +5,7 @@
 - `settings` (session): `Settings(state_dir=sandbox_dir, size=500)`.
 - `make_app(**settings_overrides, clock=None, store=None)`: a new app (`create_app`).
 - `app` (session): one app on `settings`; its state is `app.sandbox` (clock, journal...).
+- `open_app(clock=None, **settings_overrides)`: `make_app`'s app, closed after the test.
 - Helpers live in `tests/gateway_support.py` (import it as `gateway_support`, not `conftest`).
 - `make_client(app, creds=..., token=True, scope=None, correlation=True, client_ip=...)`: an
   `httpx.Client` over `httpx.ASGITransport` (run on one background event loop, so the app's
@@ -32,7 +33,7 @@ import httpx
 import hypothesis
 import pytest
 
-from ficoba_sandbox.app import create_app
+from ficoba_sandbox.app import SandboxApp, create_app
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.settings import Settings
@@ -44,6 +45,7 @@ from gateway_support import (
     fetch_token,
     free_port,
     make_client_for,
+    run_on_asgi_loop,
     run_tls_server,
     serve_in_thread,
 )
@@ -114,6 +116,21 @@ def make_app(settings: Settings) -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def app(make_app: Callable[..., Any]) -> Any:
     return make_app()
+
+
+@pytest.fixture
+def open_app(make_app: Callable[..., SandboxApp]) -> Iterator[Callable[..., SandboxApp]]:
+    """`open_app(clock=..., **settings_overrides)`: `make_app`'s app, whose journal and quota
+    storage connections are closed after the test, on the loop its ASGI clients used."""
+    apps: list[SandboxApp] = []
+
+    def _open(**kw: Any) -> SandboxApp:
+        apps.append(make_app(**kw))
+        return apps[-1]
+
+    yield _open
+    for app in apps:
+        run_on_asgi_loop(app.sandbox.aclose())
 
 
 # --------------------------------------------------------------------------- ASGI clients

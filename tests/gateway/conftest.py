@@ -2,7 +2,7 @@
 
 - `gw_app`, `make_gw_app`: the real app, whose pipeline serves one more resource, `probe`, that
   answers what the gateway's steps established (the caller, the ids, the peer).
-- `open_app(clock=..., **settings_overrides)`: the real app (`make_app`), closed after the test.
+- `open_app` (tests/conftest.py): the real app (`make_app`), closed after the test.
 - `search_body(creds, resource, **fields)`: a `numCpte` or `spi` request the backend answers 200.
 - `redis_url` (session): a throwaway real `redis-server` on loopback; `fresh_redis_url`: the same,
   emptied; `disposable_redis`: one of the test's own, which it may stop (`.stop()`).
@@ -29,7 +29,7 @@ from ficoba_sandbox.app import SandboxApp, create_app
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.settings import Settings
-from gateway_support import envelope, free_port, run_on_asgi_loop
+from gateway_support import envelope, free_port
 from system_deps import skip_or_fail
 
 
@@ -118,21 +118,6 @@ def search_body() -> Callable[..., dict[str, Any]]:
         return envelope(creds, CRITERES[resource], **{"dateDemande": DATE_DEMANDE, **fields})
 
     return _body
-
-
-@pytest.fixture
-def open_app(make_app: Callable[..., SandboxApp]) -> Iterator[Callable[..., SandboxApp]]:
-    """`open_app(clock=..., **settings_overrides)`: `make_app`'s app, whose journal and quota
-    storage connections are closed after the test, on the loop its ASGI clients used."""
-    apps: list[SandboxApp] = []
-
-    def _open(**kw: Any) -> SandboxApp:
-        apps.append(make_app(**kw))
-        return apps[-1]
-
-    yield _open
-    for app in apps:
-        run_on_asgi_loop(app.sandbox.aclose())
 
 
 # --------------------------------------------------------------------------- Redis
