@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -185,40 +184,6 @@ def test_error_500_answers_one_500(
     statuses = [search(http).status_code for _ in range(4)]
     disarm(sandbox_dir, "drill-client")
     assert statuses == [200, 200, 500, 200]
-
-
-def test_admin_routes(app: Any, enrol_client: Callable[..., dict[str, Any]]) -> None:
-    from fastapi import FastAPI
-
-    from ficoba_sandbox.admin.recette import router
-
-    enrol_client("admin-recette")
-    admin = FastAPI()
-    admin.include_router(router(app.sandbox))
-
-    async def go() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=admin)
-        async with httpx.AsyncClient(transport=transport, base_url="http://admin") as c:
-            return [
-                await c.post("/__sandbox/recette/admin-recette/drills?drills=slow"),
-                await c.get("/__sandbox/recette/admin-recette/drills"),
-                await c.delete("/__sandbox/recette/admin-recette/drills"),
-                await c.get("/__sandbox/recette/admin-recette"),
-                await c.get("/__sandbox/recette/admin-recette?format=html&lang=en"),
-                await c.get("/__sandbox/recette/nobody"),
-                await c.post("/__sandbox/recette/admin-recette/drills?drills=nope"),
-            ]
-
-    armed, status, stopped, report, page, unknown, bad = asyncio.run(go())
-    assert armed.status_code == 200 and armed.json()["drills"] == [{"name": "slow", "at_call": 3}]
-    assert status.json()["armed"] is True
-    assert stopped.json()["plan"]["disarmed_at"]
-    doc = report.json()
-    assert doc["client_id"] == "admin-recette" and doc["lang"] == "fr"
-    assert doc["header"]["dataset_digest"] == app.sandbox.store.digest()
-    assert [d["event"] for d in doc["drills"]] == ["start", "stop"]
-    assert page.headers["content-type"].startswith("text/html") and 'id="verdict"' in page.text
-    assert unknown.status_code == 404 and bad.status_code == 400
 
 
 def test_server_info_never_computes_the_digest_on_the_start_up_path(

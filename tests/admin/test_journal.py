@@ -1,0 +1,24 @@
+"""`GET journal`, `DELETE journal`, `POST journal/purge` (admin/journal.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from gateway_support import QAServer
+
+
+def test_journal_filters_and_purge(admin: httpx.Client, api: httpx.Client, qa_server: QAServer,
+                                   closed_entry: dict[str, Any]) -> None:  # fmt: skip
+    cid = qa_server.demo["client_id"]
+    entry = closed_entry
+    api.post(qa_server.origin + entry["path"], json={**entry["body"], "motif": "9876"})
+    rows = admin.get("/__sandbox/journal", params={"client": cid, "status": "4xx", "limit": 5})
+    body = rows.json()
+    assert body["count"] >= 1 and all(400 <= r["status"] < 500 for r in body["rows"])
+    assert all(r["client_id"] == cid for r in body["rows"])
+    assert admin.get("/__sandbox/journal", params={"since": "yesterday?"}).status_code == 400
+    purged = admin.delete("/__sandbox/journal", params={"client": cid}).json()["purged"]
+    assert purged >= 1
+    assert admin.get("/__sandbox/journal", params={"client": cid}).json()["count"] == 0
