@@ -59,3 +59,46 @@ def test_openapi_lists_every_route_under_sandbox(qa_server: Any) -> None:
     for need in ("health", "ready", "magic", "journal", "clients", "clock", "maintenance",
                  "faults", "dataset", "explain/{client_id}"):  # fmt: skip
         assert f"/__sandbox/{need}" in paths, need
+    operations = {
+        (method.upper(), path, *op["tags"])
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+    }
+    assert operations == ROUTES
+
+
+#: every route of the admin plane with its OpenAPI tag (docs/qa.md, "Admin plane")
+ROUTES = {
+    ("GET", "/__sandbox/health", "health"),
+    ("GET", "/__sandbox/ready", "health"),
+    ("GET", "/__sandbox/magic", "magic"),
+    ("GET", "/__sandbox/magic/{name}", "magic"),
+    ("GET", "/__sandbox/journal", "journal"),
+    ("DELETE", "/__sandbox/journal", "journal"),
+    ("POST", "/__sandbox/journal/purge", "journal"),
+    ("GET", "/__sandbox/clients", "clients"),
+    ("GET", "/__sandbox/clients/{client_id}", "clients"),
+    ("POST", "/__sandbox/clients/{client_id}/quota/reset", "clients"),
+    ("POST", "/__sandbox/clients/{client_id}/quota/fill", "clients"),
+    ("GET", "/__sandbox/clock", "clock"),
+    ("POST", "/__sandbox/clock/freeze", "clock"),
+    ("POST", "/__sandbox/clock/unfreeze", "clock"),
+    ("POST", "/__sandbox/clock/advance", "clock"),
+    ("POST", "/__sandbox/clock/reset", "clock"),
+    ("GET", "/__sandbox/maintenance", "service"),
+    ("POST", "/__sandbox/maintenance", "service"),
+    ("GET", "/__sandbox/latency", "service"),
+    ("PUT", "/__sandbox/latency", "service"),
+    ("POST", "/__sandbox/reset", "service"),
+    ("GET", "/__sandbox/faults", "faults"),
+    ("DELETE", "/__sandbox/faults", "faults"),
+    ("GET", "/__sandbox/faults/{client_id}", "faults"),
+    ("PUT", "/__sandbox/faults/{client_id}", "faults"),
+    ("DELETE", "/__sandbox/faults/{client_id}", "faults"),
+    ("GET", "/__sandbox/dataset", "dataset"),
+    ("GET", "/__sandbox/explain/{client_id}", "explain"),
+    ("GET", "/__sandbox/recette/{client_id}", "recette"),
+    ("GET", "/__sandbox/recette/{client_id}/drills", "recette"),
+    ("POST", "/__sandbox/recette/{client_id}/drills", "recette"),
+    ("DELETE", "/__sandbox/recette/{client_id}/drills", "recette"),
+}

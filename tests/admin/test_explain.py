@@ -6,6 +6,9 @@ from typing import Any
 
 import httpx
 
+from ficoba_sandbox.admin.explain import EXPLANATIONS, explain
+from ficoba_sandbox.domain.errors import ALL_CODES
+from ficoba_sandbox.qa import magic
 from gateway_support import QAServer
 
 
@@ -30,3 +33,50 @@ def test_explain_the_last_refusal(admin: httpx.Client, api: httpx.Client, qa_ser
     ex = admin.get(f"/__sandbox/explain/{cid}").json()
     assert ex["code"] == "910000" and "X-Correlation-ID" in ex["fr"]
     assert admin.get("/__sandbox/explain/nobody-here").status_code == 404
+
+
+def test_explain_an_injected_fault_and_a_scenario(admin: httpx.Client, api: httpx.Client,
+                                                 qa_server: QAServer,
+                                                 closed_entry: dict[str, Any]) -> None:  # fmt: skip
+    cid = qa_server.demo["client_id"]
+    url = qa_server.origin + closed_entry["path"]
+    admin.put(f"/__sandbox/faults/{cid}", json={"error_rate": 1.0, "error_code": "CAT001",
+                                                "remaining": 1})  # fmt: skip
+    assert api.post(url, json=closed_entry["body"]).status_code == 503
+    ex = admin.get(f"/__sandbox/explain/{cid}").json()
+    assert ex["code"] == "CAT001" and ex["fault"] is True and "scenario" not in ex
+    assert ex["fr"].startswith("Erreur injectée") and ex["en"].startswith("Error injected")
+    assert ex["call"]["request_id"] and ex["call"]["search_type"]
+    r = api.post(url, json=closed_entry["body"], headers={magic.HEADER: "sql-error"})
+    assert r.status_code == 500
+    ex = admin.get(f"/__sandbox/explain/{cid}").json()
+    assert (ex["code"], ex["scenario"]) == ("CAT003", "sql-error") and "fault" not in ex
+    assert ex["call"]["request_id"] == r.headers["X-Request-ID"]
+
+
+def test_every_explanation_is_of_a_known_code() -> None:
+    assert set(EXPLANATIONS) <= set(ALL_CODES)
+    for code, (fr, en, section) in EXPLANATIONS.items():
+        assert fr and en and section.startswith("§"), code
+
+
+def test_explain_a_code_without_its_own_explanation() -> None:
+    assert explain("CAF001", "CAF001 : verificationCompte est obligatoire") == {
+        "code": "CAF001",
+        "message": "CAF001 : verificationCompte est obligatoire",
+        "fr": EXPLANATIONS["CAF001"][0],
+        "en": EXPLANATIONS["CAF001"][1],
+        "contract_section": "§2.2, §3, §6.3",
+    }
+    known = next(code for code in ALL_CODES if code.startswith("CAF") and code not in EXPLANATIONS)
+    plain = explain(known)
+    assert plain["message"] == ALL_CODES[known].message
+    assert plain["fr"] == f"Code {known} : {ALL_CODES[known].message}."
+    assert plain["contract_section"] == "§6.3"
+    assert explain(None) == {
+        "code": None,
+        "message": None,
+        "fr": "Refus sans code reconnu.",
+        "en": "Refusal without a code.",
+        "contract_section": "§6",
+    }

@@ -22,3 +22,17 @@ def test_journal_filters_and_purge(admin: httpx.Client, api: httpx.Client, qa_se
     purged = admin.delete("/__sandbox/journal", params={"client": cid}).json()["purged"]
     assert purged >= 1
     assert admin.get("/__sandbox/journal", params={"client": cid}).json()["count"] == 0
+
+
+def test_purge_by_post_and_the_limit(admin: httpx.Client, api: httpx.Client, qa_server: QAServer,
+                                     closed_entry: dict[str, Any]) -> None:  # fmt: skip
+    cid = qa_server.demo["client_id"]
+    for _ in range(3):
+        api.post(qa_server.origin + closed_entry["path"], json=closed_entry["body"])
+    newest = admin.get("/__sandbox/journal", params={"client": cid, "limit": 2}).json()
+    assert newest["count"] == 2 and newest["rows"][0]["id"] > newest["rows"][1]["id"]
+    assert admin.get("/__sandbox/journal", params={"limit": 0}).status_code == 422
+    assert admin.post("/__sandbox/journal/purge", params={"client": cid}).json()["purged"] >= 3
+    assert admin.get("/__sandbox/journal", params={"client": cid}).json() == {"count": 0,
+                                                                             "rows": []}  # fmt: skip
+    assert admin.post("/__sandbox/journal/purge", params={"client": cid}).json() == {"purged": 0}

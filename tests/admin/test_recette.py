@@ -33,3 +33,23 @@ def test_drills_and_report_routes(
     assert [d["event"] for d in doc["drills"]] == ["start", "stop"]
     assert page.headers["content-type"].startswith("text/html") and 'id="verdict"' in page.text
     assert unknown.status_code == 404 and bad.status_code == 400
+
+
+def test_markdown_report_and_refusals(
+    app: SandboxApp,
+    enrol_client: Callable[..., dict[str, Any]],
+    admin_of: Callable[[SandboxApp], httpx.Client],
+) -> None:
+    enrol_client("admin-recette-md")
+    c = admin_of(app)
+    md = c.get("/__sandbox/recette/admin-recette-md", params={"format": "md", "lang": "en"})
+    assert md.status_code == 200
+    assert md.headers["content-type"] == "text/markdown; charset=utf-8"
+    assert "admin-recette-md" in md.text
+    assert c.get("/__sandbox/recette/admin-recette-md", params={"since": "soon"}).status_code == 400
+    assert c.get("/__sandbox/recette/admin-recette-md", params={"format": "pdf"}).status_code == 422
+    never = c.post("/__sandbox/recette/nobody/drills")
+    assert (never.status_code, never.json()["detail"]) == (404, "unknown client 'nobody'")
+    idle = c.delete("/__sandbox/recette/admin-recette-md/drills").json()
+    assert idle == {"client_id": "admin-recette-md", "plan": None}
+    assert c.get("/__sandbox/recette/admin-recette-md/drills").json()["armed"] is False
