@@ -1,9 +1,10 @@
 """`GET dataset`: the dataset's seed, size, digest and counts, and its personas (the hand-written
-records of `data/personas/`, docs/data.md), each with ready-to-send requests for the resources
-that find it."""
+persona files, docs/data.md), each with ready-to-send requests for the resources that find it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,6 +14,9 @@ from ficoba_sandbox.data.model import PersonneMorale, PersonnePhysique
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.sandbox import Sandbox
+
+#: `criteresRecherche` -> the complete request body (the requester's SIRET, motif and day)
+Envelope = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def router(sandbox: Sandbox) -> APIRouter:
@@ -36,55 +40,44 @@ def router(sandbox: Sandbox) -> APIRouter:
 def personas(store: Store, *, siret: str, motif: str, today: str) -> list[dict[str, Any]]:
     """The personas of the store, people first, each with a request body per resource that
     finds it (`spi`, `perPhy`, `perPro`, `siretSiren`, and `numCpte` on its first account)."""
+    envelope = partial(magic.envelope, siret, motif, today)
     out: list[dict[str, Any]] = []
     for p in store.personnes_physiques():
-        if not p.persona:
-            continue
-        comptes = [c.iban for c, _ in store.comptes_of_personne_physique(p)]
-        reqs = _pp_requests(p, siret, motif, today)
-        if comptes:
-            reqs["numCpte"] = _num_cpte(comptes[0], siret, motif, today)
-        out.append(
-            {
-                "id": p.id,
-                "file": p.persona,
-                "kind": "personne_physique",
-                "name": f"{p.nom_naissance} {p.prenoms}",
-                "spi": p.numero_spi or None,
-                "ibans": comptes,
-                "requests": reqs,
-            }
-        )
+        if p.persona:
+            ibans = [c.iban for c, _ in store.comptes_of_personne_physique(p)]
+            out.append(
+                {
+                    "id": p.id,
+                    "file": p.persona,
+                    "kind": "personne_physique",
+                    "name": f"{p.nom_naissance} {p.prenoms}",
+                    "spi": p.numero_spi or None,
+                    "ibans": ibans,
+                    "requests": _pp_requests(p, ibans, envelope),
+                }
+            )
     for m in store.personnes_morales():
-        if not m.persona:
-            continue
-        comptes = [c.iban for c, _ in store.comptes_of_personne_morale(m)]
-        reqs = _pm_requests(m, siret, motif, today)
-        if comptes:
-            reqs["numCpte"] = _num_cpte(comptes[0], siret, motif, today)
-        out.append(
-            {
-                "id": m.id,
-                "file": m.persona,
-                "kind": "personne_morale",
-                "name": m.raison_sociale,
-                "siren": m.siren or None,
-                "siret": m.siret or None,
-                "ibans": comptes,
-                "requests": reqs,
-            }
-        )
+        if m.persona:
+            ibans = [c.iban for c, _ in store.comptes_of_personne_morale(m)]
+            out.append(
+                {
+                    "id": m.id,
+                    "file": m.persona,
+                    "kind": "personne_morale",
+                    "name": m.raison_sociale,
+                    "siren": m.siren or None,
+                    "siret": m.siret or None,
+                    "ibans": ibans,
+                    "requests": _pm_requests(m, ibans, envelope),
+                }
+            )
     return out
 
 
-def _num_cpte(iban: str, siret: str, motif: str, today: str) -> dict[str, Any]:
-    return magic.envelope(siret, motif, today, {"iban": iban, "verificationCompte": "0"})
-
-
-def _pp_requests(p: PersonnePhysique, siret: str, motif: str, today: str) -> dict[str, Any]:
+def _pp_requests(p: PersonnePhysique, ibans: list[str], envelope: Envelope) -> dict[str, Any]:
     reqs: dict[str, Any] = {}
     if p.numero_spi:
-        reqs["spi"] = magic.envelope(siret, motif, today, {"numeroSPI": p.numero_spi})
+        reqs["spi"] = envelope({"numeroSPI": p.numero_spi})
     etat = {
         "nom": p.nom_naissance,
         "prenoms": p.prenoms,
@@ -98,20 +91,26 @@ def _pp_requests(p: PersonnePhysique, siret: str, motif: str, today: str) -> dic
         "codeDepartementNaissance": p.code_departement_naissance,
         "codeCommuneNaissance": p.code_commune_naissance,
     }
-    reqs["perPhy"] = magic.envelope(siret, motif, today, {"etatCivil": etat, "lieuNaissance": lieu})
-    return reqs
+    reqs["perPhy"] = envelope({"etatCivil": etat, "lieuNaissance": lieu})
+    return _with_num_cpte(reqs, ibans, envelope)
 
 
-def _pm_requests(m: PersonneMorale, siret: str, motif: str, today: str) -> dict[str, Any]:
+def _pm_requests(m: PersonneMorale, ibans: list[str], envelope: Envelope) -> dict[str, Any]:
     designation = {
         "raisonSociale": m.raison_sociale,
         "sigle": "",
         "enseigne": "",
         "codeCategorieJuridique": "",
     }
-    reqs = {"perPro": magic.envelope(siret, motif, today, {"designation": designation})}
+    reqs = {"perPro": envelope({"designation": designation})}
     if m.siren or m.siret:
         # one of the two identifiers, never both (CAF010)
         ident = {"siret": "", "siren": m.siren} if m.siren else {"siret": m.siret, "siren": ""}
-        reqs["siretSiren"] = magic.envelope(siret, motif, today, ident)
+        reqs["siretSiren"] = envelope(ident)
+    return _with_num_cpte(reqs, ibans, envelope)
+
+
+def _with_num_cpte(reqs: dict[str, Any], ibans: list[str], envelope: Envelope) -> dict[str, Any]:
+    if ibans:
+        reqs["numCpte"] = envelope({"iban": ibans[0], "verificationCompte": "0"})
     return reqs
