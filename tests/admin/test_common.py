@@ -29,8 +29,11 @@ def test_requester_is_the_named_client_else_the_demo_client(
 ) -> None:
     registry = app.sandbox.gateway.registry
     demo = requester(registry, None)
-    assert demo[:2] == (DEMO_CLIENT_ID, demo_creds["siret_demandeur"])
-    sirets = [fictitious_siret("requester-b"), fictitious_siret("requester-a")]
+    assert (demo.client_id, demo.siret) == (DEMO_CLIENT_ID, demo_creds["siret_demandeur"])
+    # the smallest SIRET, whatever the order of registration
+    sirets = sorted(
+        [fictitious_siret("requester-a"), fictitious_siret("requester-b")], reverse=True
+    )
     enrol_client("admin-requester", sirets=sirets)
     assert requester(registry, "admin-requester").siret == min(sirets)
     with pytest.raises(HTTPException):

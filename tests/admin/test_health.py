@@ -12,8 +12,8 @@ from gateway_support import free_port
 
 def test_health_and_ready(admin: httpx.Client) -> None:
     assert admin.get("/__sandbox/health").json() == {"status": "ok"}
-    assert admin.get("/__sandbox/ready").json()["status"] == "ready"
     ready = admin.get("/__sandbox/ready")
+    assert ready.json()["status"] == "ready"
     assert ready.status_code == 200
     assert ready.json()["checks"] == {
         "dataset": True,
@@ -28,10 +28,11 @@ def test_not_ready_while_the_quota_storage_is_unreachable(
 ) -> None:
     # nothing listens on that loopback port: the quota cannot count, the API would answer 503
     app = open_app(quota_storage=f"redis://127.0.0.1:{free_port()}/0")
-    r = admin_of(app).get("/__sandbox/ready")
+    admin = admin_of(app)
+    r = admin.get("/__sandbox/ready")
     assert r.status_code == 503
     assert r.json() == {
         "status": "not ready",
         "checks": {"dataset": True, "gateway": True, "journal": True, "quota_storage": False},
     }
-    assert admin_of(app).get("/__sandbox/health").json() == {"status": "ok"}
+    assert admin.get("/__sandbox/health").json() == {"status": "ok"}
