@@ -10,6 +10,7 @@ from gateway_support import QAServer
 def _mess_up(admin: httpx.Client, cid: str) -> None:
     admin.put(f"/__sandbox/faults/{cid}", json={"error_rate": 1.0})
     admin.post("/__sandbox/maintenance", json={"state": "down"})
+    admin.put("/__sandbox/latency", json={"spec": "numCpte=300ms"})
     admin.post("/__sandbox/clock/freeze", json={"at": "2030-01-02T03:04:05Z"})
     admin.post(f"/__sandbox/clients/{cid}/quota/reset")
     admin.post(f"/__sandbox/clients/{cid}/quota/fill", json={"calls": 2})
@@ -25,6 +26,7 @@ def test_reset_puts_faults_maintenance_clock_and_quota_back(
     assert not done["clock"]["frozen"] and abs(done["clock"]["offset_seconds"]) < 5
     assert admin.get("/__sandbox/faults").json() == {}
     assert admin.get("/__sandbox/maintenance").json()["forced"] is None
+    assert admin.get("/__sandbox/latency").json()["latency"] == {}  # the server started without
     assert admin.get(f"/__sandbox/clients/{cid}").json()["quota"]["used"] == 0
 
 

@@ -43,6 +43,6 @@ def test_latency_read_and_replace(admin: httpx.Client, api: httpx.Client, qa_ser
         bad = admin.put("/__sandbox/latency", json={"spec": "300"})  # a duration needs its unit
         assert bad.status_code == 422 and "unit" in bad.json()["detail"]
         assert admin.get("/__sandbox/latency").json() == slow  # unchanged by the refused spec
-    finally:  # `POST reset` leaves the latency as it is
+    finally:  # leave the shared server as it started
         none = admin.put("/__sandbox/latency", json={"spec": ""}).json()
     assert none == {"latency": {}, "request_timeout": None}

@@ -23,6 +23,7 @@ import ipaddress
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ficoba_sandbox.admin.catalogue import router as catalogue_router
@@ -83,13 +84,13 @@ class AdminGuard:
         self.bound_loopback = bound_loopback
 
     def _presented(self, scope: Scope) -> str | None:
-        for k, v in scope.get("headers", ()):
-            if k == b"x-admin-token":
-                return v.decode("latin-1").strip()
-            if k == b"authorization":
-                text = v.decode("latin-1").strip()
-                if text[:7].lower() == "bearer ":
-                    return text[7:].strip()
+        headers = Headers(scope=scope)
+        given = headers.get("x-admin-token")
+        if given is not None:
+            return given.strip()
+        text = headers.get("authorization", "").strip()
+        if text[:7].lower() == "bearer ":
+            return text[7:].strip()
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,5 +1,6 @@
 """`POST reset[?client_id=]`: the sandbox back to a clean state between test runs: faults off,
-maintenance back to the schedule, clock back to the wall clock, the named client's quota reset
+maintenance back to the schedule, the emulated latency back to the one the server started with
+(its draws from the start again), clock back to the wall clock, the named client's quota reset
 (docs/qa.md, "Admin plane")."""
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from fastapi import APIRouter
 from ficoba_sandbox.admin.clock import clock_json, reset_clock
 from ficoba_sandbox.admin.common import PREFIX
 from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.gateway.latency import Latency
 from ficoba_sandbox.sandbox import Sandbox
 
 
 def router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["service"])
 
-    @r.post("/reset", summary="Faults off, schedule back, clock back")
+    @r.post("/reset", summary="Faults off, schedule and latency back, clock back")
     async def reset_all(client_id: str | None = None) -> dict[str, Any]:
         sandbox.faults.clear_all()
         sandbox.levels.release()
+        settings = sandbox.settings
+        sandbox.levels.latency = Latency.parse(settings.latency, seed=settings.seed)
         if client_id:
             await sandbox.levels.reset_quota(client_id)
         # unlike POST clock/reset, a clock that cannot be driven is no error: nothing to undo
