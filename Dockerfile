@@ -73,9 +73,9 @@ VOLUME ["/data"]
 EXPOSE 8443 8081
 
 # `ficoba-sandbox healthcheck`'s check without the CLI's start-up, paced by itself: healthy within
-# a second or two of the server listening, then one check per ~15 s (src/ficoba_sandbox/cli/ops.py,
+# a second or two of the server listening, then one check per ~30 s (src/ficoba_sandbox/cli/ops.py,
 # docs/docker.md). --start-interval would do the pacing, but Docker 20.10 refuses the flag.
-HEALTHCHECK --interval=1s --timeout=30s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=1s --timeout=45s --start-period=60s --retries=3 \
     CMD ["python", "-I", "-m", "ficoba_sandbox.cli.ops"]
 
 STOPSIGNAL SIGTERM

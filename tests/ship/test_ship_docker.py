@@ -1,5 +1,6 @@
-"""The image, without a Docker engine: hadolint, the Dockerfile's promises, and its entrypoint run
-exactly as written (same command, same arguments, same environment) against a temporary `/data`.
+"""The image, without a Docker engine: hadolint, the Dockerfile's promises, its locks, and its
+entrypoint run exactly as written (same command, same arguments, same environment) against a
+temporary `/data`. The image itself, on a real engine: `make docker-test` (scripts/docker_test.py).
 
 What differs from `docker run`, and why: the state directory (`/data` -> a temporary directory,
 also the working directory, as WORKDIR), the two ports (free ports, so parallel runs never clash),
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -333,7 +335,6 @@ def test_admin_plane_needs_the_token(container: dict) -> None:
 def test_compose_file_and_its_client(container: dict) -> None:
     """docker-compose.yml: the client reads the shared volume and calls the sandbox by its name
     (a SAN of the server certificate); its script runs here against the "container"."""
-    import yaml
 
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     sandbox, client = compose["services"]["sandbox"], compose["services"]["client"]
@@ -385,3 +386,34 @@ def test_docker_test_without_docker(tmp_path: Path, ci: str, code: int, says: st
     assert done.returncode == code, done.stdout + done.stderr
     assert done.stdout.startswith(f"docker-test: {says}: "), done.stdout
     assert "docker.io" in done.stdout
+
+
+def readme_yaml_blocks() -> list[dict]:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Docker, CI and the pytest fixture", 1)[1].split("\n## ", 1)[0]
+    return [yaml.safe_load(block.split("```", 1)[0]) for block in section.split("```yaml\n")[1:]]
+
+
+def test_readme_ci_recipes_wait_for_healthy_and_copy_the_credentials(tmp_path: Path) -> None:
+    """The README's GitHub Actions and GitLab CI recipes: valid YAML, the image as a service
+    container that the job waits for, the credentials copied out of /data and their paths made
+    local as scripts/docker_test.py does (the recipe's own sed line, run here)."""
+    github, gitlab = readme_yaml_blocks()
+    job = github["jobs"]["integration"]
+    assert job["services"]["ficoba"]["image"].endswith("/ficoba-sandbox:0.1.0")
+    copy = next(s["run"] for s in job["steps"] if "docker cp" in s.get("run", ""))
+    script = gitlab["integration"]["script"]
+    assert any("healthy" in line and "docker inspect" in line for line in script)
+    sed = next(line for line in copy.splitlines() if line.strip().startswith("sed "))
+    assert sed.strip() == next(line for line in script if line.startswith("sed "))
+    data = tmp_path / "ficoba-data"
+    data.mkdir()
+    creds = {"ca": "/data/pki/ca.pem", "cert": "/data/clients/demo-client.pem", "n": "/data"}
+    (data / "demo-client.json").write_text(json.dumps(creds))
+    subprocess.run(["sh", "-c", sed], cwd=tmp_path, env={**os.environ, "PWD": str(tmp_path)},
+                   check=True)  # fmt: skip
+    assert json.loads((data / "demo-client.json").read_text()) == {
+        "ca": f"{data}/pki/ca.pem",
+        "cert": f"{data}/clients/demo-client.pem",
+        "n": "/data",
+    }

@@ -14,7 +14,7 @@ to run unattended (in a container, in CI):
   `python -m ficoba_sandbox.cli.ops` runs it as the image's HEALTHCHECK (`container_probe()`):
   without the CLI's start-up (every command group, the app, the personas: ~0.8 s of CPU), and
   paced so that Docker sees the container healthy within a second or two of the server listening
-  while the probes cost well under 2 % of a core afterwards (docs/docker.md).
+  while the probes cost about 1 % of a core afterwards (docs/docker.md).
 
 This module imports only the standard library at the top, so that the probe stays cheap; what it
 needs of the project it imports inside the functions that use it.
@@ -181,10 +181,11 @@ def check_health(state_dir: Path, host: str, port: int, timeout: float = 3.0) ->
 # Docker 20.10 has no --start-interval, and its first probe comes one interval after the start.
 # Docker waits that interval after each probe ends (moby daemon/health.go), so the probe paces
 # itself: until the server has been healthy once, it retries for up to START_WAIT seconds and ends
-# as soon as the server answers; after that, it first sleeps STEADY_PAUSE seconds, one probe per
-# ~15 s. Each probe costs ~0.1 s of CPU, Docker's exec included (docs/docker.md has the figures).
+# as soon as the server answers; after that, it first sleeps STEADY_PAUSE seconds: one probe per
+# ~30 s, Docker's default interval. A probe costs ~0.25-0.3 s of CPU, Docker's exec and the
+# server's answers included: ~1 % of a core at that pace (docs/docker.md has the figures).
 START_WAIT = 10.0
-STEADY_PAUSE = 14.0
+STEADY_PAUSE = 29.0
 RETRY_EVERY = 0.1
 PROBE_MARKER = "ficoba-sandbox-healthy"
 
