@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 STATE ?= .sandbox
 
-.PHONY: run test lint format typecheck bench clean install docker-lint
+.PHONY: run test lint format typecheck bench clean install docker-lint docker-test docker-lock
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,20 @@ typecheck: $(STAMP)
 
 docker-lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
+
+# The image built, run and checked on a real engine (scripts/docker_test.py, docs/docker.md):
+# skipped where no Docker engine can be had, except under CI=true.
+docker-test: $(STAMP)
+	$(BIN)/python scripts/docker_test.py
+
+# The image's locks, every package pinned with its hashes, for any Python 3.11 (markers kept):
+# pins that still fit pyproject.toml stay; `make docker-lock LOCK_UPGRADE=--upgrade` takes the
+# latest versions.
+LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make docker-lock" $(LOCK_UPGRADE)
+docker-lock: $(STAMP)
+	$(LOCK) pyproject.toml --extra redis --output-file docker/requirements.txt
+	$(LOCK) docker/build-requirements.in --output-file docker/build-requirements.txt
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,4 +1,5 @@
-"""A client of the sandbox, as an integrator's container would run it (docker-compose.yml).
+"""A client of the sandbox, as an integrator's container would run it (docker-compose.yml), and
+as `make docker-test` runs it from the host with the credentials copied out of /data.
 
 Reads the demo client's credentials from the shared volume (FICOBA_CREDENTIALS, default
 /data/demo-client.json), reaches the sandbox at FICOBA_URL (e.g. https://sandbox:8443: the

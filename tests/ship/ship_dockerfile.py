@@ -1,5 +1,6 @@
 """A small Dockerfile reader: the final stage's ENV, USER, WORKDIR, RUN, COPY, VOLUME, EXPOSE,
-HEALTHCHECK, ENTRYPOINT and CMD, as the Docker builder would see them (exec forms only)."""
+HEALTHCHECK, ENTRYPOINT and CMD, as the Docker builder would see them (exec forms only); FROM
+with the default values of the ARGs declared before the first FROM."""
 
 from __future__ import annotations
 
@@ -59,12 +60,18 @@ def _exec_form(rest: str) -> list[str]:
 
 def parse(path: Path) -> list[Stage]:
     stages: list[Stage] = []
+    global_args: dict[str, str] = {}
     for line in logical_lines(path.read_text()):
         instr, _, rest = line.partition(" ")
         instr, rest = instr.upper(), rest.strip()
+        if instr == "ARG" and not stages:
+            name, _, default = rest.partition("=")
+            global_args[name] = default
+            continue
         if instr == "FROM":
             parts = rest.split()
-            stages.append(Stage(base=parts[0], name=parts[2] if len(parts) > 2 else None))
+            base = _expand(parts[0], global_args)
+            stages.append(Stage(base=base, name=parts[2] if len(parts) > 2 else None))
             continue
         st = stages[-1]
         if instr == "ENV":

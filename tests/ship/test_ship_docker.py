@@ -1,5 +1,6 @@
-"""The image, without a Docker engine: hadolint, the Dockerfile's promises, and its entrypoint run
-exactly as written (same command, same arguments, same environment) against a temporary `/data`.
+"""The image, without a Docker engine: hadolint, the Dockerfile's promises, its locks, and its
+entrypoint run exactly as written (same command, same arguments, same environment) against a
+temporary `/data`. The image itself, on a real engine: `make docker-test` (scripts/docker_test.py).
 
 What differs from `docker run`, and why: the state directory (`/data` -> a temporary directory,
 also the working directory, as WORKDIR), the two ports (free ports, so parallel runs never clash),
@@ -9,6 +10,7 @@ each `COPY <repo path> <image path>` path -> the repo path. Everything else is t
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -18,13 +20,19 @@ import ssl
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from ship_dockerfile import Stage, parse
 
+from ficoba_sandbox.cli import ops
 from ficoba_sandbox.gateway.pki import client_ssl_context, load_cert, server_sans
 from system_deps import skip_or_fail
 
@@ -71,11 +79,10 @@ def test_dockerfile_promises(stages: list[Stage], final: Stage) -> None:
     assert final.env["FICOBA_SANDBOX_LOG_JSON"] == "1"
     assert final.healthcheck_cmd and "curl" not in " ".join(final.healthcheck_cmd)
     assert final.entrypoint and final.cmd
-    # pinned installs: every runtime requirement with ==, the list used by the build stage
-    reqs = (REPO / "docker" / "requirements.txt").read_text().splitlines()
-    pins = [r for r in reqs if r.strip() and not r.startswith("#")]
-    assert pins and all("==" in r for r in pins)
-    assert any("docker/requirements.txt" in str(step) for _, step in stages[0].run)
+    # the build stage installs from both locks, hashes required, wheels only
+    installs = " ".join(str(step) for _, step in stages[0].run)
+    for lock in ("docker/requirements.txt", "docker/build-requirements.txt"):
+        assert f"--require-hashes --only-binary=:all: -r {lock}" in installs, lock
     # the .dockerignore lets in everything the COPY lines need
     ignore = (REPO / ".dockerignore").read_text()
     for st in stages:
@@ -85,24 +92,93 @@ def test_dockerfile_promises(stages: list[Stage], final: Stage) -> None:
                 assert f"!{src}" in ignore or f"!{src}/" in ignore, f"{src} excluded"
 
 
-def test_pinned_requirements_cover_the_package() -> None:
-    """docker/requirements.txt pins every runtime dependency declared in pyproject.toml."""
-    import tomllib
+def read_lock(path: Path) -> dict[str, list[tuple[Requirement, list[str]]]]:
+    """A pip requirements file as `make docker-lock` writes it: name -> [(requirement, hashes)]
+    (a name may appear once per environment marker)."""
+    entries: dict[str, list[tuple[Requirement, list[str]]]] = {}
+    text = path.read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        spec, *options = line.split(" --hash=")
+        req = Requirement(spec)
+        entries.setdefault(canonicalize_name(req.name), []).append((req, options))
+    return entries
 
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
 
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    pinned = {}
-    for line in (REPO / "docker" / "requirements.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            pinned[canonicalize_name(name)] = version
-    for dep in deps:
-        req = Requirement(dep)
-        name = canonicalize_name(req.name)
-        assert name in pinned, f"{name} is not pinned in docker/requirements.txt"
-        assert req.specifier.contains(pinned[name]), f"{name}=={pinned[name]} vs {req}"
+def marker_env(python_full_version: str) -> dict[str, str]:
+    """The image's platform: CPython on Linux, x86_64 or aarch64 alike for these markers."""
+    return {
+        **default_environment(),
+        "python_full_version": python_full_version,
+        "python_version": ".".join(python_full_version.split(".")[:2]),
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+    }
+
+
+@pytest.mark.parametrize("lock", ["requirements.txt", "build-requirements.txt"])
+def test_every_locked_package_is_pinned_with_hashes(lock: str) -> None:
+    entries = read_lock(REPO / "docker" / lock)
+    assert entries
+    for name, reqs in entries.items():
+        for req, hashes in reqs:
+            assert len(req.specifier) == 1 and next(iter(req.specifier)).operator == "==", name
+            assert hashes and all(h.startswith("sha256:") for h in hashes), name
+
+
+def locked_for(entries: dict, name: str, env: dict[str, str]) -> Requirement | None:
+    for req, _ in entries.get(canonicalize_name(name), []):
+        if req.marker is None or req.marker.evaluate(env):
+            return req
+    return None
+
+
+# The image's Pythons: Debian bookworm's 3.11.2 (the stand-in base), where redis needs
+# async-timeout, and a current 3.11 of the official image, where it does not.
+@pytest.mark.parametrize("python_full_version", ["3.11.2", "3.11.14"])
+def test_the_lock_is_complete_for_the_image_python(python_full_version: str) -> None:
+    """Every dependency of ficoba-sandbox[redis], transitively, is locked at a version that
+    satisfies it (read from the installed packages' metadata, the versions the suite ran with)."""
+    entries = read_lock(REPO / "docker" / "requirements.txt")
+    env = marker_env(python_full_version)
+    todo: list[tuple[str, frozenset[str]]] = [("ficoba-sandbox", frozenset({"redis"}))]
+    seen: set[str] = set()
+    while todo:
+        name, extras = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue  # not installed here (a dependency of another Python only): nothing to walk
+        for text in requires:
+            req = Requirement(text)
+            if req.marker and not any(
+                req.marker.evaluate({**env, "extra": e}) for e in extras | {""}
+            ):
+                continue
+            pinned = locked_for(entries, req.name, env)
+            assert pinned is not None, f"{req} (needed by {name}) is not in the lock"
+            version = next(iter(pinned.specifier)).version
+            assert req.specifier.contains(version, prereleases=True), f"{pinned} vs {req}"
+            todo.append((canonicalize_name(req.name), frozenset(req.extras)))
+    assert {"fastapi", "redis", "cryptography"} <= seen
+
+
+def test_the_build_lock_covers_the_build_backend() -> None:
+    build = tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    entries = read_lock(REPO / "docker" / "build-requirements.txt")
+    for text in build:
+        req = Requirement(text)
+        pinned = locked_for(entries, req.name, marker_env("3.11.2"))
+        assert pinned is not None, f"{req} is not in docker/build-requirements.txt"
+        assert req.specifier.contains(next(iter(pinned.specifier)).version), f"{pinned} vs {req}"
 
 
 # --------------------------------------------------------------------------- the entrypoint
@@ -125,6 +201,8 @@ def image_env(final: Stage, data: Path, port: int, admin_port: int) -> dict[str,
         FICOBA_SANDBOX_PORT=str(port),
         FICOBA_SANDBOX_ADMIN_PORT=str(admin_port),
         FICOBA_SANDBOX_SAN="sandbox,ficoba.example",  # as docker-compose.yml sets it
+        # the probe's marker (cli/ops.py) goes to TMPDIR: here one per run, as /tmp in a container
+        TMPDIR=str(data.parent),
     )
     return env
 
@@ -190,6 +268,15 @@ def container(final: Stage, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         err.close()
 
 
+def test_the_healthcheck_leaves_the_probe_its_pace(final: Stage) -> None:
+    """Docker kills a probe that outlives --timeout: the probe's own waits (cli/ops.py) plus its
+    two calls (3 s each at most) must fit; --interval is the delay to the first probe."""
+    seconds = {k: float(v.rstrip("s")) for k, v in final.healthcheck.items()}
+    assert seconds["interval"] <= 1
+    assert seconds["timeout"] > max(ops.START_WAIT, ops.STEADY_PAUSE) + 2 * 3
+    assert seconds["start-period"] >= ops.START_WAIT
+
+
 def test_healthy_fast_with_the_prebuilt_cache(container: dict, final: Stage) -> None:
     assert list((container["data"] / "cache").glob("store-*.pickle")), "no warm cache"
     # the Dockerfile's start period is the budget (the probe itself starts a Python process)
@@ -248,7 +335,6 @@ def test_admin_plane_needs_the_token(container: dict) -> None:
 def test_compose_file_and_its_client(container: dict) -> None:
     """docker-compose.yml: the client reads the shared volume and calls the sandbox by its name
     (a SAN of the server certificate); its script runs here against the "container"."""
-    import yaml
 
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     sandbox, client = compose["services"]["sandbox"], compose["services"]["client"]
@@ -285,3 +371,49 @@ def test_sigterm_stops_cleanly_and_logs_are_json_lines(container: dict) -> None:
     # the healthcheck output itself is one line
     check = run_exec(["ficoba-sandbox", "healthcheck"], container["env"], container["data"], 10)
     assert check.returncode == 1 and check.stdout.startswith("unhealthy:")
+
+
+# --------------------------------------------------------------------------- make docker-test
+
+
+@pytest.mark.parametrize(("ci", "code", "says"), [("", 0, "skipped"), ("true", 1, "FAILED")])
+def test_docker_test_without_docker(tmp_path: Path, ci: str, code: int, says: str) -> None:
+    """scripts/docker_test.py where no engine can be had (no docker, dockerd or apt-get on the
+    PATH): outside CI it says so and exits 0; under CI=true it fails."""
+    env = {**os.environ, "PATH": str(tmp_path), "CI": ci}
+    script = [sys.executable, str(REPO / "scripts" / "docker_test.py")]
+    done = subprocess.run(script, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, done.stdout + done.stderr
+    assert done.stdout.startswith(f"docker-test: {says}: "), done.stdout
+    assert "docker.io" in done.stdout
+
+
+def readme_yaml_blocks() -> list[dict]:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Docker, CI and the pytest fixture", 1)[1].split("\n## ", 1)[0]
+    return [yaml.safe_load(block.split("```", 1)[0]) for block in section.split("```yaml\n")[1:]]
+
+
+def test_readme_ci_recipes_wait_for_healthy_and_copy_the_credentials(tmp_path: Path) -> None:
+    """The README's GitHub Actions and GitLab CI recipes: valid YAML, the image as a service
+    container that the job waits for, the credentials copied out of /data and their paths made
+    local as scripts/docker_test.py does (the recipe's own sed line, run here)."""
+    github, gitlab = readme_yaml_blocks()
+    job = github["jobs"]["integration"]
+    assert job["services"]["ficoba"]["image"].endswith("/ficoba-sandbox:0.1.0")
+    copy = next(s["run"] for s in job["steps"] if "docker cp" in s.get("run", ""))
+    script = gitlab["integration"]["script"]
+    assert any("healthy" in line and "docker inspect" in line for line in script)
+    sed = next(line for line in copy.splitlines() if line.strip().startswith("sed "))
+    assert sed.strip() == next(line for line in script if line.startswith("sed "))
+    data = tmp_path / "ficoba-data"
+    data.mkdir()
+    creds = {"ca": "/data/pki/ca.pem", "cert": "/data/clients/demo-client.pem", "n": "/data"}
+    (data / "demo-client.json").write_text(json.dumps(creds))
+    subprocess.run(["sh", "-c", sed], cwd=tmp_path, env={**os.environ, "PWD": str(tmp_path)},
+                   check=True)  # fmt: skip
+    assert json.loads((data / "demo-client.json").read_text()) == {
+        "ca": f"{data}/pki/ca.pem",
+        "cert": f"{data}/clients/demo-client.pem",
+        "n": "/data",
+    }
