@@ -2,6 +2,9 @@
 
     python scripts/personas_from_examples.py [protocol.txt] > fixtures/personas/protocole.yaml
 
+The protocol's text defaults to docs/reference/protocole-technique-ficoba3-v11.txt (its source
+is in docs/reference/README.md).
+
 Reads the JSON examples printed in the protocol text (v11), collects every natural person, legal
 entity, bank, branch and account they show, with exactly the values printed (labels included),
 and writes them in the persona format (fixtures/personas/README.md). Request-only examples
@@ -17,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT = Path("/work/shared/reference/ficoba/protocole-technique-ficoba3-v11.txt")
+DEFAULT = Path(__file__).resolve().parents[1] / "docs/reference/protocole-technique-ficoba3-v11.txt"
 DROITS = {
     "Titulaire": "1",
     "Procuration": "2",

@@ -3,6 +3,8 @@ named by file, place and reason (format: fixtures/personas/README.md)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -158,3 +160,14 @@ def test_default_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert shipped is not None and (shipped / "protocole.yaml").is_file()
     monkeypatch.setenv("FICOBA_SANDBOX_PERSONAS", str(tmp_path))
     assert default_personas_dir() == tmp_path
+
+
+def test_protocol_personas_are_the_protocols_examples() -> None:
+    """fixtures/personas/protocole.yaml is what scripts/personas_from_examples.py harvests from
+    the protocol v11's example responses (docs/reference/): regenerated, it is unchanged."""
+    repo = Path(__file__).resolve().parents[2]
+    script = repo / "scripts" / "personas_from_examples.py"
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout == (repo / "fixtures" / "personas" / "protocole.yaml").read_text()
