@@ -78,31 +78,23 @@ def _pp_requests(p: PersonnePhysique, ibans: list[str], envelope: Envelope) -> d
     reqs: dict[str, Any] = {}
     if p.numero_spi:
         reqs["spi"] = envelope({"numeroSPI": p.numero_spi})
-    etat = {
-        "nom": p.nom_naissance,
-        "prenoms": p.prenoms,
-        "sexe": "",
-        "anneeNaissance": p.annee_naissance,
-        "moisNaissance": p.mois_naissance,
-        "jourNaissance": p.jour_naissance,
-    }
-    lieu = {
-        "codePaysNaissance": p.code_pays_naissance,
-        "codeDepartementNaissance": p.code_departement_naissance,
-        "codeCommuneNaissance": p.code_commune_naissance,
-    }
-    reqs["perPhy"] = envelope({"etatCivil": etat, "lieuNaissance": lieu})
+    person = magic.Person(
+        p.id,
+        p.nom_naissance,
+        p.prenoms,
+        p.annee_naissance,
+        p.mois_naissance,
+        p.jour_naissance,
+        pays=p.code_pays_naissance,
+        departement=p.code_departement_naissance,
+        commune=p.code_commune_naissance,
+    )
+    reqs["perPhy"] = envelope(magic.per_phy(person))
     return _with_num_cpte(reqs, ibans, envelope)
 
 
 def _pm_requests(m: PersonneMorale, ibans: list[str], envelope: Envelope) -> dict[str, Any]:
-    designation = {
-        "raisonSociale": m.raison_sociale,
-        "sigle": "",
-        "enseigne": "",
-        "codeCategorieJuridique": "",
-    }
-    reqs = {"perPro": envelope({"designation": designation})}
+    reqs = {"perPro": envelope(magic.per_pro(m.raison_sociale))}
     if m.siren or m.siret:
         # one of the two identifiers, never both (CAF010)
         ident = {"siret": "", "siren": m.siren} if m.siren else {"siret": m.siret, "siren": ""}
@@ -112,5 +104,5 @@ def _pm_requests(m: PersonneMorale, ibans: list[str], envelope: Envelope) -> dic
 
 def _with_num_cpte(reqs: dict[str, Any], ibans: list[str], envelope: Envelope) -> dict[str, Any]:
     if ibans:
-        reqs["numCpte"] = envelope({"iban": ibans[0], "verificationCompte": "0"})
+        reqs["numCpte"] = envelope(magic.num_cpte(ibans[0]))
     return reqs

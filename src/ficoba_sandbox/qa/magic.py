@@ -244,7 +244,7 @@ def envelope(
 # --- request criteria builders ----------------------------------------------------------------
 
 
-def _num_cpte(iban_: str, verification: str = "0") -> dict[str, Any]:
+def num_cpte(iban_: str, verification: str = "0") -> dict[str, Any]:
     return {"iban": iban_, "verificationCompte": verification}
 
 
@@ -322,7 +322,7 @@ def multi_det_siren(siren_: str, accord: str, nature: str = "201") -> dict[str, 
 #: One valid request per resource that the backend answers 200 with no result: the body to send
 #: with `X-Sandbox-Scenario` when any valid request will do.
 NEUTRAL: dict[str, dict[str, Any]] = {
-    "numCpte": _num_cpte(IBAN_MISSING),
+    "numCpte": num_cpte(IBAN_MISSING),
     "spi": {"numeroSPI": SPI_MISSING},
     "siretSiren": {"siret": "", "siren": SIREN_MISSING},
     "perPhy": per_phy(_nom(NAME_UNKNOWN_PERSON)),
@@ -360,7 +360,7 @@ def _technical(name: str, n: int, code: str, title: str, titre: str, **kw: Any) 
     ib = _forced_iban(n)
     status = ALL_CODES[code].http_status
     return Entry(
-        name, title, titre, "numCpte", _T.COMPTE, _num_cpte(ib), status, code, "forced",
+        name, title, titre, "numCpte", _T.COMPTE, num_cpte(ib), status, code, "forced",
         effect="error", trigger=Trigger("numCpte", ("iban",), ib), any_resource=True,
         contract="§6.2, §6.3", **kw,
     )  # fmt: skip
@@ -388,7 +388,7 @@ ENTRIES: tuple[Entry, ...] = (
           "siretSiren", _T.SIREN_SIRET, {"siret": "", "siren": SIREN_MISSING}, 200, "CAF009",
           "§3.3, §6.3", fields_equal={"nombreReponses": "000"}),
     _data("iban-not-found", "IBAN unknown to the file", "IBAN inconnu du fichier", "numCpte",
-          _T.COMPTE, _num_cpte(IBAN_MISSING), 200, "CAF011", "§3.1, §6.3",
+          _T.COMPTE, num_cpte(IBAN_MISSING), 200, "CAF011", "§3.1, §6.3",
           fields_equal={"nombreReponses": "000"}),
     _data("person-no-account", "No natural person of that identity",
           "Aucune personne physique de cette identité", "perPhy", _T.PERSONNE_PHYSIQUE,
@@ -409,15 +409,15 @@ ENTRIES: tuple[Entry, ...] = (
           "L'IBAN existe, la personne n'en est pas titulaire", "verifIban", _T.VERIF_IBAN_PP,
           verif_iban_pp(IBAN_JOINT, _P["sbx-cloture"]), 200, "CAF021", "§3.6",
           fields_equal={"reponses.verificationCompte.ibanExistant": "0"}),
-    _info("no-establishment", "numCpte", _T.COMPTE, _num_cpte(_forced_iban(22)),
+    _info("no-establishment", "numCpte", _T.COMPTE, num_cpte(_forced_iban(22)),
           Trigger("numCpte", ("iban",), _forced_iban(22)), "CAF022",
           "No establishment for this bank code", "Aucun établissement correspondant",
           "§6.3"),
-    _info("no-branch", "numCpte", _T.COMPTE, _num_cpte(_forced_iban(23)),
+    _info("no-branch", "numCpte", _T.COMPTE, num_cpte(_forced_iban(23)),
           Trigger("numCpte", ("iban",), _forced_iban(23)), "CAF023",
           "No branch for this branch code", "Aucun guichet correspondant", "§6.3"),
     _data("account-without-holder", "Account with no holder", "Compte sans aucun ayant droit",
-          "numCpte", _T.COMPTE, _num_cpte(IBAN_NO_HOLDER), 200, "CAF026", "§3.1, §6.3"),
+          "numCpte", _T.COMPTE, num_cpte(IBAN_NO_HOLDER), 200, "CAF026", "§3.1, §6.3"),
     _info("address-unknown", "perPhy", _T.PERSONNE_PHYSIQUE,
           per_phy(_nom(_perphy_named["CAF028"])),
           Trigger("perPhy", ("etatCivil", "nom"), _perphy_named["CAF028"]), "CAF028",
@@ -439,15 +439,15 @@ ENTRIES: tuple[Entry, ...] = (
           contract="§3.4, §6.3"),
     # -- account outcomes (real records of magic.yaml) ----------------------------------------
     _data("closed-account", "A closed account", "Un compte clos", "numCpte", _T.COMPTE,
-          _num_cpte(IBAN_CLOSED), 200, None, "§3.1, §4.4.1",
+          num_cpte(IBAN_CLOSED), 200, None, "§3.1, §4.4.1",
           fields_equal={f"reponses.comptes[0].{_C}.dateCloture": DATE_CLOSED}),
     _data("closed-account-existence", "Existence check of a closed account",
           "Vérification d'existence d'un compte clos", "numCpte", _T.COMPTE,
-          _num_cpte(IBAN_CLOSED, "1"), 200, None, "§3.1, §4.1",
+          num_cpte(IBAN_CLOSED, "1"), 200, None, "§3.1, §4.1",
           fields_equal={"reponses.verificationCompte.ibanExistant": "1",
                         "reponses.verificationCompte.dateCloture": DATE_CLOSED}),
     _data("joint-account", "A joint account with two holders", "Un compte joint à deux titulaires",
-          "numCpte", _T.COMPTE, _num_cpte(IBAN_JOINT), 200, None, "§3.1, §4.4.1",
+          "numCpte", _T.COMPTE, num_cpte(IBAN_JOINT), 200, None, "§3.1, §4.4.1",
           fields_equal={f"reponses.comptes[0].{_C}.type.codeType": 2,
                         "reponses.comptes[0].ayantsDroits[1].personnePhysique.droitSurCompte":
                         "Titulaire"}),
@@ -457,10 +457,10 @@ ENTRIES: tuple[Entry, ...] = (
                         "reponses[0].comptes[0].ayantsDroits[0].personnePhysique.dateFinDroit":
                         DATE_DEATH}),
     _data("succession-account", "An account under estate settlement", "Un compte en succession",
-          "numCpte", _T.COMPTE, _num_cpte(IBAN_SUCCESSION), 200, None, "§4.4.1",
+          "numCpte", _T.COMPTE, num_cpte(IBAN_SUCCESSION), 200, None, "§4.4.1",
           fields_equal={f"reponses.comptes[0].{_C}.succession": "1"}),
     _data("safe-deposit-box", "A safe-deposit box", "Un coffre-fort", "numCpte", _T.COMPTE,
-          _num_cpte(IBAN_SAFE_BOX), 200, None, "§3.1, §5.1",
+          num_cpte(IBAN_SAFE_BOX), 200, None, "§3.1, §5.1",
           fields_equal={f"reponses.comptes[0].{_C}.nature.codeNature": 500}),
     _data("multidet-found-with-consent", "Multi-holding found, with consent (accounts listed)",
           "Multi-détention trouvée, avec accord client (comptes restitués)", "multiDet",
