@@ -25,6 +25,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,15 @@ __all__ = [
 ]
 
 # Property-based tests: no per-example deadline, the machines that run the suite are shared and
-# their timings noisy (a slow example is no failure of the property).
-hypothesis.settings.register_profile("suite", deadline=None)
-hypothesis.settings.load_profile("suite")
+# their timings noisy (a slow example is no failure of the property). Under CI=true the examples
+# are derived from each test (derandomize): CI reruns the same examples, so a red run is the code's
+# doing and replays as it was; a developer's runs keep exploring new ones.
+hypothesis.settings.register_profile("suite", deadline=None, print_blob=True)
+hypothesis.settings.register_profile("ci", parent=hypothesis.settings.get_profile("suite"),
+                                     derandomize=True)  # fmt: skip
+hypothesis.settings.load_profile(
+    "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "suite"
+)
 
 TEST_SIZE = 500
 
