@@ -12,7 +12,6 @@ Layout under the state directory `D` (all private keys mode 0600, never overwrit
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import ipaddress
 import os
@@ -380,16 +379,4 @@ def client_ssl_context(ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
     """An `ssl.SSLContext` for a client of the sandbox (httpx 0.28: pass it as `verify=`)."""
     ctx = ssl.create_default_context(cafile=str(ca))
     ctx.load_cert_chain(str(cert), str(key))
-    return ctx
-
-
-def server_ssl_context(paths: PkiPaths, *, require_client_cert: bool = True) -> ssl.SSLContext:
-    """TLS >= 1.2, our server certificate, client certificates verified against the sandbox CA."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(str(paths.server_cert), str(paths.server_key))
-    ctx.load_verify_locations(cafile=str(paths.ca_cert))
-    ctx.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_OPTIONAL
-    with contextlib.suppress(AttributeError):  # pragma: no cover - OpenSSL < 3
-        ctx.verify_flags |= ssl.VERIFY_X509_STRICT
     return ctx

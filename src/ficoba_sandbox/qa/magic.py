@@ -546,16 +546,6 @@ def named_in_justification(body: Any) -> str | None:
     return m[1].lower() if m else None
 
 
-def resource_of_path(path: str) -> str | None:
-    """`/ficoba-api/v2/comptes/numCpte` -> `numCpte` (None for other paths)."""
-    parts = path.rstrip("/").split("/")
-    if len(parts) >= 2 and parts[-2] == "comptes" and parts[-1] in RESOURCES:
-        return parts[-1]
-    if parts and parts[-1] == "etatSante":
-        return "etatSante"
-    return None
-
-
 #: when a forced 429 or 503 tells the client to come back
 RETRY_AFTER_SECONDS = 60
 

@@ -30,7 +30,7 @@ observable (certificate thumbprint and IP of every call that did arrive).
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -679,7 +679,3 @@ def evaluate(
         drills=drills_seen(rows),
         rows_by_id={int(r["id"]): dict(r) for r in rows if r.get("id") in wanted},
     )
-
-
-def counts_by_status(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    return dict(Counter(str(r.get("status")) for r in rows if not is_event(r)))
