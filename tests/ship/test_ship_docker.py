@@ -277,6 +277,14 @@ def test_the_healthcheck_leaves_the_probe_its_pace(final: Stage) -> None:
     assert seconds["start-period"] >= ops.START_WAIT
 
 
+def test_docs_show_the_dockerfiles_healthcheck() -> None:
+    """docs/docker.md quotes the HEALTHCHECK instruction as the Dockerfile has it."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    start = dockerfile.index("\nHEALTHCHECK ") + 1
+    instruction = dockerfile[start : dockerfile.index("\n", dockerfile.index("CMD", start)) + 1]
+    assert instruction in (REPO / "docs" / "docker.md").read_text()
+
+
 def test_healthy_fast_with_the_prebuilt_cache(container: dict, final: Stage) -> None:
     assert list((container["data"] / "cache").glob("store-*.pickle")), "no warm cache"
     # the Dockerfile's start period is the budget (the probe itself starts a Python process)
