@@ -30,6 +30,9 @@ def test_clock_read_seconds_and_unfreeze(admin: httpx.Client) -> None:
     assert (read["now"], read["frozen"], read["today"]) == (frozen["now"], True, "2030-01-03")
     moved = admin.post("/__sandbox/clock/advance", json={"seconds": 90}).json()
     assert moved["now"] == "2030-01-02T23:31:30+00:00" and moved["frozen"]
+    back = admin.post("/__sandbox/clock/advance", json={"seconds": -90})
+    assert back.status_code == 422  # forward only; the clock has not moved
+    assert admin.get("/__sandbox/clock").json()["now"] == moved["now"]
     missing = admin.post("/__sandbox/clock/advance", json={})
     assert (missing.status_code, missing.json()["detail"]) == (422, "give seconds or duration")
     running = admin.post("/__sandbox/clock/unfreeze").json()

@@ -20,7 +20,8 @@ class FreezeIn(BaseModel):
 
 
 class AdvanceIn(BaseModel):
-    seconds: float | None = None
+    # forward only, as a duration is: `clock/reset` is the way back
+    seconds: float | None = Field(None, ge=0)
     duration: str | None = Field(None, description="e.g. 90s, 15m, 2h, 1d")
 
 
