@@ -50,13 +50,14 @@ def error_body(error: FicobaError, at: datetime) -> bytes:
     )
 
 
+def json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """What every JSON answer of the API carries, refusal or not: its type and length."""
+    return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
+
+
 def error_headers(error: FicobaError, body: bytes) -> list[tuple[bytes, bytes]]:
     """The headers of a refusal (without the call's ids, which the pipeline adds)."""
-    headers = [
-        (b"content-type", JSON),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", NO_STORE),
-    ]
+    headers = [*json_headers(body), (b"cache-control", NO_STORE)]
     given = {name.lower() for name in error.headers}
     for name, value in error.headers.items():
         headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))

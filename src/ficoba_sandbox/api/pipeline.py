@@ -51,7 +51,7 @@ from ficoba_sandbox.api.call import (
     Call,
     RequestHeaders,
 )
-from ficoba_sandbox.api.errors import JSON, error_body, error_headers
+from ficoba_sandbox.api.errors import error_body, error_headers, json_headers
 from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
@@ -283,7 +283,7 @@ class Pipeline:
             )
         call.token_facts = result.body
         body = orjson.dumps(result.body)
-        headers = [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
+        headers = json_headers(body)
         headers += [
             (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in result.headers.items()
         ]
@@ -460,10 +460,10 @@ class Pipeline:
             self.sandbox.backend.check_rights(call.auth.caller, call.demande, call.search_type)
 
     async def resource(self, call: Call) -> None:
-        """The backend's rules, search and restitution (backend/searches.py, backend/restitution.py), rendered; then the
-        magic entry, if any, shapes the 200."""
+        """The backend's rules, search and restitution (backend/searches.py,
+        backend/restitution.py), rendered; then the magic entry, if any, shapes the 200."""
         if call.demande is None:  # the health check
-            call.answer = Answer(200, HEALTHY, _json_headers(HEALTHY))
+            call.answer = Answer(200, HEALTHY, json_headers(HEALTHY))
         else:
             call.answer = self._search(call, call.json())
         if call.scenario is not None:
@@ -482,7 +482,7 @@ class Pipeline:
         return Answer(
             200,
             body,
-            _json_headers(body),
+            json_headers(body),
             reference=result.reference_demande,
             info_code=info.code if info is not None else None,
         )
@@ -518,10 +518,5 @@ class Pipeline:
             document.pop("reponses", None)
             body = rendering.encode(document)
             call.answer = Answer(
-                200, body, _json_headers(body), reference=call.answer.reference, info_code=code
+                200, body, json_headers(body), reference=call.answer.reference, info_code=code
             )
-
-
-def _json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
-    """The headers of an answer (a refusal's are the error writer's)."""
-    return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
