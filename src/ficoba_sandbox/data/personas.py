@@ -226,33 +226,55 @@ def _place(loc: tuple[int | str, ...]) -> str:
     return out or "-"
 
 
+def _labels(
+    path: Path,
+    place: str,
+    where: str,
+    codes: tuple[str, str, str],
+    given: tuple[str | None, str | None, str | None],
+    *,
+    forceable: bool,
+) -> tuple[str, str, str]:
+    """The country, département and commune labels of a place (`where`: "Naissance" or
+    "Residence", as the wire names its fields): each given label as written, the others from the
+    INSEE codes, which must be known. A commune outside the INSEE list is accepted with its label
+    given only where `forceable`."""
+    pays_code, dep_code, com_code = codes
+    pays_label, dep_label, com_label = given
+    pays = insee.pays(pays_code)
+    if pays is None:
+        raise PersonaError(path, f"{place}.codePays{where}", f"unknown INSEE country {pays_code!r}")
+    if com_code:
+        found = insee.commune(dep_code, com_code)
+        if found is None and not (forceable and com_label is not None):
+            reason = (
+                f"unknown INSEE commune (give libelleCommune{where} to force it)"
+                if forceable
+                else f"unknown INSEE commune {dep_code}{com_code}"
+            )
+            raise PersonaError(path, f"{place}.codeCommune{where}", reason)
+        if com_label is None and found is not None:
+            com_label = insee.libelle_commune_ficoba(found)
+    if dep_code and dep_label is None:
+        dep_label = insee.libelle_departement_ficoba(dep_code) or ""
+    return pays if pays_label is None else pays_label, dep_label or "", com_label or ""
+
+
 def _adresse(a: AdresseIn | None, path: Path, place: str) -> Adresse | None:
     if a is None:
         return None
-    pays = insee.pays(a.code_pays_residence)
-    if pays is None:
-        raise PersonaError(
-            path, place + ".codePaysResidence", f"unknown INSEE country {a.code_pays_residence!r}"
-        )
-    dep_label = a.libelle_departement_residence
-    com_label = a.libelle_commune_residence
-    if a.code_commune_residence:
-        found = insee.commune(a.code_departement_residence, a.code_commune_residence)
-        if found is None:
-            raise PersonaError(
-                path,
-                place + ".codeCommuneResidence",
-                f"unknown INSEE commune {a.code_departement_residence}{a.code_commune_residence}",
-            )
-        com_label = com_label if com_label is not None else insee.libelle_commune_ficoba(found)
-    if a.code_departement_residence and dep_label is None:
-        dep_label = insee.libelle_departement_ficoba(a.code_departement_residence) or ""
+    pays, dep, com = _labels(
+        path,
+        place,
+        "Residence",
+        (a.code_pays_residence, a.code_departement_residence, a.code_commune_residence),
+        (a.libelle_pays_residence, a.libelle_departement_residence, a.libelle_commune_residence),
+        forceable=False,
+    )
     labels = {
-        "libelle_pays_residence": pays
-        if a.libelle_pays_residence is None
-        else a.libelle_pays_residence,
-        "libelle_departement_residence": dep_label or "",
-        "libelle_commune_residence": com_label or "",
+        "libelle_pays_residence": pays,
+        "libelle_departement_residence": dep,
+        "libelle_commune_residence": com,
     }
     return Adresse(**(a.model_dump() | labels))
 
@@ -298,34 +320,24 @@ def load_personas(dirs: Sequence[Path]) -> Personas:
             place = f"personnesPhysiques[{i}]"
             pid = "pp:" + p.id
             _claim(ids, pid, path, place)
-            pays = insee.pays(p.code_pays_naissance)
-            if pays is None:
-                raise PersonaError(
-                    path,
-                    place + ".codePaysNaissance",
-                    f"unknown INSEE country {p.code_pays_naissance!r}",
-                )
-            dep_label, com_label = p.libelle_departement_naissance, p.libelle_commune_naissance
-            if p.code_commune_naissance:
-                found = insee.commune(p.code_departement_naissance, p.code_commune_naissance)
-                # A code outside the INSEE list is accepted only with explicit labels: some
-                # protocol examples print such codes (BLANGY NOAH, Paris "100").
-                if found is None and com_label is None:
-                    raise PersonaError(
-                        path,
-                        place + ".codeCommuneNaissance",
-                        "unknown INSEE commune (give libelleCommuneNaissance to force it)",
-                    )
-                if com_label is None and found is not None:
-                    com_label = insee.libelle_commune_ficoba(found)
-            if p.code_departement_naissance and dep_label is None:
-                dep_label = insee.libelle_departement_ficoba(p.code_departement_naissance) or ""
+            # A birth commune outside the INSEE list is accepted with its label: some protocol
+            # examples print such codes (BLANGY NOAH, Paris "100").
+            pays, dep, com = _labels(
+                path,
+                place,
+                "Naissance",
+                (p.code_pays_naissance, p.code_departement_naissance, p.code_commune_naissance),
+                (
+                    p.libelle_pays_naissance,
+                    p.libelle_departement_naissance,
+                    p.libelle_commune_naissance,
+                ),
+                forceable=True,
+            )
             labels = {
-                "libelle_pays_naissance": pays
-                if p.libelle_pays_naissance is None
-                else p.libelle_pays_naissance,
-                "libelle_departement_naissance": dep_label or "",
-                "libelle_commune_naissance": com_label or "",
+                "libelle_pays_naissance": pays,
+                "libelle_departement_naissance": dep,
+                "libelle_commune_naissance": com,
             }
             out.personnes_physiques.append(
                 PersonnePhysique(
