@@ -128,8 +128,9 @@ class Call:
     quota: QuotaDecision | None = None
     drill: str | None = None
     fault: bool = False
+    #: the magic entry that shapes the answer: named by the caller (then `scenario_name` is
+    #: its name) or triggered by a reserved value of the body
     scenario: Entry | None = None
-    scenario_named: bool = False
     scenario_name: str | None = None
     demande: Demande | None = None
     search_type: SearchType | None = None

@@ -446,7 +446,7 @@ class Pipeline:
                     message=f"Format incorrect : {magic.HEADER} {name!r} {why}. "
                     f"Valeurs possibles : {', '.join(valid)}",
                 )
-            call.scenario, call.scenario_named = entry, True
+            call.scenario = entry
         elif resource.read is not None:
             call.scenario = magic.by_trigger(resource.name, call.json())
 
@@ -495,7 +495,7 @@ class Pipeline:
         assert entry is not None and call.answer is not None and call.auth is not None
         if entry.kind == "data":
             document = call.json()
-            if call.scenario_named and isinstance(document, dict):
+            if call.scenario_name is not None and isinstance(document, dict):
                 swapped = {**document, "criteresRecherche": dict(entry.criteres)}
                 assert call.resource is not None and call.resource.read is not None
                 call.demande = call.resource.read(swapped)
