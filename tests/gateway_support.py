@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import subprocess
 import threading
 import time
 import uuid
@@ -208,6 +209,21 @@ class QAServer(TLSServer):
             admin_url=self.admin_url,
             **kw,
         )
+
+
+def run_printed_commands(commands: list[str]) -> str:
+    """The shell commands the server prints for a user to paste (`TOKEN=...`, `curl ...`), run by
+    bash as the user would, stopping at the first that fails; their output."""
+    done = subprocess.run(
+        ["bash", "-c", "set -e\n" + "\n".join(commands) + "\n"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"referenceDemande"' in done.stdout, done.stdout
+    return done.stdout
 
 
 def wait_for_file_watch() -> None:

@@ -16,7 +16,7 @@ from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli import build_parser
 from ficoba_sandbox.cli.serve import serve_settings
 from ficoba_sandbox.domain.identifiers import is_valid_spi, make_spi
-from gateway_support import free_port
+from gateway_support import free_port, run_printed_commands
 
 pytestmark = [pytest.mark.tls, pytest.mark.slow]
 
@@ -60,16 +60,8 @@ def _check_serve(proc: subprocess.Popen[str], port: int, admin_port: int, tmp_pa
         assert len(commands) == 2 and f"https://localhost:{port}/token" in commands[0]
         _wait_port(port, proc)
         _wait_port(admin_port, proc)
-        out = subprocess.run(
-            ["bash", "-c", "set -e\n" + "\n".join(commands)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert out.returncode == 0, out.stderr
-        assert '"referenceDemande"' in out.stdout, out.stdout
-        assert '"nombreReponses":"001"' in out.stdout.replace(" ", ""), out.stdout
+        out = run_printed_commands(commands)
+        assert '"nombreReponses":"001"' in out.replace(" ", ""), out
         assert (tmp_path / "D" / "demo-client.json").exists()  # serve ran init on a fresh D
     finally:
         proc.terminate()

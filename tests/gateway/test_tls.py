@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import ssl
-import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from ficoba_sandbox.cli.serve import curl_lines, demo_search
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol
 from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
+from gateway_support import run_printed_commands
 
 pytestmark = pytest.mark.tls
 
@@ -172,13 +172,4 @@ def test_printed_curl_commands_work(tls_server: Any) -> None:
         "base_url": tls_server.base_url,
     }
     search = demo_search(tls_server.app.sandbox, creds)
-    script = "set -e\n" + "\n".join(curl_lines(creds, search)) + "\n"
-    out = subprocess.run(
-        ["bash", "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    assert '"referenceDemande"' in out.stdout, out.stdout
+    run_printed_commands(curl_lines(creds, search))
