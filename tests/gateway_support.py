@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -244,3 +245,127 @@ def envelope(creds: dict[str, Any], criteres: dict[str, Any], **fields: Any) -> 
         "criteresRecherche": criteres,
         **fields,
     }
+
+
+class ExternalPKI:
+    """A PKI of the test's own, made with `cryptography` as an integrator's would be: a root, an
+    intermediate under it, client certificates under the intermediate (EKU clientAuth, no SAN).
+    `under` an existing CA (certificate, key), the intermediate is signed by it instead."""
+
+    def __init__(self, name: str, under: tuple[Any, Any] | None = None) -> None:
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        now = datetime.now(UTC)
+        if under is None:
+            key = ec.generate_private_key(ec.SECP256R1())
+            self.root = self._ca(f"{name} root", key, None, key, now)
+            self.root_key = key
+        else:
+            self.root, self.root_key = under
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.intermediate = self._ca(f"{name} issuing CA", self.key, self.root, self.root_key, now)
+
+    @staticmethod
+    def _ca(cn: str, key: Any, issuer: Any, issuer_key: Any, now: datetime) -> Any:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.x509.oid import NameOID
+
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer.subject if issuer is not None else name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
+            )
+        )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def leaf(self, tmp: Path, cn: str, *, expired: bool = False) -> tuple[Path, Path, Path]:
+        """A client certificate under the intermediate: (cert PEM, key PEM, cert + intermediate
+        PEM) files in `tmp`."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.now(UTC)
+        start, end = (
+            (now - timedelta(days=30), now - timedelta(days=1))
+            if expired
+            else (
+                now - timedelta(minutes=5),
+                now + timedelta(days=90),
+            )
+        )
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(self.intermediate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(True, False, False, False, True, False, False, False, False),
+                critical=True,
+            )
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), False
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        pem = serialization.Encoding.PEM
+        cert_file, key_file, chain_file = (
+            tmp / f"{cn}.pem",
+            tmp / f"{cn}.key",
+            tmp / f"{cn}-chain.pem",
+        )
+        cert_file.write_bytes(cert.public_bytes(pem))
+        key_file.write_bytes(
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+        chain_file.write_bytes(cert.public_bytes(pem) + self.intermediate.public_bytes(pem))
+        return cert_file, key_file, chain_file
+
+    @property
+    def intermediate_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return bytes(self.intermediate.public_bytes(serialization.Encoding.PEM))
+
+    @property
+    def root_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return bytes(self.root.public_bytes(serialization.Encoding.PEM))
+
+    def bundle(self, *, root: bool = True) -> bytes:
+        """The CA bundle to register: the intermediate, with the root (or without)."""
+        from cryptography.hazmat.primitives import serialization
+
+        pem = serialization.Encoding.PEM
+        certs = [self.intermediate, self.root] if root else [self.intermediate]
+        return b"".join(c.public_bytes(pem) for c in certs)
+
+
+def client_cert_header(pem: str | bytes) -> str:
+    """RFC 9440 `Client-Cert` (or one member of `Client-Cert-Chain`) of a PEM certificate."""
+    import base64
+
+    text = pem.decode() if isinstance(pem, bytes) else pem
+    return ":" + base64.b64encode(ssl.PEM_cert_to_DER_cert(text)).decode() + ":"

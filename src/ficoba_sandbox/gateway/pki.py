@@ -2,7 +2,12 @@
 
 Layout under the state directory `D` (all private keys mode 0600, never overwritten):
 
-    D/pki/ca.pem, D/pki/ca.key            the sandbox CA (EC P-256, 10 years)
+    D/pki/ca.pem, D/pki/ca.key            the sandbox CA (EC P-256, 10 years; no path length
+                                          limit, so an intermediate CA can be tested)
+    D/pki/extra-cas.pem                   CAs an integrator registered (`ca add`, `clients add
+                                          --ca`): their own PKI's roots and intermediates
+    D/pki/client-cas.pem                  the sandbox CA plus those: the TLS listener's trust
+                                          store, rewritten at every start (gateway/trust.py)
     D/pki/server.pem, D/pki/server.key    server certificate (EKU serverAuth; SANs localhost,
                                           127.0.0.1, ::1 and every --san)
     D/pki/token-signing.key               ES256 key signing the access tokens (RFC 9068)
@@ -56,6 +61,14 @@ class PkiPaths:
     @property
     def server_key(self) -> Path:
         return self.pki / "server.key"
+
+    @property
+    def extra_cas(self) -> Path:
+        return self.pki / "extra-cas.pem"
+
+    @property
+    def client_ca_bundle(self) -> Path:
+        return self.pki / "client-cas.pem"
 
     @property
     def token_key(self) -> Path:
@@ -162,18 +175,27 @@ def create_ca(
     common_name: str = "ficoba-sandbox dev CA",
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = _name(common_name)
     now = _now()
+    cert = _ca_cert(key, _name(common_name), now - timedelta(minutes=5), now + CA_VALIDITY)
+    return cert, key
+
+
+def _ca_cert(
+    key: ec.EllipticCurvePrivateKey, name: x509.Name, not_before: datetime, not_after: datetime
+) -> x509.Certificate:
+    """The self-signed CA certificate of `key`. No path length constraint (RFC 5280 §4.2.1.9):
+    an integrator's client certificate comes through an intermediate CA in every real PKI, and
+    the sandbox CA may sign one to test that."""
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    cert = (
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + CA_VALIDITY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
@@ -191,7 +213,25 @@ def create_ca(
         .add_extension(ski, critical=False)
         .sign(key, hashes.SHA256())
     )
-    return cert, key
+
+
+def _lift_path_length(paths: PkiPaths) -> bool:
+    """A CA of an older sandbox was issued with `pathlen:0` (no intermediate CA below it):
+    certify the same key again, same name and dates, without it. Every certificate it signed
+    still chains (same issuer name and key), and a client that trusts the old `ca.pem` still
+    verifies the server. True when it was done."""
+    cert = load_cert(paths.ca_cert)
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:  # pragma: no cover - we always wrote it
+        return False
+    if constraints.path_length != 0:
+        return False
+    lifted = _ca_cert(
+        load_key(paths.ca_key), cert.subject, cert.not_valid_before_utc, cert.not_valid_after_utc
+    )
+    write_public(paths.ca_cert, _cert_pem(lifted))
+    return True
 
 
 def _leaf(
@@ -313,7 +353,8 @@ def ensure_pki(root: Path, sans: Iterable[str] = ()) -> tuple[PkiPaths, list[str
     """Create whatever is missing of the CA, server certificate and token key. Idempotent.
 
     The server certificate is re-issued (by the same CA) only when a requested SAN is missing
-    from it; the CA and the keys are never overwritten. Returns the paths and what was done.
+    from it; the keys are never overwritten, and the CA certificate only to lift an old
+    `pathlen:0` (same key, `_lift_path_length`). Returns the paths and what was done.
     """
     paths = PkiPaths(root.resolve())
     paths.pki.mkdir(parents=True, exist_ok=True)
@@ -327,6 +368,8 @@ def ensure_pki(root: Path, sans: Iterable[str] = ()) -> tuple[PkiPaths, list[str
         write_private(paths.ca_key, _key_pem(key))
         write_public(paths.ca_cert, _cert_pem(cert))
         done.append(f"created CA {paths.ca_cert}")
+    elif _lift_path_length(paths):
+        done.append(f"re-certified CA {paths.ca_cert} without pathlen:0 (same key)")
     ca_cert, ca_key = load_cert(paths.ca_cert), load_key(paths.ca_key)
 
     wanted = {_normalise_san(s) for s in [*DEFAULT_SANS, *sans]}
