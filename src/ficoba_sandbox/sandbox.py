@@ -57,15 +57,19 @@ class Sandbox:
         """Open `settings.state_dir` (PKI, registry, journal, dataset cache; what is missing is
         created) and build every part on one clock."""
         clock = clock or SystemClock()
-        cache_writer = CacheWriter()
-        store = store if store is not None else open_store(settings, cache_writer)
+        # The gateway first: a refused setting (a trusted proxy range) says so before the dataset
+        # is built.
         gateway = Gateway.open(
             settings.state_dir,
             clock,
             token_ttl=settings.token_ttl,
             trusted_proxies=settings.trusted_proxies,
+            trust_loopback_proxy=settings.trust_loopback_proxy,
+            proxy_tls_client_auth=settings.proxy_tls_client_auth,
             sans=settings.san,
         )
+        cache_writer = CacheWriter()
+        store = store if store is not None else open_store(settings, cache_writer)
         return cls(
             settings=settings,
             clock=clock,

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     )
     token_ttl: int = Field(3600, description="access-token lifetime in seconds")
     trusted_proxies: CommaList = Field(default_factory=list)
+    trust_loopback_proxy: bool = Field(
+        False, description="allow a --trusted-proxy range that holds loopback (127.0.0.0/8, ::1)"
+    )
+    proxy_tls_client_auth: bool = Field(
+        False,
+        description="let a certificate forwarded by a trusted proxy authenticate a client at "
+        "/token on its own (tls_client_auth, no secret)",
+    )
     san: CommaList = Field(default_factory=list)
 
     quota_storage: str = Field(

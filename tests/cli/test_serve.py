@@ -162,3 +162,56 @@ def test_a_broken_persona_file_stops_the_start_in_one_line(tmp_path: Path) -> No
     assert proc.returncode == 2
     assert "broken.yaml: personnesPhysiques[0].prenoms: Field required" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("proxy", ["127.0.0.1", "0.0.0.0/0", "::1", "not-a-network"])
+def test_a_trusted_proxy_range_with_loopback_stops_the_start_in_one_line(
+    tmp_path: Path, proxy: str
+) -> None:
+    """Every local user would be a trusted proxy (docs/security.md): refused before anything is
+    created, unless --trust-loopback-proxy."""
+    cmd = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(tmp_path / "d")]
+    proc = subprocess.run(
+        [*cmd, "--trusted-proxy", proxy, "--port", "0", "--admin-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("ficoba-sandbox: ")
+    assert "--trust-loopback-proxy" in proc.stderr or "invalid --trusted-proxy" in proc.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_trust_loopback_proxy_and_proxy_tls_client_auth_flags_reach_the_settings() -> None:
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--trusted-proxy",
+            "127.0.0.1",
+            "--trust-loopback-proxy",
+            "--proxy-tls-client-auth",
+        ]
+    )
+    settings = serve_settings(args)
+    assert settings.trust_loopback_proxy and settings.proxy_tls_client_auth
+    assert settings.trusted_proxies == ["127.0.0.1"]
+    plain = serve_settings(build_parser().parse_args(["serve"]))
+    assert not plain.trust_loopback_proxy and not plain.proxy_tls_client_auth
+
+
+def test_an_unreadable_registered_ca_file_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    d = tmp_path / "d"
+    cmd = [sys.executable, "-m", "ficoba_sandbox"]
+    subprocess.run([*cmd, "init", "--dir", str(d)], capture_output=True, check=True, timeout=120)
+    (d / "pki" / "extra-cas.pem").write_text("not a certificate\n")
+    proc = subprocess.run(
+        [*cmd, "serve", "--dir", str(d), "--port", "0", "--admin-port", "0", "--size", "50"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("ficoba-sandbox: ") and "extra-cas.pem" in last
+    assert "Traceback" not in proc.stderr

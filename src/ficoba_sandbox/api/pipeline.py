@@ -152,14 +152,16 @@ class Pipeline:
         raw = scope["headers"]
         headers = RequestHeaders(raw)
         path = scope["path"]
+        at = sandbox.clock.now()
+        gateway = sandbox.gateway
         call = Call(
             method=scope["method"],
             path=path,
             query=scope.get("query_string", b""),
             raw_headers=raw,
             headers=headers,
-            peer=resolve_peer(scope, sandbox.gateway.trusted_proxies),
-            at=sandbox.clock.now(),
+            peer=resolve_peer(scope, gateway.trusted_proxies, gateway.forwarded_certs, at),
+            at=at,
             started=time.perf_counter(),
             resource=self.resources.get(path) if protected else None,
         )

@@ -4,8 +4,10 @@ The API listener is uvicorn with TLS >= 1.2, our server certificate and client c
 verified against the sandbox CA (`CERT_REQUIRED`: a missing, foreign, expired or not-yet-valid
 certificate fails the handshake). With `--trusted-proxy CIDR` it is `CERT_OPTIONAL` instead, because
 a TLS-terminating ingress may connect without a client certificate: the app then takes the client
-certificate from the RFC 9440 `Client-Cert` header, only from those addresses, and still refuses
-any call without one. Proxy headers are never trusted by uvicorn itself (`proxy_headers=False`).
+certificate from the RFC 9440 `Client-Cert` header, only from those addresses, checks it chains to
+a trusted CA (gateway/trust.py), and still refuses any call without one. A range holding loopback
+needs `--trust-loopback-proxy`. The listener trusts `D/pki/client-cas.pem`: the sandbox CA and
+the CAs registered with `ca add`, read at start. Proxy headers are never trusted by uvicorn itself (`proxy_headers=False`).
 
 The admin listener (plain HTTP, `--admin-host`/`--admin-port`, loopback by default) serves
 `ficoba_sandbox.admin.create_admin_app(app.sandbox, settings)` on the same sandbox.
@@ -30,6 +32,8 @@ from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli.gateway import settings_from
 from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
+from ficoba_sandbox.gateway.state import ProxyConfigError, trusted_proxy_networks
+from ficoba_sandbox.gateway.trust import TrustError, write_bundle
 from ficoba_sandbox.sandbox import Sandbox
 from ficoba_sandbox.settings import Settings
 
@@ -65,6 +69,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         metavar="CIDR",
         help="accept RFC 9440 Client-Cert and X-Forwarded-For from these addresses only",
+    )
+    p.add_argument(
+        "--trust-loopback-proxy",
+        action="store_const",
+        const=True,
+        default=None,
+        help="allow a --trusted-proxy range that holds loopback (every local user is then a proxy)",
+    )
+    p.add_argument(
+        "--proxy-tls-client-auth",
+        action="store_const",
+        const=True,
+        default=None,
+        help="let a forwarded certificate alone authenticate a client at /token "
+        "(tls_client_auth); off: a secret is needed through a proxy",
     )
     p.add_argument("--token-ttl", type=int, default=None, help="access-token lifetime (s)")
     # Service levels: quota storage, service hours, latency.
@@ -118,6 +137,8 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         personas_dir="personas_dir",
         san="san",
         trusted_proxy="trusted_proxies",
+        trust_loopback_proxy="trust_loopback_proxy",
+        proxy_tls_client_auth="proxy_tls_client_auth",
         token_ttl="token_ttl",
         log_json="log_json",
         quota_storage="quota_storage",
@@ -129,9 +150,12 @@ def serve_settings(args: argparse.Namespace) -> Settings:
 
 
 def tls_context_factory(config: Any, default_factory: Any) -> ssl.SSLContext:
-    """uvicorn `ssl_context_factory`: its context, plus TLS >= 1.2 (top-level, picklable)."""
+    """uvicorn `ssl_context_factory`: its context, plus TLS >= 1.2 (top-level, picklable), and
+    every CA of the trust store an anchor, a registered intermediate CA included
+    (gateway/trust.py)."""
     ctx: ssl.SSLContext = default_factory()
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     return ctx
 
 
@@ -149,7 +173,7 @@ def uvicorn_config(app: Any, settings: Settings, paths: PkiPaths, **extra: Any) 
         forwarded_allow_ips="",
         ssl_certfile=str(paths.server_cert),
         ssl_keyfile=str(paths.server_key),
-        ssl_ca_certs=str(paths.ca_cert),
+        ssl_ca_certs=str(write_bundle(paths).client_ca_bundle),
         ssl_cert_reqs=ssl.CERT_OPTIONAL if settings.trusted_proxies else ssl.CERT_REQUIRED,
         ssl_context_factory=tls_context_factory,
         lifespan="auto",
@@ -237,7 +261,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ficoba_sandbox.cli import ops  # first start, admin token, JSON logs, SIGTERM
 
     ops.exit_cleanly_on_sigterm()
-    settings, notes = ops.prepare_state(serve_settings(args))
+    settings = serve_settings(args)
+    try:  # before anything is created or built: one line, exit code 2
+        trusted_proxy_networks(
+            settings.trusted_proxies, trust_loopback=settings.trust_loopback_proxy
+        )
+    except ProxyConfigError as exc:
+        print(f"ficoba-sandbox: {exc}", file=sys.stderr)
+        return 2
+    settings, notes = ops.prepare_state(settings)
     for line in notes:
         ops.say(settings, line)
     paths, done = ensure_pki(settings.state_dir, settings.san)
@@ -254,6 +286,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "running? Choose other ports with --port / --admin-port.",
                 file=sys.stderr,
             )
+        return 2
+    try:
+        write_bundle(paths)  # the TLS listener's trust store, from D/pki/extra-cas.pem
+    except TrustError as exc:
+        print(f"ficoba-sandbox: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings)
     admin = create_admin_app(app.sandbox, settings)

@@ -123,6 +123,10 @@ def authenticate(
         claims = gw.tokens.verify(token)
     except InvalidToken as exc:
         raise invalid_token(str(exc)) from None
+    if peer.cert_refused is not None:
+        # A certificate forwarded by a trusted proxy that does not chain to a trusted CA at the
+        # sandbox's clock: the token cannot be bound to it (RFC 8705 §3, gateway/trust.py).
+        raise invalid_token(peer.cert_refused)
     presented = thumbprint_of(peer.cert_der) if peer.cert_der else None
     # The registry as read a moment ago will do to let a call in (domain/watch.py); before
     # refusing one, the file as it is now (a client re-enrolled with a new certificate a

@@ -3,7 +3,9 @@
 Used by `ficoba-sandbox init` (the demo client) and `ficoba-sandbox clients add`. The credentials
 file (`D/demo-client.json`, `D/clients/<id>.json`, mode 0600) has exactly these keys:
 `client_id`, `client_secret`, `cert`, `key`, `ca` (absolute paths), `token_url`, `base_url`,
-`siret_demandeur`, `motifs`.
+`siret_demandeur`, `motifs`. A client registered with its own certificate (bring-your-own,
+`clients add --cert`) has `key: null` and one more key, `key_note`, saying why: the private key
+stays with the integrator.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from stdnum import luhn
 
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, SearchType
@@ -24,6 +27,7 @@ from ficoba_sandbox.gateway.pki import (
     PkiPaths,
     write_client_cert,
     write_private,
+    write_public,
     x5t_s256,
 )
 from ficoba_sandbox.gateway.registry import (
@@ -40,6 +44,7 @@ from ficoba_sandbox.gateway.registry import (
     new_secret,
     validate_client_id,
 )
+from ficoba_sandbox.gateway.trust import ChainVerifier, TrustError, der_bytes, load_bundle
 
 DEMO_CLIENT_ID = "demo-client"
 GATEWAY_PREFIX = "/ficoba-api/v2"
@@ -89,6 +94,9 @@ class ClientSpec:
     expired: bool = False
     not_yet_valid: bool = False
     grant_types: Iterable[str] = (GRANT_CLIENT_CREDENTIALS,)
+    #: bring-your-own: the PEM of the client's certificate from the integrator's PKI (then its
+    #: intermediates, if any), instead of one the sandbox CA issues
+    cert_pem: bytes | None = None
 
 
 def enrol(
@@ -118,13 +126,16 @@ def enrol(
             raise RegistryError(f"invalid SIREN {siren!r} (9 digits, Luhn)")
     ips = _networks(spec.ips)
 
-    cert = write_client_cert(
-        paths,
-        client_id,
-        validity_days=spec.cert_validity_days,
-        expired=spec.expired,
-        not_yet_valid=spec.not_yet_valid,
-    )
+    if spec.cert_pem is not None:
+        cert = _own_cert(paths, client_id, spec.cert_pem)
+    else:
+        cert = write_client_cert(
+            paths,
+            client_id,
+            validity_days=spec.cert_validity_days,
+            expired=spec.expired,
+            not_yet_valid=spec.not_yet_valid,
+        )
     secret = new_secret()
     record = ClientRecord(
         client_id=client_id,
@@ -148,15 +159,39 @@ def enrol(
         "client_id": client_id,
         "client_secret": secret,
         "cert": str(paths.client_cert(client_id)),
-        "key": str(paths.client_key(client_id)),
+        "key": None if spec.cert_pem is not None else str(paths.client_key(client_id)),
         "ca": str(paths.ca_cert),
         "token_url": f"{origin}/token",
         "base_url": f"{origin}{GATEWAY_PREFIX}",
         "siret_demandeur": sirets[0] if sirets else "",
         "motifs": list(motifs),
     }
+    if spec.cert_pem is not None:
+        creds["key_note"] = (
+            "bring-your-own certificate: the sandbox has no private key for it; use the key "
+            "that goes with it in your own PKI"
+        )
     write_credentials(paths.clients / f"{client_id}.json", creds)
     return creds
+
+
+def _own_cert(paths: PkiPaths, client_id: str, pem: bytes) -> x509.Certificate:
+    """Store an integrator's client certificate (the first of `pem`; the others are its
+    intermediates) once it chains to a trusted CA now: a certificate the TLS listener would
+    refuse at the handshake is refused here, with the reason. A key the sandbox issued
+    earlier for this id goes: it belongs to another certificate."""
+    try:
+        leaf, *intermediates = load_bundle(pem, "--cert")
+        refused = ChainVerifier.of(paths).explain(
+            der_bytes(leaf), tuple(der_bytes(c) for c in intermediates), datetime.now(UTC)
+        )
+    except TrustError as exc:
+        raise RegistryError(str(exc)) from None
+    if refused:
+        raise RegistryError(f"--cert: {refused} (register its CA first: --ca or `ca add`)")
+    write_public(paths.client_cert(client_id), pem)
+    paths.client_key(client_id).unlink(missing_ok=True)
+    return leaf
 
 
 def write_credentials(path: Path, creds: Mapping[str, Any]) -> None:

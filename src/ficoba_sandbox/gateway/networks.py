@@ -39,3 +39,20 @@ def normalise_ip(ip: str) -> Address | None:
 def ip_in(ip: str | None, networks: Sequence[Network]) -> bool:
     addr = normalise_ip(ip) if ip else None
     return addr is not None and any(addr in net for net in networks)
+
+
+#: loopback, with its IPv4-mapped IPv6 form (`normalise_ip` maps it back to IPv4)
+LOOPBACK: tuple[Network, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+    ipaddress.ip_network("::ffff:127.0.0.0/104"),
+)
+
+
+def loopback_overlaps(networks: Iterable[Network]) -> list[Network]:
+    """The networks that hold a loopback address (`0.0.0.0/0` and `127.0.0.1/32` alike)."""
+    return [
+        net
+        for net in networks
+        if any(net.version == lo.version and net.overlaps(lo) for lo in LOOPBACK)
+    ]

@@ -9,7 +9,8 @@ Decisions (documented in the README and tested):
   `application/x-www-form-urlencoded` → 400 `invalid_request`; repeated parameter → 400
   `invalid_request`; empty values count as omitted (§3.2).
 - Client authentication: `client_secret_basic`, `client_secret_post` or `tls_client_auth`
-  (RFC 8705 §2.1: `client_id` in the body, no secret). More than one method → 400
+  (RFC 8705 §2.1: `client_id` in the body, no secret; through a trusted proxy only with
+  `--proxy-tls-client-auth`). More than one method → 400
   `invalid_request`. In every case the TLS client certificate must be the one registered for the
   client (exact `x5t#S256` match), else 401 `invalid_client`. Every 401 carries
   `WWW-Authenticate: Basic realm="ficoba-sandbox"` (RFC 6749 §5.2, RFC 9110 §15.5.2).
@@ -163,6 +164,17 @@ def _token(
         secret = params.get("client_secret")
         if not client_id:
             raise _invalid_client()
+    if peer.cert_refused is not None:
+        raise OAuthError("invalid_client", _ascii(peer.cert_refused), 401)
+    if secret is None and peer.via_proxy and not gw.proxy_tls_client_auth:
+        # A forwarded certificate is the proxy's word, and a public document: alone, it proves
+        # nothing about the caller (docs/security.md). A secret must come with it, unless the
+        # operator said the proxy is to be believed.
+        raise OAuthError(
+            "invalid_client",
+            "tls_client_auth through a proxy is not enabled (--proxy-tls-client-auth)",
+            401,
+        )
     record = gw.registry.active(client_id)
     if secret is not None:
         ok = verify_secret(secret, record.secret_hash if record else None)
