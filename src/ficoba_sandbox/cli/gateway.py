@@ -1,4 +1,5 @@
-"""`ficoba-sandbox init` and `ficoba-sandbox clients add|list|revoke`."""
+"""`ficoba-sandbox init`, `ficoba-sandbox clients add|list|revoke` and `ficoba-sandbox ca
+add|list` (the integrator's own CAs, docs/security.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ficoba_sandbox.gateway.registry import (
     RegistryError,
     parse_motif,
 )
+from ficoba_sandbox.gateway.trust import TrustError, add_cas, extra_cas
 from ficoba_sandbox.settings import Settings
 
 
@@ -104,10 +106,41 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="test only: the client may not use the client_credentials grant",
     )
+    add.add_argument(
+        "--cert",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="bring your own: the client certificate from your PKI (then its intermediates); "
+        "no private key is needed nor issued",
+    )
+    add.add_argument(
+        "--ca",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="trust this CA bundle (your root and/or intermediates) first, as `ca add` does",
+    )
     add.add_argument("--replace", action="store_true", help="re-issue an existing client")
     add.add_argument("--host", default=None, help="public host used in the URLs")
     add.add_argument("--port", type=int, default=None, help="TLS port used in the URLs")
     add.set_defaults(handler=cmd_clients_add)
+
+    ca = sub.add_parser("ca", help="the CAs of your own PKI that the sandbox trusts")
+    casub = ca.add_subparsers(dest="ca_command", required=True, metavar="ACTION")
+    ca_add = casub.add_parser(
+        "add",
+        help="trust the CA certificates of a PEM bundle (roots, intermediates)",
+        description="Client certificates they issue are accepted by the TLS listener (from its "
+        "next start) and when a trusted proxy forwards them. Each CA certificate is a trust "
+        "anchor: an intermediate alone will do.",
+    )
+    _add_dir(ca_add)
+    ca_add.add_argument("bundle", type=Path, metavar="PEM")
+    ca_add.set_defaults(handler=cmd_ca_add)
+    ca_ls = casub.add_parser("list", help="list the CAs registered in D")
+    _add_dir(ca_ls)
+    ca_ls.set_defaults(handler=cmd_ca_list)
 
     ls = csub.add_parser("list", help="list the registered clients")
     _add_dir(ls)
@@ -140,7 +173,13 @@ def _scope(value: str) -> str:
 def cmd_clients_add(args: argparse.Namespace) -> int:
     settings = settings_from(args, host="host", port="port")
     paths, _ = ensure_pki(settings.state_dir, settings.san)
+    if args.cert is not None and (args.expired or args.not_yet_valid):
+        print("error: --cert is your own certificate: --expired/--not-yet-valid", file=sys.stderr)
+        return 2
     try:
+        if args.ca is not None:
+            _register_cas(paths, args.ca)
+        own = _read(args.cert) if args.cert is not None else None
         motifs = dict(parse_motif(m) for m in args.motif) if args.motif else dict(DEFAULT_MOTIFS)
         scopes = [_scope(s) for s in args.scope] if args.scope else list(SCOPES)
         spec = ClientSpec(
@@ -157,6 +196,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
             expired=args.expired,
             not_yet_valid=args.not_yet_valid,
             grant_types=() if args.no_client_credentials else ClientSpec.grant_types,
+            cert_pem=own,
         )
         creds = enrol(
             PkiPaths(paths.root),
@@ -164,10 +204,45 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
             public_origin(settings.host, settings.port),
             replace=args.replace,
         )
-    except RegistryError as exc:
+    except (RegistryError, TrustError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(creds, indent=2))
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise TrustError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _register_cas(paths: PkiPaths, bundle: Path) -> None:
+    new = add_cas(paths, _read(bundle), str(bundle))
+    for cert in new:
+        print(f"trusted CA {cert.subject.rfc4514_string()}", file=sys.stderr)
+    if new:
+        print("a running server's TLS listener trusts them from its next start", file=sys.stderr)
+
+
+def cmd_ca_add(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    paths, _ = ensure_pki(settings.state_dir, settings.san)
+    try:
+        _register_cas(paths, args.bundle)
+    except TrustError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_ca_list(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    paths, _ = ensure_pki(settings.state_dir, settings.san)
+    for cert in extra_cas(paths):
+        until = cert.not_valid_after_utc.isoformat()
+        print(f"{cert.subject.rfc4514_string()}  (until {until})")
     return 0
 
 

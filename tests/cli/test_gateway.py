@@ -1,0 +1,70 @@
+"""`ficoba-sandbox ca add|list` and `clients add --cert/--ca` (bring-your-own certificates)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ficoba_sandbox.cli import main
+from ficoba_sandbox.gateway.pki import PkiPaths
+from ficoba_sandbox.gateway.registry import Registry
+from gateway_support import ExternalPKI
+
+
+def test_clients_add_with_own_certificate_and_ca(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = tmp_path / "d"
+    pki = ExternalPKI("cli")
+    (tmp_path / "cas.pem").write_bytes(pki.bundle())
+    cert, _, chain = pki.leaf(tmp_path, "cli-client")
+    # without its CA registered: one line, exit 2
+    assert main(["clients", "add", "--dir", str(d), "--id", "cli-client", "--cert", str(cert)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "not issued by a trusted CA" in err
+    add = ["clients", "add", "--dir", str(d), "--id", "cli-client"]
+    code = main([*add, "--cert", str(chain), "--ca", str(tmp_path / "cas.pem")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    creds = json.loads(out)
+    assert creds["key"] is None and "private key" in creds["key_note"]
+    assert "trusted CA CN=cli issuing CA" in err and "next start" in err
+    record = Registry(d).get("cli-client")
+    assert record is not None and record.cert_subject == "CN=cli-client"
+    assert main(["ca", "list", "--dir", str(d)]) == 0
+    listed = capsys.readouterr().out
+    assert "CN=cli issuing CA" in listed and "CN=cli root" in listed
+    # `ca add` of the same bundle again: nothing new
+    assert main(["ca", "add", "--dir", str(d), str(tmp_path / "cas.pem")]) == 0
+    assert "trusted CA" not in capsys.readouterr().err
+    assert PkiPaths(d.resolve()).client_ca_bundle.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ca", "add", "--dir", "{tmp}/d", "{tmp}/missing.pem"],
+        ["ca", "add", "--dir", "{tmp}/d", "{tmp}/leaf.pem"],
+        [
+            "clients",
+            "add",
+            "--dir",
+            "{tmp}/d",
+            "--id",
+            "x",
+            "--cert",
+            "{tmp}/leaf.pem",
+            "--expired",
+        ],
+        ["clients", "add", "--dir", "{tmp}/d", "--id", "x", "--cert", "{tmp}/missing.pem"],
+    ],
+)
+def test_bad_certificate_arguments_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    ExternalPKI("bad").leaf(tmp_path, "leaf")
+    assert main([a.format(tmp=tmp_path) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.strip().count("\n") == 0
