@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import random
 from collections.abc import Mapping
 from typing import Any
+
+import pytest
 
 from ficoba_sandbox.journal import (
     Masker,
@@ -86,8 +90,7 @@ def _body_ref(m: Masker, raw: bytes, limit: int) -> str:
     try:
         parsed = json.loads(raw, parse_constant=_refuse)
     except (ValueError, RecursionError, UnicodeDecodeError):
-        text = raw[: limit * 2].decode("utf-8", errors="replace")
-        return jr.cap("[not JSON] " + m.text(text), limit)
+        return m.unreadable(raw)
     dumped = json.dumps(m.value(None, parsed), ensure_ascii=False, separators=(",", ":"))
     return jr.cap(dumped, limit)
 
@@ -159,8 +162,28 @@ def test_masker_form_body_keeps_only_harmless_keys() -> None:
 
 def test_masker_non_json_body_is_masked_text() -> None:
     stored = Masker().body(b'{"iban": "FR7630004000031234567890143",', "application/json", 1000)
-    assert stored is not None and stored.startswith("[not JSON]")
+    assert stored is not None and stored.startswith("[not stored: 39 bytes, hmac-sha256 ")
     assert "FR7630004000031234567890143" not in stored
+
+
+@pytest.mark.parametrize(
+    ("raw", "ctype"),
+    [
+        (b"client_id=demo&client_secret=hunter2hunter2", "text/plain"),
+        (b"client_id=demo&client_secret=hunter2hunter2\xff", "application/x-www-form-urlencoded"),
+        (b"client_secret=hunter2hunter2", None),
+        (b"\xfe\xffhunter2hunter2", "application/json"),
+    ],
+)
+def test_a_body_no_rule_reads_is_stored_as_length_and_keyed_digest(
+    raw: bytes, ctype: str | None
+) -> None:
+    key = b"k" * 32
+    stored = Masker(digest_key=key).body(raw, ctype, 1000)
+    digest = hmac.new(key, raw, hashlib.sha256).hexdigest()[:16]
+    assert stored == f"[not stored: {len(raw)} bytes, hmac-sha256 {digest}]"
+    # keyed: without the key, the same body gives another digest (no brute force offline)
+    assert Masker(digest_key=b"o" * 32).body(raw, ctype, 1000) != stored
 
 
 def test_fast_paths_match_the_plain_rules() -> None:

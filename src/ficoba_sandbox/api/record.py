@@ -97,8 +97,11 @@ def _authorization(value: str | None) -> tuple[str | None, str | None, str | Non
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return "Basic", None, None
+    user, colon, _ = decoded.partition(":")
+    if not colon:  # no "id:secret" pair: the whole value may be a secret pasted alone
+        return "Basic", None, None
     # RFC 6749 §2.3.1: form-urlencoded before the Basic encoding
-    return "Basic", urllib.parse.unquote_plus(decoded.partition(":")[0]) or None, None
+    return "Basic", urllib.parse.unquote_plus(user) or None, None
 
 
 def _form_client_id(body: bytes) -> str | None:

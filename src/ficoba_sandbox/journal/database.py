@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.domain.private import create_private
 from ficoba_sandbox.journal.masking import Masker, cap, dump_compact
 from ficoba_sandbox.journal.record import CallRecord, format_ts
 
@@ -123,6 +124,8 @@ class Database:
     def open_writer(self, *, child: bool = False) -> sqlite3.Connection:
         """The writer's connection; the server's also makes the file (schema, WAL mode)."""
         fresh = not self.path.exists()
+        if fresh and not child:
+            create_private(self.path)  # 0600, and so its -wal and -shm (domain/private.py)
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         if child:

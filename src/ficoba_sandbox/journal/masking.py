@@ -5,7 +5,13 @@
 - with masking on (the default), identifiers (IBAN, SPI, SIREN, SIRET: by key and by shape
   anywhere in the body or path) keep `mask_keep` characters at each end, names and addresses keep
   their first letter, free text (`justification`) keeps nothing. Lengths and separators survive so
-  the QA toolkit can still explain a format error.
+  the QA toolkit can still explain a format error;
+- a body that parses neither as JSON nor as a UTF-8 form (text/plain, a stray byte, anything) is
+  not stored at all, only its length and a keyed digest: `[not stored: N bytes, hmac-sha256 H]`.
+  Such a body may hold anything, a secret included, and no rule can mask what it cannot read. The
+  digest is HMAC-SHA256 under a key of the state directory (`domain/private.py`), cut to 64 bits:
+  it tells two identical bodies apart and lets the key's owner check a guess, while a bare SHA-256
+  of a short secret could be brute-forced by anyone who reads the journal.
 
 Masking runs for every call (in the writer process, or in the server with the thread writer),
 hence its fast paths: orjson where it gives json's own result (`domain/jsondoc.py`), a memo of
@@ -16,8 +22,11 @@ cannot match. Each fast path has a test comparing it with the plain rule
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -140,6 +149,11 @@ class Masker:
 
     enabled: bool = True
     keep: int = 2  # characters kept at each end of an identifier (0: all hidden)
+    #: the key of the digest of a body that is not stored (a random one by default: digests then
+    #: compare within one process only)
+    digest_key: bytes = field(
+        default_factory=lambda: secrets.token_bytes(32), compare=False, repr=False
+    )
     #: key -> its rule (`_rule_of`), bounded; keys repeat on every call (the wire's field names)
     _rules: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     #: (rule, text) -> its masked form, bounded: most values repeat from call to call (the day's
@@ -228,8 +242,13 @@ class Masker:
             return value
         return self._string(rule, str(value))
 
+    def unreadable(self, raw: bytes) -> str:
+        """What is stored of a body no rule can read: its length and a keyed digest."""
+        digest = hmac.new(self.digest_key, raw, hashlib.sha256).hexdigest()[:16]
+        return f"[not stored: {len(raw)} bytes, hmac-sha256 {digest}]"
+
     def body(self, raw: bytes | None, content_type: str | None, limit: int) -> str | None:
-        """The stored form of a request body: masked JSON, masked form, or a masked text excerpt."""
+        """The stored form of a request body: masked JSON, masked form, or `unreadable`."""
         if not raw:
             return None
         ctype = (content_type or "").split(";")[0].strip().lower()
@@ -246,8 +265,7 @@ class Masker:
         try:
             parsed, plain = read_json(raw)
         except (ValueError, RecursionError, UnicodeDecodeError):
-            text = raw[: limit * 2].decode("utf-8", errors="replace")
-            return cap("[not JSON] " + self.text(text), limit)
+            return self.unreadable(raw)
         try:
             masked = self.value(None, parsed)
         except RecursionError:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.domain.private import private_dir, state_key
 from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
 from ficoba_sandbox.journal.masking import Masker
 from ficoba_sandbox.journal.process import Flush, WriterProcess
@@ -30,6 +31,8 @@ from ficoba_sandbox.journal.record import CallRecord
 log = logging.getLogger(__name__)
 
 WRITERS = ("thread", "process")
+#: the purpose of the state directory's key that digests the bodies the journal does not store
+BODY_DIGEST = "journal-body-digest"
 _STOP = object()
 _REVIVE = object()  # (_REVIVE, proc): that writer process died; another if anything waits
 
@@ -82,7 +85,7 @@ class Journal(JournalReader):
         self.batch_size = batch_size
         self.prune_every = prune_every
         self.batch_delay = batch_delay
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._wake = threading.Event()  # cuts the batching delay short (flush, close)
         self._closed = False
@@ -111,6 +114,7 @@ class Journal(JournalReader):
             "masker": Masker(
                 enabled=bool(getattr(settings, "mask_journal", True)),
                 keep=int(getattr(settings, "journal_mask_keep", 2)),
+                digest_key=state_key(Path(settings.state_dir), BODY_DIGEST),
             ),
         }
         for name in ("max_rows", "max_bytes", "retention_days", "writer"):
