@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import os
 import shutil
+import signal
 import socket
+import sqlite3
+import ssl
 import subprocess
 import sys
 import time
@@ -19,6 +25,8 @@ from ficoba_sandbox.domain.identifiers import is_valid_spi, make_spi
 from gateway_support import free_port, run_printed_commands
 
 pytestmark = [pytest.mark.tls, pytest.mark.slow]
+
+FORM = "application/x-www-form-urlencoded"
 
 
 def _wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
@@ -215,3 +223,62 @@ def test_an_unreadable_registered_ca_file_stops_the_start_in_one_line(tmp_path: 
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("ficoba-sandbox: ") and "extra-cas.pem" in last
     assert "Traceback" not in proc.stderr
+
+
+# Secrets never in the banner, the logs or the journal, whatever the caller sends; the banner
+# follows the port served; uvicorn's process lines once.
+
+
+def _post(port: int, creds: dict[str, str], target: str, body: bytes, ctype: str) -> int:
+    ctx = ssl.create_default_context(cafile=creds["ca"])
+    ctx.load_cert_chain(creds["cert"], creds["key"])
+    conn = http.client.HTTPSConnection("localhost", port, context=ctx, timeout=10)
+    try:
+        conn.request("POST", target, body=body, headers={"Content-Type": ctype})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_no_secret_in_banner_logs_or_journal(tmp_path: Path) -> None:
+    state = tmp_path / "D"
+    init = [sys.executable, "-m", "ficoba_sandbox", "init", "--dir", str(state)]
+    subprocess.run(init, check=True, capture_output=True, timeout=60)  # written for port 8443
+    port, admin_port = free_port(), free_port()
+    cmd = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(state), "--size", "50"]
+    cmd += ["--port", str(port), "--admin-port", str(admin_port), "--log-level", "info"]
+    secret = "s3cr3t-" + "x" * 24  # what a confused client sends in its body or query
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            banner: list[str] = []
+            while not (banner and banner[-1].startswith("curl ")):
+                line = proc.stdout.readline()
+                assert line, "serve ended"
+                banner.append(line)
+            _wait_port(port, proc)
+            creds = json.loads((state / "demo-client.json").read_text())
+            assert creds["token_url"] == f"https://localhost:{port}/token"  # not 8443
+            form = f"client_id=demo-client&client_secret={secret}".encode()
+            assert _post(port, creds, "/token", form, "text/plain") == 400
+            assert _post(port, creds, "/token", form + b"\xff", FORM) == 400
+            assert _post(port, creds, f"/token?client_secret={secret}", b"", FORM) == 400
+            assert _post(port, creds, "/token", b'{"client_secret":"' + secret.encode() + b'"}',
+                         "application/json") == 400  # fmt: skip
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+    printed = "".join(banner) + out + err
+    assert creds["client_secret"] not in printed and secret not in printed
+    assert f"https://localhost:{port}/token" in printed and ":8443" not in "".join(banner)
+    assert str(state.resolve() / "demo-client.json") in banner[2]
+    for line in ("Started server process", "Shutting down", "Finished server process"):
+        assert printed.count(line) == 1, (line, printed)
+    with contextlib.closing(sqlite3.connect(state / "journal.sqlite3")) as db:
+        rows = db.execute("SELECT * FROM journal WHERE path = '/token'").fetchall()
+    assert len(rows) == 4
+    assert secret not in repr(rows)
+    bodies = [r for r in repr(rows).split("'") if r.startswith("[not stored: ")]
+    assert len(bodies) == 2, rows  # text/plain, the stray byte: length and digest only

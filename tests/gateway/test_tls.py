@@ -166,10 +166,20 @@ def test_forged_client_cert_header_has_no_effect(
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_printed_curl_commands_work(tls_server: Any) -> None:
-    creds = {
-        **tls_server.demo,
-        "token_url": tls_server.token_url,
-        "base_url": tls_server.base_url,
-    }
+    creds = tls_server.demo
     search = demo_search(tls_server.app.sandbox, creds)
-    run_printed_commands(curl_lines(creds, search))
+    lines = curl_lines(
+        creds,
+        search,
+        credentials_file=tls_server.dir / "demo-client.json",
+        origin=tls_server.origin,
+    )
+    assert not any(creds["client_secret"] in line for line in lines)  # read when run
+    run_printed_commands(lines)
+    run_printed_commands(lines)  # pasted twice: each paste has its own X-Correlation-ID
+    journal = tls_server.app.sandbox.journal
+    journal.flush()
+    searches = [r for r in journal.query(client_id=creds["client_id"], limit=10)
+                if r["path"].endswith(search[0])][:2]  # fmt: skip
+    assert len(searches) == 2
+    assert searches[0]["correlation_id"] != searches[1]["correlation_id"]

@@ -334,6 +334,54 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class PathWithoutQuery(logging.Filter):
+    """The access log's path without its query string: a client may put a secret there
+    (`?client_secret=`, `?access_token=`; RFC 6750 §5.3 warns against it), and the log is no place
+    for one. uvicorn's access record is `(client, method, full_path, http_version, status)`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path, mark, _ = args[2].partition("?")
+            if mark:
+                record.args = (args[0], args[1], path + "?…", args[3], args[4])
+        return True
+
+
+class OncePerProcess(logging.Filter):
+    """uvicorn's lines about the process ("Started server process [pid]", "Shutting down"...),
+    once: `serve` runs two uvicorn servers (API and admin plane) in one process, and each says
+    them. (The admin plane has no lifespan, so the application's start and stop lines are the
+    API's.)"""
+
+    LINES = frozenset(
+        {
+            "Started server process [%d]",
+            "Finished server process [%d]",
+            "Shutting down",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        if not isinstance(message, str) or message not in self.LINES:
+            return True
+        if message in self._seen:
+            return False
+        self._seen.add(message)
+        return True
+
+
+def install_log_filters() -> None:
+    """After uvicorn has configured its loggers (its `Config` does): the filters above."""
+    logging.getLogger("uvicorn.access").addFilter(PathWithoutQuery())
+    logging.getLogger("uvicorn.error").addFilter(OncePerProcess())
+
+
 def uvicorn_logging(settings: Settings) -> dict[str, Any]:
     """Extra `uvicorn.Config` arguments: a JSON-lines `log_config` on stdout when asked."""
     if not settings.log_json:

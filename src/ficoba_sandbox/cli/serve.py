@@ -30,14 +30,17 @@ from typing import Any
 from ficoba_sandbox.admin import create_admin_app
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli.gateway import settings_from
-from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
+from ficoba_sandbox.gateway.clients import (
+    GATEWAY_PREFIX,
+    ensure_demo_client,
+    follow_served_origin,
+    public_origin,
+)
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.state import ProxyConfigError, trusted_proxy_networks
 from ficoba_sandbox.gateway.trust import TrustError, write_bundle
 from ficoba_sandbox.sandbox import Sandbox
 from ficoba_sandbox.settings import Settings
-
-DEMO_CORRELATION_ID = "62d8e8ff-ce4f-4e50-b318-1edd2dab0f9f"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -200,44 +203,67 @@ def demo_search(sandbox: Sandbox, creds: dict[str, Any]) -> tuple[str, dict[str,
     return "/comptes/numCpte", body
 
 
-def curl_lines(creds: dict[str, Any], search: tuple[str, dict[str, Any]] | None) -> list[str]:
-    """The ready-to-paste commands: a token, then a call with it (POSIX shell)."""
+#: a fresh X-Correlation-ID at each paste (the recette counts a reused one), in bash and sh alike
+NEW_CORRELATION_ID = "$(python3 -c 'import uuid; print(uuid.uuid4())')"
+
+
+def curl_lines(
+    creds: dict[str, Any],
+    search: tuple[str, dict[str, Any]] | None,
+    *,
+    credentials_file: Path,
+    origin: str,
+) -> list[str]:
+    """The ready-to-paste commands: a token, then a call with it (POSIX shell). The secret is read
+    from `credentials_file` when the command runs: it is never printed."""
     q = shlex.quote
     tls = f"--cacert {q(creds['ca'])} --cert {q(creds['cert'])} --key {q(creds['key'])}"
+    basic = (
+        "python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); "
+        "print(c[\"client_id\"]+\":\"+c[\"client_secret\"])' "
+        f"{q(str(credentials_file))}"
+    )
     lines = [
-        f"TOKEN=$(curl -sS {tls} -u {q(creds['client_id'] + ':' + creds['client_secret'])} "
-        f"-d grant_type=client_credentials {q(creds['token_url'])} "
+        f'TOKEN=$(curl -sS {tls} -u "$({basic})" '
+        f"-d grant_type=client_credentials {q(origin + '/token')} "
         "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
     ]
     common = (
         f'curl -sS {tls} -H "Authorization: Bearer $TOKEN" '
-        f"-H {q('X-Correlation-ID: ' + DEMO_CORRELATION_ID)}"
+        f'-H "X-Correlation-ID: {NEW_CORRELATION_ID}"'
     )
+    base_url = origin + GATEWAY_PREFIX
     if search is None:
-        lines.append(f"{common} {q(creds['base_url'] + '/etatSante')}")
+        lines.append(f"{common} {q(base_url + '/etatSante')}")
     else:
         path, body = search
         lines.append(
             f"{common} -H 'Content-Type: application/json' "
-            f"-d {q(json.dumps(body, ensure_ascii=False))} {q(creds['base_url'] + path)}"
+            f"-d {q(json.dumps(body, ensure_ascii=False))} {q(base_url + path)}"
         )
     return lines
 
 
 def banner(settings: Settings, creds: dict[str, Any], sandbox: Sandbox) -> str:
     origin = public_origin(settings.host, settings.port)
+    credentials_file = Path(settings.state_dir).resolve() / "demo-client.json"
     mode = (
         f"trusted proxies {', '.join(settings.trusted_proxies)}"
         if settings.trusted_proxies
         else "client certificate required"
     )
     lines = [
-        f"ficoba-sandbox: API {origin}/ficoba-api/v2 (mutual TLS, {mode}), token {origin}/token",
+        f"ficoba-sandbox: API {origin}{GATEWAY_PREFIX} (mutual TLS, {mode}), token {origin}/token",
         f"admin: http://{settings.admin_host}:{settings.admin_port}/",
-        f"demo client credentials: {Path(settings.state_dir).resolve() / 'demo-client.json'}",
+        f"demo client credentials (its secret too): {credentials_file}",
         "Try it (token, then a search):",
         "",
-        *curl_lines(creds, demo_search(sandbox, creds)),
+        *curl_lines(
+            creds,
+            demo_search(sandbox, creds),
+            credentials_file=credentials_file,
+            origin=origin,
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -278,6 +304,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
     if created:
         print(f"created the demo client: {paths.root / 'demo-client.json'}", file=sys.stderr)
+    else:
+        creds = follow_served_origin(paths, public_origin(settings.host, settings.port))
     busy = _busy_ports([(settings.host, settings.port), (settings.admin_host, settings.admin_port)])
     if busy:
         for host, port, why in busy:
@@ -306,9 +334,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
             log_level=args.log_level,
             server_header=False,
+            lifespan="off",  # the sandbox's start and stop are the API application's
             **logs,
         )
     )
+    ops.install_log_filters()  # after both Configs: each configures uvicorn's loggers
     if settings.log_json:
         ops.say(settings, banner(settings, creds, app.sandbox), event="ready")
     else:

@@ -202,6 +202,22 @@ def demo_spec() -> ClientSpec:
     return ClientSpec(client_id=DEMO_CLIENT_ID, sirets=[DEMO_SIRET], sirens=[DEMO_SIREN])
 
 
+def follow_served_origin(paths: PkiPaths, origin: str) -> dict[str, Any]:
+    """The demo client's credentials, their URLs on `origin` (the address served now, which may
+    not be the one of `init`): `D/demo-client.json` and its copy in `D/clients/` are rewritten
+    when they name another. Returns the credentials."""
+    demo_file = paths.root / "demo-client.json"
+    creds: dict[str, Any] = json.loads(demo_file.read_text("utf-8"))
+    urls = {"token_url": f"{origin}/token", "base_url": f"{origin}{GATEWAY_PREFIX}"}
+    if all(creds.get(k) == v for k, v in urls.items()):
+        return creds
+    creds.update(urls)
+    for path in (demo_file, paths.clients / f"{DEMO_CLIENT_ID}.json"):
+        if path.exists():
+            write_credentials(path, {**json.loads(path.read_text("utf-8")), **urls})
+    return creds
+
+
 def ensure_demo_client(paths: PkiPaths, origin: str) -> tuple[dict[str, Any], bool]:
     """`D/demo-client.json`, created once (never overwritten). Returns (credentials, created)."""
     demo_file = paths.root / "demo-client.json"
