@@ -3,13 +3,17 @@ keyed by seed, size, persona bytes and code."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import pickle
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from ficoba_sandbox.data.build import CacheWriter, build_store, cache_key
+from ficoba_sandbox.data.build import CACHE_KEY_FILE, MAGIC, CacheWriter, build_store, cache_key
 from ficoba_sandbox.data.personas import PersonaError, default_personas_dir
 
 SHIPPED = default_personas_dir()
@@ -41,6 +45,41 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
     (cached,) = tmp_path.glob("store-*.pickle")
     cached.write_bytes(b"not a pickle")
     assert build_store(3, 100, [SHIPPED], cache_dir=tmp_path).digest() == expected.digest()
+
+
+class _WritesAFile:
+    """A pickle that, once loaded, would have run `open(marker, "w")`: what an attacker who can
+    write the cache directory would plant."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("with_magic", [False, True])
+def test_a_forged_cache_is_never_unpickled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, with_magic: bool
+) -> None:
+    assert SHIPPED is not None
+    cache = tmp_path / "cache"
+    expected = build_store(3, 100, [SHIPPED], cache_dir=cache)
+    (cached,) = cache.glob("store-*.pickle")
+    marker = tmp_path / "owned"
+    forged = pickle.dumps(_WritesAFile(marker))
+    if with_magic:  # the format's header, and a tag made with another key
+        forged = MAGIC + hmac.new(b"guess", forged, hashlib.sha256).digest() + forged
+    cached.write_bytes(forged)
+    with caplog.at_level(logging.WARNING, logger="ficoba_sandbox.data.build"):
+        rebuilt = build_store(3, 100, [SHIPPED], cache_dir=cache)
+    assert not marker.exists()
+    assert rebuilt.digest() == expected.digest()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"dataset cache {cached} does not verify (HMAC): ignored, rebuilt"
+    ]
+    assert cached.read_bytes().startswith(MAGIC)  # rewritten, authenticated
+    assert (cache / CACHE_KEY_FILE).stat().st_mode & 0o777 == 0o600
 
 
 def test_cache_key_covers_seed_size_and_persona_bytes() -> None:

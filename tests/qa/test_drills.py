@@ -210,7 +210,7 @@ def test_server_info_never_computes_the_digest_on_the_start_up_path(
 
     monkeypatch.setattr(Store, "digest", spy)
     # no cache writer (it would compute the digest in its own thread and hide the start-up path)
-    monkeypatch.setattr(build_module, "_write_atomically", lambda path, store: None)
+    monkeypatch.setattr(build_module, "_write_atomically", lambda path, store, secret: None)
     settings = Settings(state_dir=tmp_path, size=200)
     cold = create_app(settings)  # no dataset cache: digest unknown at start
     assert threading.main_thread().name not in computed_in

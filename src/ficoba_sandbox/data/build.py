@@ -6,6 +6,12 @@ the Python version and the source of the modules that shape the data (data/*.py,
 the INSEE file), so a code change invalidates it without anyone bumping a number. A corrupt or
 stale cache is ignored.
 
+The cache is authenticated, because unpickling runs code: the file is `MAGIC`, then an
+HMAC-SHA256 tag of the pickle under a secret of the cache directory (`cache.key`, 0600, created at
+first use: `domain/private.py`), then the pickle. A file whose tag does not verify (forged,
+damaged, or written by an older version) is never unpickled: one log line, then the dataset is
+built afresh and the cache rewritten.
+
 Start-up cost (docs/data.md): a cache hit reads the persona files' bytes but does not parse
 them (the cache was written only after those exact bytes validated, with this exact code). A
 miss builds the store with the cyclic GC paused (hundreds of thousands of long-lived records, no
@@ -18,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
+import hmac
+import logging
 import os
 import pickle
 import sys
@@ -30,10 +38,22 @@ from ficoba_sandbox import __version__
 from ficoba_sandbox.data.generate import Taken, generate
 from ficoba_sandbox.data.personas import PersonaError, load_personas, persona_files
 from ficoba_sandbox.data.store import Store, index_store
+from ficoba_sandbox.domain.private import private_dir, state_key
+
+log = logging.getLogger(__name__)
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 #: seconds between a build and the write of its cache: the start-up (app, TLS listener) first
 CACHE_WRITE_DELAY = 2.0
+#: the first bytes of a cache file (then the tag, then the pickle)
+MAGIC = b"ficoba-sandbox store cache 2\n"
+CACHE_KEY_FILE = "cache.key"
+_TAG_BYTES = hashlib.sha256().digest_size
+
+
+def cache_secret(cache_dir: Path) -> bytes:
+    """The key that authenticates the caches of `cache_dir`."""
+    return state_key(private_dir(Path(cache_dir)), "dataset-cache", file=CACHE_KEY_FILE)
 
 
 def _code_fingerprint() -> str:
@@ -79,10 +99,18 @@ def build_store(
     without one. Raises `PersonaError` (file name, place, reason) when a persona file is invalid.
     """
     cache_file: Path | None = None
+    secret = b""
     sources = _persona_sources(personas_dirs) if cache_dir is not None else None
     if cache_dir is not None and sources is not None:
         cache_file = Path(cache_dir) / f"store-{cache_key(seed, size, sources)}.pickle"
-        cached = _read_cache(cache_file)
+        try:
+            secret = cache_secret(Path(cache_dir))
+        except OSError as exc:  # a read-only state directory: no cache, the start goes on
+            log.warning(
+                "dataset cache %s: no key (%s); the dataset is built afresh", cache_dir, exc
+            )
+            cache_file = None
+        cached = _read_cache(cache_file, secret) if cache_file is not None else None
         if cached is not None:
             return cached
 
@@ -121,9 +149,9 @@ def build_store(
             gc.enable()
     if cache_file is not None:
         if writer is not None:
-            writer.write_later(cache_file, store)
+            writer.write_later(cache_file, store, secret)
         else:
-            _write_atomically(cache_file, store)
+            _write_atomically(cache_file, store, secret)
     return store
 
 
@@ -138,8 +166,10 @@ class CacheWriter:
         self._threads: list[threading.Thread] = []
         self._hurry = threading.Event()
 
-    def write_later(self, path: Path, store: Store) -> None:
-        thread = threading.Thread(target=self._write, args=(path, store), name="store-cache-writer")
+    def write_later(self, path: Path, store: Store, secret: bytes) -> None:
+        thread = threading.Thread(
+            target=self._write, args=(path, store, secret), name="store-cache-writer"
+        )
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
@@ -150,21 +180,35 @@ class CacheWriter:
         for thread in list(self._threads):
             thread.join(timeout)
 
-    def _write(self, path: Path, store: Store) -> None:
+    def _write(self, path: Path, store: Store, secret: bytes) -> None:
         self._hurry.wait(self.delay)
-        _write_atomically(path, store)
+        _write_atomically(path, store, secret)
 
 
-def _read_cache(path: Path) -> Store | None:
+def _tag(secret: bytes, data: bytes | memoryview) -> bytes:
+    return hmac.new(secret, data, hashlib.sha256).digest()
+
+
+def _read_cache(path: Path, secret: bytes) -> Store | None:
+    """The store of a cache file whose tag verifies; None (and one log line if the file exists
+    but does not verify) otherwise. Nothing is unpickled before the tag is checked."""
     try:
-        with path.open("rb") as fh:
-            gc_was_enabled = gc.isenabled()
-            gc.disable()  # bulk allocation: the cyclic GC would rescan the heap many times
-            try:
-                store = pickle.load(fh)
-            finally:
-                if gc_was_enabled:
-                    gc.enable()
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    data = memoryview(raw)[len(MAGIC) + _TAG_BYTES :]
+    tag = raw[len(MAGIC) : len(MAGIC) + _TAG_BYTES]
+    if not raw.startswith(MAGIC) or not hmac.compare_digest(tag, _tag(secret, data)):
+        log.warning("dataset cache %s does not verify (HMAC): ignored, rebuilt", path)
+        return None
+    try:
+        gc_was_enabled = gc.isenabled()
+        gc.disable()  # bulk allocation: the cyclic GC would rescan the heap many times
+        try:
+            store = pickle.loads(data)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
     except (
         OSError,
         pickle.UnpicklingError,
@@ -179,18 +223,21 @@ def _read_cache(path: Path) -> Store | None:
     return store if isinstance(store, Store) else None
 
 
-def _write_atomically(path: Path, store: Store) -> None:
+def _write_atomically(path: Path, store: Store, secret: bytes) -> None:
     """Runs in a background thread: never raises (a read-only or vanished state directory only
     costs the cache); the temporary file is removed on failure."""
     tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         # The digest travels in the cache (a slot of Store), so a warm start never computes it
         # (≈ 0.25 s at the default size); here it costs nothing on the start-up path.
         store.digest()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".store-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(store, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(store, protocol=pickle.HIGHEST_PROTOCOL)
+        with os.fdopen(fd, "wb") as fh:  # mkstemp: 0600
+            fh.write(MAGIC)
+            fh.write(_tag(secret, data))
+            fh.write(data)
         os.replace(tmp, path)
         tmp = None
     except Exception:  # best effort, see docstring

@@ -7,8 +7,9 @@ with 0700; a umask only ever removes bits), and `tighten` brings an existing dir
 an older version or by hand, to those modes at start.
 
 `state_key` is the directory's own secret: 32 random bytes in `D/state.key` (0600), created at
-first use. Each use derives its own key from it (`purpose`), so a digest made for one purpose
-cannot be replayed as another's.
+first use (the dataset cache keeps its own beside it, `D/cache/cache.key`, so that a cache
+directory shared by several state directories carries its key). Each use derives its own key
+from it (`purpose`), so a digest made for one purpose cannot be replayed as another's.
 """
 
 from __future__ import annotations
@@ -82,9 +83,10 @@ def _restrict(path: Path, mode: int) -> bool:
     return True
 
 
-def state_key(root: Path, purpose: str) -> bytes:
-    """The key of `purpose` (HMAC-SHA256 of its name under `D/state.key`, created at first use)."""
-    path = root / STATE_KEY_FILE
+def state_key(root: Path, purpose: str, file: str = STATE_KEY_FILE) -> bytes:
+    """The key of `purpose`: HMAC-SHA256 of its name under the secret `root/file` (32 random
+    bytes, 0600, created at first use)."""
+    path = root / file
     try:
         master = path.read_bytes()
     except FileNotFoundError:
