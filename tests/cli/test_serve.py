@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import json
 import os
+import pickle
 import shutil
 import signal
 import socket
@@ -282,3 +283,60 @@ def test_no_secret_in_banner_logs_or_journal(tmp_path: Path) -> None:
     assert secret not in repr(rows)
     bodies = [r for r in repr(rows).split("'") if r.startswith("[not stored: ")]
     assert len(bodies) == 2, rows  # text/plain, the stray byte: length and digest only
+
+
+# The state directory is private whatever the umask, an older one is tightened at start, and a
+# dataset cache that does not verify is never unpickled: the server rebuilds it and answers.
+
+
+class _WritesAFile:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.marker), "w"))
+
+
+def _loose(state: Path) -> dict[str, str]:
+    """The paths of `state` open beyond their owner: {path: mode}."""
+    return {
+        str(p.relative_to(state)): oct(p.stat().st_mode & 0o777)
+        for p in [state, *state.rglob("*")]
+        if p.stat().st_mode & 0o777 != (0o700 if p.is_dir() else 0o600)
+    }
+
+
+def test_state_is_private_and_a_forged_cache_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "D"
+    base = [sys.executable, "-m", "ficoba_sandbox"]
+    open_umask = {"preexec_fn": lambda: os.umask(0)}  # the loosest a user could have
+    subprocess.run(
+        [*base, "init", "--dir", str(state)], check=True, capture_output=True, **open_umask
+    )
+    subprocess.run([*base, "prepare", "--dir", str(state), "--size", "50"], check=True,
+                   capture_output=True, timeout=120, **open_umask)  # fmt: skip
+    (cached,) = (state / "cache").glob("store-*.pickle")
+    marker = tmp_path / "owned"
+    cached.write_bytes(pickle.dumps(_WritesAFile(marker)))
+    os.chmod(state, 0o755)  # as an older version left it
+    os.chmod(state / "pki" / "ca.pem", 0o644)
+    port, admin_port = free_port(), free_port()
+    cmd = [*base, "serve", "--dir", str(state), "--size", "50", "--log-level", "warning"]
+    cmd += ["--port", str(port), "--admin-port", str(admin_port)]
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **open_umask
+    ) as proc:
+        try:
+            _wait_port(port, proc)
+            creds = json.loads((state / "demo-client.json").read_text())
+            grant = b"grant_type=client_credentials&client_id=demo-client&client_secret="
+            assert (
+                _post(port, creds, "/token", grant + creds["client_secret"].encode(), FORM) == 200
+            )
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+    assert not marker.exists()
+    assert err.count("does not verify (HMAC): ignored, rebuilt") == 1, err
+    assert f"state directory {state.resolve()}: 2 files or directories were open" in err, err
+    assert _loose(state) == {}

@@ -1,7 +1,8 @@
 """Operations: `ficoba-sandbox healthcheck` and `ficoba-sandbox prepare`, plus what `serve` needs
 to run unattended (in a container, in CI):
 
-- `prepare_state(settings)`: first-start preparation of the state directory D: the PKI (server
+- `prepare_state(settings)`: first-start preparation of the state directory D (made private:
+  0700, its files 0600, an existing one tightened and said so): the PKI (server
   SANs: localhost, 127.0.0.1, ::1, every `FICOBA_SANDBOX_SAN` name and, when the API binds every
   interface, this machine's hostname, i.e. the container's), the demo client (callable from
   `FICOBA_SANDBOX_DEMO_CLIENT_IPS`), a dedicated `sandbox-healthcheck` client (so health probes
@@ -274,6 +275,7 @@ def ensure_admin_token(settings: Settings) -> tuple[str | None, list[str]]:
 
 def prepare_state(settings: Settings) -> tuple[Settings, list[str]]:
     """PKI, demo client, healthcheck client and admin token; returns the settings to serve with."""
+    from ficoba_sandbox.domain.private import tighten
     from ficoba_sandbox.gateway.clients import (
         ClientSpec,
         demo_spec,
@@ -283,12 +285,20 @@ def prepare_state(settings: Settings) -> tuple[Settings, list[str]]:
     )
     from ficoba_sandbox.gateway.pki import ensure_pki
 
+    root = Path(settings.state_dir).resolve()
+    loose = tighten(root)  # made by an older version, or by hand (docs/security.md)
     sans = list(settings.san)
     if settings.host in WILDCARD_HOSTS:
         hostname = socket.gethostname()
         if hostname and hostname not in sans:
             sans.append(hostname)
     token, notes = ensure_admin_token(settings)
+    if loose:
+        notes.insert(
+            0,
+            f"state directory {root}: {len(loose)} files or directories were open to other "
+            "users; now 0700 (directories) and 0600 (files)",
+        )
     settings = settings.model_copy(update={"san": sans, "admin_token": token})
     paths, done = ensure_pki(settings.state_dir, sans)
     notes = [*done, *notes]

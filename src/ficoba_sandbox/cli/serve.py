@@ -220,7 +220,7 @@ def curl_lines(
     tls = f"--cacert {q(creds['ca'])} --cert {q(creds['cert'])} --key {q(creds['key'])}"
     basic = (
         "python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); "
-        "print(c[\"client_id\"]+\":\"+c[\"client_secret\"])' "
+        'print(c["client_id"]+":"+c["client_secret"])\' '
         f"{q(str(credentials_file))}"
     )
     lines = [

@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ficoba_sandbox.domain.private import private_dir
+
 ORGANIZATION = "ficoba-sandbox"
 DEFAULT_SANS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 CA_VALIDITY = timedelta(days=3650)
@@ -90,7 +92,7 @@ class PkiPaths:
 
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to a new file created with mode 0600 (atomically, via a temporary name)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -103,11 +105,9 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def write_public(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    """A certificate: public, yet 0600 too, as every file of the state directory (the user who
+    runs the sandbox reads it; docs/security.md)."""
+    write_private(path, data)
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -357,7 +357,7 @@ def ensure_pki(root: Path, sans: Iterable[str] = ()) -> tuple[PkiPaths, list[str
     `pathlen:0` (same key, `_lift_path_length`). Returns the paths and what was done.
     """
     paths = PkiPaths(root.resolve())
-    paths.pki.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.pki)
     done: list[str] = []
     if not paths.ca_cert.exists() or not paths.ca_key.exists():
         if paths.ca_cert.exists() or paths.ca_key.exists():

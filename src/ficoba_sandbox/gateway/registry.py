@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import os
 import re
 import secrets
 import threading
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+from ficoba_sandbox.domain.private import private_dir
 from ficoba_sandbox.domain.watch import Watch
 from ficoba_sandbox.gateway.networks import Network, ip_in, parse_networks
 from ficoba_sandbox.gateway.pki import write_private
@@ -322,8 +324,9 @@ class Registry:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, ClientRecord]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_name("registry.lock"), "a+") as lock:
+        private_dir(self.path.parent)
+        lock_fd = os.open(self.path.with_name("registry.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(lock_fd, "r+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 clients = self._read()

@@ -45,6 +45,7 @@ from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.domain.private import private_dir
 from ficoba_sandbox.domain.watch import Watch
 from ficoba_sandbox.gateway.checks import invalid_token
 from ficoba_sandbox.gateway.quota import throttled
@@ -202,7 +203,7 @@ def plan_path(state_dir: Path, client_id: str) -> Path:
 
 def write_plan(state_dir: Path, plan: Plan) -> Path:
     path = plan_path(state_dir, plan.client_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plan-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(plan.to_json(), out, indent=2)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ficoba_sandbox import __version__
 from ficoba_sandbox.data.store import Store
+from ficoba_sandbox.domain.private import private_dir
 
 SERVER_INFO = Path("recette") / "server.json"
 
@@ -41,7 +42,7 @@ def write_server_info(state_dir: Path, info: dict[str, Any]) -> None:
     (the report then goes without these facts)."""
     path = Path(state_dir) / SERVER_INFO
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".server-", suffix=".json")
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(info, out, indent=2)
