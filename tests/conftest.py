@@ -6,6 +6,8 @@
 - `make_app(**settings_overrides, clock=None, store=None)`: a new app (`create_app`).
 - `app` (session): one app on `settings`; its state is `app.sandbox` (clock, journal...).
 - `open_app(clock=None, **settings_overrides)`: `make_app`'s app, closed after the test.
+- At the end of the session, the secret sweep (`tests/secret_sweep.py`) searches everything the
+  suite produced for every secret it created, and fails the session if it finds one.
 - Helpers live in `tests/gateway_support.py` (import it as `gateway_support`, not `conftest`).
 - `make_client(app, creds=..., token=True, scope=None, correlation=True, client_ip=...)`: an
   `httpx.Client` over `httpx.ASGITransport` (run on one background event loop, so the app's
@@ -50,6 +52,9 @@ from gateway_support import (
     run_tls_server,
     serve_in_thread,
 )
+
+#: the secret sweep (tests/secret_sweep.py): no secret of the suite in what the suite produced
+pytest_plugins = ("secret_sweep",)
 
 __all__ = [
     "InjectTLS",
