@@ -144,10 +144,11 @@ def _wrap_creators() -> None:
 
     guard_init = AdminGuard.__init__
 
-    def recorded_guard(self: AdminGuard, app: Any, token: str | None, *args: Any) -> None:
-        if token:
+    def recorded_guard(self: AdminGuard, *args: Any, **kw: Any) -> None:
+        guard_init(self, *args, **kw)
+        token = kw.get("token", args[1] if len(args) > 1 else None)
+        if isinstance(token, str) and token:
             SWEEP.add(token, "admin token")
-        guard_init(self, app, token, *args)
 
     TokenService.issue = recorded_issue  # type: ignore[method-assign]
     AdminGuard.__init__ = recorded_guard  # type: ignore[method-assign]
