@@ -170,8 +170,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if factory is None or session.testscollected == 0:
         return
     SWEEP.roots = [factory.getbasetemp()]
-    if config.cache is not None:
-        SWEEP.roots.append(Path(config.cache.mkdir("ficoba-sandbox")))
+    cache = getattr(config, "cache", None)  # None with -p no:cacheprovider
+    if cache is not None:
+        SWEEP.roots.append(Path(cache.mkdir("ficoba-sandbox")))
     leaks = SWEEP.leaks()
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

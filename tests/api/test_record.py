@@ -3,6 +3,7 @@ holds (secrets; identifiers and names when masking is on), and that a crash is r
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -227,3 +228,28 @@ def test_masking_off_keeps_identifiers_but_never_secrets(
         assert value.encode() in raw  # positive control: masking really is what hides them
     assert demo_creds["client_secret"].encode() not in raw
     assert token.encode() not in raw and token.split(".")[1].encode() not in raw
+
+
+def test_a_secret_sent_in_any_encoding_stays_out_of_the_row(
+    journaled: Callable[..., tuple[SandboxApp, Journal]],
+    make_client: Callable[..., httpx.Client],
+    tmp_path: Path,
+) -> None:
+    app, journal = journaled(masker=Masker())
+    secret = "pasted-alone-" + "q" * 20
+    http = make_client(app, token=False, correlation=False)
+    alone = base64.b64encode(secret.encode()).decode()  # a Basic value with no "id:"
+    http.post("/token", headers={"Authorization": f"Basic {alone}"}, data={"grant_type": "x"})
+    http.post(
+        "/token",
+        content=f"client_id=a&client_secret={secret}",
+        headers={"Content-Type": "text/plain"},
+    )
+    http.post(f"/token?client_secret={secret}", data={"grant_type": "client_credentials"})
+    http.post("/token", json={"client_secret": secret, "client_assertion": secret})
+    journal.flush()
+    rows = journal.query(limit=10)
+    assert len(rows) == 4
+    assert secret not in repr(rows) and alone.rstrip("=") not in repr(rows)
+    journal.close()
+    assert secret.encode() not in _db_bytes(tmp_path)
