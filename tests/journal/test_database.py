@@ -1,4 +1,4 @@
-"""`journal/database.py`: rows that SQLite cannot bind as they are."""
+"""`journal/database.py`: rows that SQLite cannot bind as they are; admin events."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ficoba_sandbox.domain.clock import SystemClock
-from ficoba_sandbox.journal import CallRecord, JournalReader, Masker
+from ficoba_sandbox.journal import AdminEvent, CallRecord, JournalReader, Masker, append_event
 from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
 from ficoba_sandbox.settings import Settings
 
@@ -46,3 +46,48 @@ def test_the_servers_defaults_are_the_journals() -> None:
         Database.max_bytes,
         Database.retention_days,
     )
+
+
+def test_admin_events_outlive_every_purge_and_the_bounds(tmp_path: Path) -> None:
+    """A purge records its own event in the same transaction, in a table that neither a purge
+    nor the bounds of the calls' rows touch."""
+    database = Database(tmp_path / JOURNAL_FILE, clock=SystemClock(), masker=Masker(), max_rows=1)
+    conn = database.open_writer()
+    try:
+        now = datetime.now(UTC)
+        calls = [CallRecord(ts=now, method="GET", path="/p", status=200, latency_ms=1.0,
+                            client_id=f"c{i % 2}") for i in range(4)]  # fmt: skip
+        database.insert(conn, calls)
+        first = AdminEvent("journal.purge", "127.0.0.1", "admin token", {"client": "c0"})
+        assert database.purge("c0", first) == 2
+        database.record_event(AdminEvent("clock.back", "::1", "open mode", {"clock_to": "x"}))
+        assert database.purge(None, AdminEvent("journal.purge", "127.0.0.1", "admin token")) == 2
+        database.prune(conn)
+    finally:
+        conn.close()
+    reader = JournalReader.in_dir(tmp_path)
+    assert reader.count() == 0
+    events = reader.events()
+    assert [(e["action"], e["peer_ip"], e["credential"]) for e in events] == [
+        ("journal.purge", "127.0.0.1", "admin token"),
+        ("clock.back", "::1", "open mode"),
+        ("journal.purge", "127.0.0.1", "admin token"),
+    ]
+    assert events[0]["details"] == {"purged": 2}
+    assert events[2]["details"] == {"client": "c0", "purged": 2}
+    assert events[0]["ts"] >= events[2]["ts"]
+    assert reader.events(limit=1) == events[:1]
+
+
+def test_an_event_from_the_command_line_makes_the_journal_when_missing(tmp_path: Path) -> None:
+    append_event(tmp_path / "d" / JOURNAL_FILE, AdminEvent("client.revoke", "local", "cli"))
+    reader = JournalReader.in_dir(tmp_path / "d")
+    assert [e["action"] for e in reader.events()] == ["client.revoke"]
+    assert reader.count() == 0  # and the table of the calls, as the server makes it
+
+
+def test_a_journal_made_before_admin_events_lists_none(tmp_path: Path) -> None:
+    import sqlite3
+
+    sqlite3.connect(tmp_path / JOURNAL_FILE).close()
+    assert JournalReader.in_dir(tmp_path).events() == []

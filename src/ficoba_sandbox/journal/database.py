@@ -23,7 +23,7 @@ from typing import Any
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.domain.private import create_private
 from ficoba_sandbox.journal.masking import Masker, cap, dump_compact
-from ficoba_sandbox.journal.record import CallRecord, format_ts
+from ficoba_sandbox.journal.record import AdminEvent, CallRecord, format_ts
 
 JOURNAL_FILE = "journal.sqlite3"
 SCHEMA_VERSION = 1
@@ -53,7 +53,25 @@ COLUMNS: tuple[str, ...] = (
     "details",
 )
 
-_SCHEMA = """
+#: admin events (record.AdminEvent): their own table, so that neither a purge nor the bounds of
+#: the calls' rows take them away (docs/security.md, "The admin plane")
+EVENT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS admin_event (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts TEXT NOT NULL,
+    action TEXT NOT NULL,
+    peer_ip TEXT,
+    credential TEXT NOT NULL,
+    details TEXT
+);
+"""
+EVENT_COLUMNS: tuple[str, ...] = ("id", "ts", "action", "peer_ip", "credential", "details")
+EVENT_INSERT_SQL = (
+    "INSERT INTO admin_event (ts, action, peer_ip, credential, details) VALUES (?, ?, ?, ?, ?)"
+)
+
+_SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,6 +99,8 @@ CREATE TABLE IF NOT EXISTS journal (
 CREATE INDEX IF NOT EXISTS ix_journal_client ON journal (client_id, id);
 CREATE INDEX IF NOT EXISTS ix_journal_ts ON journal (ts);
 """
+    + EVENT_SCHEMA
+)
 
 INSERT_SQL = (
     f"INSERT INTO journal ({', '.join(COLUMNS[1:])}) VALUES ({', '.join('?' for _ in COLUMNS[1:])})"
@@ -94,6 +114,43 @@ def release_free_pages(conn: sqlite3.Connection) -> None:
     `incremental_vacuum` frees one page per step.
     """
     conn.executescript("PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);")
+
+
+def event_row(event: AdminEvent) -> tuple[Any, ...]:
+    """The stored row of an admin event (its details are our own values: nothing to mask)."""
+    return (
+        format_ts(event.ts),
+        event.action,
+        event.peer_ip,
+        event.credential,
+        dump_compact(event.details) if event.details else None,
+    )
+
+
+def make_schema(conn: sqlite3.Connection, fresh: bool) -> None:
+    """The journal's tables, in WAL mode; `fresh`: the file was just made."""
+    if fresh:
+        # Must precede the first table: lets the file shrink when old rows are deleted.
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.executescript(_SCHEMA)
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+        (str(SCHEMA_VERSION),),
+    )
+    conn.commit()
+
+
+def append_event(path: Path, event: AdminEvent) -> None:
+    """Store one admin event in the journal file `path`, made as the server makes it when missing
+    (the command line records events with no server running). It waits for the server's writes
+    (busy timeout) and does not block its readers (WAL)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as conn:
+        make_schema(conn, fresh)
+        with conn:
+            conn.execute(EVENT_INSERT_SQL, event_row(event))
 
 
 def storable(value: Any) -> Any:
@@ -135,18 +192,9 @@ class Database:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA journal_size_limit = 4194304")
             return conn
-        if fresh:
-            # Must precede the first table: lets the file shrink when old rows are deleted.
-            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        conn.execute("PRAGMA journal_mode = WAL")
+        make_schema(conn, fresh)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA journal_size_limit = 4194304")
-        conn.executescript(_SCHEMA)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
-        conn.commit()
         return conn
 
     def side_connection(self) -> sqlite3.Connection:
@@ -211,16 +259,25 @@ class Database:
             dump_compact(masked_details) if masked_details else None,
         )
 
-    def purge(self, client_id: str | None = None) -> int:
-        """Delete every row (or one client's rows). Returns how many went."""
+    def purge(self, client_id: str | None = None, event: AdminEvent | None = None) -> int:
+        """Delete every row (or one client's rows); `event`, its record, goes in with the
+        deletion, in the same transaction (one without the other never lands). Returns how many
+        rows went."""
         with contextlib.closing(self.side_connection()) as conn:
             if client_id is None:
                 cur = conn.execute("DELETE FROM journal")
             else:
                 cur = conn.execute("DELETE FROM journal WHERE client_id = ?", (client_id,))
+            if event is not None:
+                event.details["purged"] = cur.rowcount
+                conn.execute(EVENT_INSERT_SQL, event_row(event))
             conn.commit()
             release_free_pages(conn)
             return cur.rowcount
+
+    def record_event(self, event: AdminEvent) -> None:
+        """Store one admin event now."""
+        append_event(self.path, event)
 
     def prune(self, conn: sqlite3.Connection) -> int:
         """Enforce the bounds now. Returns the number of rows deleted."""

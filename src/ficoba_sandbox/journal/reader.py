@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ficoba_sandbox.journal.database import COLUMNS, JOURNAL_FILE
+from ficoba_sandbox.journal.database import COLUMNS, EVENT_COLUMNS, JOURNAL_FILE
 from ficoba_sandbox.journal.record import format_ts, parse_since
 
 
@@ -141,3 +141,25 @@ class JournalReader:
         sql = "SELECT COUNT(*) FROM journal" + (" WHERE client_id = ?" if client_id else "")
         with contextlib.closing(self._connect()) as conn:
             return int(conn.execute(sql, [client_id] if client_id else []).fetchone()[0])
+
+    def events(
+        self, since: str | datetime | None = None, limit: int | None = 100
+    ) -> list[dict[str, Any]]:
+        """Admin events (journal purges, the clock moved back, resets, revocations), newest
+        first; none in a journal made before they were recorded."""
+        sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM admin_event"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE ts >= ?"
+            params.append(format_ts(parse_since(since)))
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(max(0, int(limit)))
+        with contextlib.closing(self._connect()) as conn:
+            try:
+                return [row_to_dict(r) for r in conn.execute(sql, params)]
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):
+                    return []
+                raise

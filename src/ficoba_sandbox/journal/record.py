@@ -1,4 +1,4 @@
-"""One call as the journal records it, and the journal's time format."""
+"""One call as the journal records it, one admin event, and the journal's time format."""
 
 from __future__ import annotations
 
@@ -69,3 +69,16 @@ FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))
 #: a record's fields as a tuple, in one C call (the journal-writer thread converts whole
 #: batches for the writer process: it holds the GIL meanwhile)
 fields_of: Callable[[CallRecord], tuple[Any, ...]] = operator.attrgetter(*FIELDS)
+
+
+@dataclass(slots=True)
+class AdminEvent:
+    """A destructive or time-reversing admin action (docs/security.md, "The admin plane"): what,
+    by whom (the peer address and the kind of credential, never its value) and when (the wall
+    clock: the sandbox clock is what some of these actions move)."""
+
+    action: str  # journal.purge, clock.back, reset, quota.reset, client.revoke, client.replace
+    peer_ip: str
+    credential: str  # "admin token", "open mode", "command line (user NAME)"
+    details: dict[str, Any] = field(default_factory=dict)
+    ts: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -26,7 +26,7 @@ from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
 from ficoba_sandbox.journal.masking import Masker
 from ficoba_sandbox.journal.process import Flush, WriterProcess
 from ficoba_sandbox.journal.reader import JournalReader
-from ficoba_sandbox.journal.record import CallRecord
+from ficoba_sandbox.journal.record import AdminEvent, CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -206,10 +206,15 @@ class Journal(JournalReader):
         self.flush(timeout=5.0)
         return super().last_rejected(client_id)
 
-    def purge(self, client_id: str | None = None) -> int:
-        """Delete every row (or one client's rows). Returns how many went."""
+    def purge(self, client_id: str | None = None, event: AdminEvent | None = None) -> int:
+        """Delete every row (or one client's rows), recording `event` with the deletion.
+        Returns how many rows went."""
         self.flush(timeout=5.0)
-        return self.database.purge(client_id)
+        return self.database.purge(client_id, event)
+
+    def record_event(self, event: AdminEvent) -> None:
+        """Store an admin event now (blocks briefly: from a worker thread)."""
+        self.database.record_event(event)
 
     def prune(self) -> int:
         """Enforce retention, row and size bounds now. Returns the number of rows deleted."""
