@@ -18,7 +18,7 @@
 - `enrol_client(client_id, **ClientSpec fields)`: register another client in `sandbox_dir`, returns
   its credentials dict.
 - `qa_server` (session): the API and the admin plane of one app on real listeners (`QAServer`:
-  `.origin`, `.admin_url`, `.target()` for the replay runner).
+  `.origin`, `.admin_url`, `.admin_headers` (its token), `.target()` for the replay runner).
 - `tls_server` (session): a real uvicorn listener on 127.0.0.1 (our TLS protocol class,
   CERT_REQUIRED) on its own app; `.origin`, `.base_url`, `.token_url`, `.dir`, `.demo`, `.app`,
   and `.ssl_context(creds)` (httpx 0.28: pass an SSLContext as `verify=`).
@@ -182,6 +182,7 @@ def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServe
     import uvicorn
 
     from ficoba_sandbox.admin import create_admin_app
+    from ficoba_sandbox.cli.ops import ensure_admin_token
     from ficoba_sandbox.cli.serve import uvicorn_config
 
     s = Settings(
@@ -192,6 +193,8 @@ def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServe
         admin_host="127.0.0.1",
         admin_port=free_port(),
     )
+    token, _ = ensure_admin_token(s)  # D/admin.json, as `serve` writes it
+    s = s.model_copy(update={"admin_token": token})
     app = create_app(s)
     admin = create_admin_app(app.sandbox, s)
     paths, _ = ensure_pki(s.state_dir)
@@ -207,5 +210,6 @@ def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServe
             demo=demo_creds,
             app=app,
             admin=admin,
+            admin_token=token,
             settings=s,
         )

@@ -199,6 +199,12 @@ class QAServer(TLSServer):
 
     admin_url: str = ""
     admin: Any = None
+    admin_token: str = ""
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """What a caller of the admin plane sends: its token."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def target(self, **kw: Any) -> Any:
         from ficoba_sandbox.qa.runner import Target

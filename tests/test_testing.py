@@ -88,8 +88,10 @@ SCRATCH_TEST = textwrap.dedent(
 
 
     def test_admin_plane(ficoba_sandbox):
-        paths = ("/__sandbox/health", "/health")  # full admin plane, or the minimal one
-        assert any(httpx.get(ficoba_sandbox.admin_url + p).status_code == 200 for p in paths)
+        assert httpx.get(ficoba_sandbox.admin_url + "/__sandbox/health").status_code == 401
+        admin = ficoba_sandbox.admin()  # sends the token of the sandbox's admin.json
+        assert admin.get("/__sandbox/health").status_code == 200
+        assert ficoba_sandbox.admin_token not in repr(ficoba_sandbox)
 
 
     def test_started_once(ficoba_sandbox, tmp_path_factory):

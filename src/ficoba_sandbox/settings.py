@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     )
     maintenance_window: str | None = None
     latency: str | None = None
-    admin_token: str | None = None
+    # never in a repr: settings end up in logs and test reports
+    admin_token: str | None = Field(
+        None, repr=False, description="the admin plane's token (default: the one of D/admin.json)"
+    )
+    admin_open: bool = Field(
+        False, description="admin plane without a token, loopback only (a throwaway local run)"
+    )
     mask_journal: bool = True
     journal_mask_keep: int = Field(
         2, ge=0, description="characters kept at each end of a masked identifier"

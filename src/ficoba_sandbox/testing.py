@@ -15,6 +15,10 @@ the real pipeline) on a free loopback port, with a temporary PKI and a small dat
             client_id=ficoba_sandbox.client_id, client_secret=ficoba_sandbox.client_secret,
         )
 
+The admin plane (`ficoba_sandbox.admin_url`, its token `ficoba_sandbox.admin_token`) drives the
+sandbox from a test: `ficoba_sandbox.admin().post("/__sandbox/clock/advance", json={"duration":
+"2h"})` (a client that sends the token).
+
 Configuration (pytest.ini / pyproject `[tool.pytest.ini_options]`, or the command line):
 `ficoba_sandbox_size` / `--ficoba-sandbox-size` (natural persons generated, default 500; the
 protocol personas are always there), `ficoba_sandbox_seed` / `--ficoba-sandbox-seed` (default 42).
@@ -122,6 +126,7 @@ class FicobaSandbox:
     state_dir: Path
     settings: Settings
     app: Any
+    admin_token: str | None = field(default=None, repr=False)  # D/admin.json's
     _clients: list[httpx.Client] = field(default_factory=list, repr=False)
     _client: httpx.Client | None = field(default=None, repr=False)
 
@@ -145,6 +150,20 @@ class FicobaSandbox:
             if token
             else None,
             event_hooks=hooks,
+            timeout=kwargs.pop("timeout", 30),
+            **kwargs,
+        )
+        self._clients.append(http)
+        return http
+
+    def admin(self, **kwargs: Any) -> httpx.Client:
+        """A new `httpx.Client` on the admin plane, sending its token (closed with the sandbox)."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.admin_token}"} if self.admin_token else {}
+        http = httpx.Client(
+            base_url=self.admin_url,
+            headers={**headers, **kwargs.pop("headers", {})},
             timeout=kwargs.pop("timeout", 30),
             **kwargs,
         )
@@ -209,6 +228,7 @@ def run_sandbox(
 
     from ficoba_sandbox.admin import create_admin_app
     from ficoba_sandbox.app import create_app
+    from ficoba_sandbox.cli.ops import ensure_admin_token
     from ficoba_sandbox.cli.serve import uvicorn_config
     from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
     from ficoba_sandbox.gateway.pki import ensure_pki
@@ -234,6 +254,8 @@ def run_sandbox(
     paths, _ = ensure_pki(directory, s.san)
     origin = public_origin(s.host, s.port)
     creds, _ = ensure_demo_client(paths, origin)
+    admin_token, _ = ensure_admin_token(s)  # D/admin.json, as `serve` does
+    s = s.model_copy(update={"admin_token": admin_token})
     app = create_app(s)
     admin = create_admin_app(app.sandbox, s)
     api_server = uvicorn.Server(uvicorn_config(app, s, paths, log_level="warning"))
@@ -267,6 +289,7 @@ def run_sandbox(
             state_dir=directory,
             settings=s,
             app=app,
+            admin_token=admin_token,
         )
         (directory / "sandbox.json").write_text(
             json.dumps({"base_url": sandbox.base_url, "admin_url": sandbox.admin_url}) + "\n"

@@ -7,8 +7,8 @@
   token, one correlation id.
 - `closed_entry`: the catalogue's `closed-account` entry (`path`, `body`), a call the API
   answers 200 for the demo client.
-- `admin_of(app)`: an `httpx.Client` over ASGI (loopback peer) on the admin plane of another
-  app's sandbox, e.g. one of `open_app`.
+- `admin_of(app)`: an `httpx.Client` over ASGI (loopback peer), sending the token, on the admin
+  plane of another app's sandbox, e.g. one of `open_app`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from ficoba_sandbox.admin import create_admin_app
 from ficoba_sandbox.app import SandboxApp
 from gateway_support import QAServer, SyncASGITransport
 
+ADMIN_TOKEN = "test-admin-token"  # the admin plane of `admin_of` only
+
 
 @pytest.fixture
 def admin(qa_server: QAServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=qa_server.admin_url) as c:
+    with httpx.Client(base_url=qa_server.admin_url, headers=qa_server.admin_headers) as c:
         yield c
         c.post("/__sandbox/reset", params={"client_id": qa_server.demo["client_id"]})
 
@@ -54,8 +56,15 @@ def admin_of() -> Iterator[Callable[[SandboxApp], httpx.Client]]:
     clients: list[httpx.Client] = []
 
     def _of(app: SandboxApp) -> httpx.Client:
-        admin = create_admin_app(app.sandbox, app.sandbox.settings)
-        clients.append(httpx.Client(transport=SyncASGITransport(admin), base_url="http://admin"))
+        settings = app.sandbox.settings.model_copy(update={"admin_token": ADMIN_TOKEN})
+        admin = create_admin_app(app.sandbox, settings)
+        clients.append(
+            httpx.Client(
+                transport=SyncASGITransport(admin),
+                base_url="http://admin",
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+        )
         return clients[-1]
 
     yield _of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -62,3 +63,22 @@ def test_a_clock_that_cannot_be_driven(
             409,
             "this sandbox's clock cannot be driven",
         ), route
+
+
+def test_only_a_move_back_is_an_admin_event(admin: httpx.Client) -> None:
+    def clock_events() -> list[dict[str, Any]]:
+        events = admin.get("/__sandbox/journal/events", params={"limit": 50}).json()["events"]
+        return [e for e in events if e["action"] == "clock.back"]
+
+    seen = len(clock_events())
+    admin.post("/__sandbox/clock/freeze", json={"at": "2040-01-01T00:00:00Z"})  # ahead
+    admin.post("/__sandbox/clock/advance", json={"duration": "1h"})
+    admin.post("/__sandbox/clock/unfreeze")
+    assert len(clock_events()) == seen
+    admin.post("/__sandbox/clock/reset")  # from 2040 back to now: expired tokens valid again
+    back = clock_events()
+    assert len(back) == seen + 1
+    assert back[0]["details"]["clock_from"].startswith("2040-01-01T01:00")
+    assert back[0]["credential"] == "admin token" and back[0]["peer_ip"] == "127.0.0.1"
+    admin.post("/__sandbox/clock/freeze", json={"at": "2001-01-01T00:00:00Z"})  # into the past
+    assert clock_events()[0]["details"]["clock_to"] == "2001-01-01T00:00:00+00:00"

@@ -36,3 +36,25 @@ def test_purge_by_post_and_the_limit(admin: httpx.Client, api: httpx.Client, qa_
     assert admin.get("/__sandbox/journal", params={"client": cid}).json() == {"count": 0,
                                                                              "rows": []}  # fmt: skip
     assert admin.post("/__sandbox/journal/purge", params={"client": cid}).json() == {"purged": 0}
+
+
+def newest_event(admin: httpx.Client, action: str) -> dict[str, Any]:
+    events = admin.get("/__sandbox/journal/events", params={"limit": 20}).json()["events"]
+    return next(e for e in events if e["action"] == action)
+
+
+def test_a_purge_is_an_admin_event_that_outlives_every_purge(
+    admin: httpx.Client, api: httpx.Client, qa_server: QAServer, closed_entry: dict[str, Any]
+) -> None:
+    cid = qa_server.demo["client_id"]
+    api.post(qa_server.origin + closed_entry["path"], json=closed_entry["body"])
+    purged = admin.delete("/__sandbox/journal", params={"client": cid}).json()["purged"]
+    event = newest_event(admin, "journal.purge")
+    assert (event["peer_ip"], event["credential"]) == ("127.0.0.1", "admin token")
+    assert event["details"] == {"client": cid, "purged": purged}
+    assert admin.post("/__sandbox/journal/purge").status_code == 200  # everything, all clients
+    after = admin.get("/__sandbox/journal/events", params={"limit": 20}).json()["events"]
+    assert event in after and after[0]["action"] == "journal.purge"
+    assert "client" not in after[0]["details"]
+    assert admin.get("/__sandbox/journal/events", params={"since": "then"}).status_code == 400
+    assert qa_server.admin_token not in str(after)

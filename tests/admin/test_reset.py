@@ -37,3 +37,17 @@ def test_reset_without_a_client_keeps_the_quota(admin: httpx.Client, qa_server: 
     assert done["reset"] is True and not done["clock"]["frozen"]
     assert admin.get("/__sandbox/faults").json() == {}
     assert admin.get(f"/__sandbox/clients/{cid}").json()["quota"]["used"] == 2
+
+
+def test_reset_and_a_quota_reset_are_admin_events(admin: httpx.Client, qa_server: QAServer) -> None:
+    cid = qa_server.demo["client_id"]
+    admin.post("/__sandbox/clock/freeze", json={"at": "2040-01-01T00:00:00Z"})
+    admin.post(f"/__sandbox/clients/{cid}/quota/reset")
+    admin.post("/__sandbox/reset", params={"client_id": cid})
+    events = admin.get("/__sandbox/journal/events", params={"limit": 2}).json()["events"]
+    assert [e["action"] for e in events] == ["reset", "quota.reset"]
+    reset, quota = events
+    assert reset["details"]["client_id"] == cid
+    assert reset["details"]["clock_from"].startswith("2040-01-01T00:00:00")  # it went back
+    assert quota["details"] == {"client_id": cid}
+    assert {reset["credential"], quota["credential"]} == {"admin token"}

@@ -1,4 +1,6 @@
-"""`ficoba-sandbox ca add|list` and `clients add --cert/--ca` (bring-your-own certificates)."""
+"""`ficoba-sandbox init`, `clients add|revoke` and `ca add|list` (cli/gateway.py): the admin
+token made at init, a revocation and a re-issue recorded as admin events, bring-your-own
+certificates (`clients add --cert/--ca`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 from ficoba_sandbox.cli import main
 from ficoba_sandbox.gateway.pki import PkiPaths
 from ficoba_sandbox.gateway.registry import Registry
+from ficoba_sandbox.journal import JournalReader
 from gateway_support import ExternalPKI
 
 
@@ -68,3 +71,40 @@ def test_bad_certificate_arguments_are_one_line(
     assert main([a.format(tmp=tmp_path) for a in argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.strip().count("\n") == 0
+
+
+def test_init_writes_the_admin_token_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", "--dir", str(tmp_path)]) == 0
+    admin_file = tmp_path / "admin.json"
+    assert admin_file.stat().st_mode & 0o777 == 0o600
+    first = json.loads(admin_file.read_text())
+    assert first["admin_url"] == "http://127.0.0.1:8081" and len(first["admin_token"]) == 64
+    assert first["admin_token"] not in capsys.readouterr().err
+    assert main(["init", "--dir", str(tmp_path)]) == 0
+    assert json.loads(admin_file.read_text()) == first  # idempotent
+
+
+def test_revoke_and_replace_are_admin_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    d = str(tmp_path)
+    assert main(["clients", "add", "--dir", d, "--id", "acme"]) == 0
+    assert main(["clients", "add", "--dir", d, "--id", "acme", "--replace"]) == 0
+    assert main(["clients", "revoke", "--dir", d, "acme"]) == 0
+    assert main(["clients", "revoke", "--dir", d, "nobody"]) == 2  # refused: no event
+    events = JournalReader.in_dir(tmp_path).events()
+    assert [(e["action"], e["details"]) for e in events] == [
+        ("client.revoke", {"client_id": "acme"}),
+        ("client.replace", {"client_id": "acme"}),
+    ]
+    assert events[0]["peer_ip"] == "local"
+    assert events[0]["credential"].startswith("command line (user ")
+    capsys.readouterr()
+    assert main(["journal", "events", "--dir", d]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "client.revoke  local (command line (user " in lines[0]
+    assert lines[0].endswith("client_id=acme")
+    assert main(["journal", "events", "--dir", d, "--format", "jsonl", "-n", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["action"] == "client.revoke"

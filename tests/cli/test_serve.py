@@ -17,11 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli import build_parser
-from ficoba_sandbox.cli.serve import serve_settings
+from ficoba_sandbox.cli.serve import admin_line, serve_settings
 from ficoba_sandbox.domain.identifiers import is_valid_spi, make_spi
 from gateway_support import free_port, run_printed_commands
 
@@ -72,6 +73,7 @@ def _check_serve(proc: subprocess.Popen[str], port: int, admin_port: int, tmp_pa
         out = run_printed_commands(commands)
         assert '"nombreReponses":"001"' in out.replace(" ", ""), out
         assert (tmp_path / "D" / "demo-client.json").exists()  # serve ran init on a fresh D
+        _check_admin_key(lines, tmp_path / "D", admin_port)
     finally:
         proc.terminate()
         try:
@@ -79,6 +81,41 @@ def _check_serve(proc: subprocess.Popen[str], port: int, admin_port: int, tmp_pa
         except subprocess.TimeoutExpired:  # pragma: no cover
             proc.kill()
             proc.wait()
+
+
+def _check_admin_key(banner: list[str], state_dir: Path, admin_port: int) -> None:
+    """The first start made the admin token, in a file of its own the banner names; the admin
+    plane wants it, its index does not."""
+    admin_file = state_dir / "admin.json"
+    assert admin_file.stat().st_mode & 0o777 == 0o600
+    access = json.loads(admin_file.read_text())
+    url = f"http://127.0.0.1:{admin_port}"
+    assert access["admin_url"] == url
+    token = access["admin_token"]
+    assert f"admin: {url}/ (token: {admin_file.resolve()})" in banner
+    assert not any(token in line for line in banner)
+    assert httpx.get(f"{url}/__sandbox/health").status_code == 401
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{url}/__sandbox/health", headers=bearer).status_code == 200
+    assert httpx.get(f"{url}/", headers={"Accept": "application/json"}).json()["routes"]
+
+
+def test_admin_open_beyond_loopback_is_refused_at_once(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(tmp_path / "d"),
+           "--admin-open", "--admin-host", "0.0.0.0", "--port", "0", "--admin-port", "0"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "serves loopback only" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "d").exists()  # nothing made
+
+
+def test_the_banner_says_when_the_admin_plane_is_open(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["serve", "--dir", str(tmp_path), "--admin-open"])
+    settings = serve_settings(args)
+    assert settings.admin_open
+    assert admin_line(settings) == (
+        "admin: http://127.0.0.1:8081/ OPEN: no token asked of loopback callers (--admin-open)"
+    )
 
 
 # `serve` on a port already taken: one clear line and exit code 2, never a traceback.

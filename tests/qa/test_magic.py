@@ -38,7 +38,7 @@ def api(qa_server: Any):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def catalogue(qa_server: Any) -> dict[str, Any]:
-    r = httpx.get(qa_server.admin_url + "/__sandbox/magic")
+    r = httpx.get(qa_server.admin_url + "/__sandbox/magic", headers=qa_server.admin_headers)
     assert r.status_code == 200
     return r.json()
 
@@ -203,7 +203,7 @@ def test_the_journal_records_the_magic_outcome(qa_server: Any, api: httpx.Client
     r = api.post(qa_server.origin + entry["path"], json=entry["body"],
                  headers={"X-Correlation-ID": cid})  # fmt: skip
     assert r.status_code == 500
-    rows = httpx.get(qa_server.admin_url + "/__sandbox/journal",
+    rows = httpx.get(qa_server.admin_url + "/__sandbox/journal", headers=qa_server.admin_headers,
                      params={"client": qa_server.demo["client_id"], "limit": 50}).json()["rows"]  # fmt: skip
     row = next(x for x in rows if x["correlation_id"] == cid)
     assert (row["status"], row["error_code"]) == (500, "CAT003")

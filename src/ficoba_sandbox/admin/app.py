@@ -4,11 +4,15 @@ Plain HTTP on loopback by default (`--admin-host`, `--admin-port`, 8081), so mut
 locks QA out (docs/architecture.md). Every route is under `/__sandbox/`; its OpenAPI is
 `/__sandbox/openapi.json` (Swagger UI: `/__sandbox/docs`).
 
-Access: a caller from a loopback address needs nothing while the listener is bound to loopback.
-Any other caller, and every caller when the listener is bound elsewhere, must send the admin token
-(`--admin-token` / `FICOBA_SANDBOX_ADMIN_TOKEN`) as `Authorization: Bearer <token>` or
-`X-Admin-Token: <token>`; without a configured token they are refused (403). Binding to a
-non-loopback address without a token is refused at start (`AdminConfigError`).
+Access: every call needs the admin token (`D/admin.json`, written by `init` and the first `serve`;
+or `FICOBA_SANDBOX_ADMIN_TOKEN`) as `Authorization: Bearer <token>` or `X-Admin-Token: <token>`,
+loopback callers included: anyone on a shared machine reaches loopback. A missing or wrong token
+gets 401 with `WWW-Authenticate: Bearer` (RFC 6750 §3). `--admin-open`
+(`FICOBA_SANDBOX_ADMIN_OPEN`) drops the token for loopback callers of a listener bound to
+loopback, for a throwaway local run; with it, another bind address is refused at start
+(`AdminConfigError`). Only the index (`/`, `/__sandbox/`) and the OpenAPI document and its
+Swagger UI are served without the token: they describe the routes, they drive nothing
+(docs/security.md, "The admin plane").
 
 The routes drive the running `Sandbox` (its clock, service levels, faults, journal, registry,
 dataset, feedback, drills); nothing here is rebuilt. One router per concern, each in its module:
@@ -29,11 +33,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ficoba_sandbox.admin.catalogue import router as catalogue_router
 from ficoba_sandbox.admin.clients import router as clients_router
 from ficoba_sandbox.admin.clock import router as clock_router
-from ficoba_sandbox.admin.common import PREFIX
+from ficoba_sandbox.admin.common import CREDENTIAL_STATE, PREFIX
 from ficoba_sandbox.admin.dataset import router as dataset_router
 from ficoba_sandbox.admin.explain import router as explain_router
 from ficoba_sandbox.admin.faults import router as faults_router
 from ficoba_sandbox.admin.health import router as health_router
+from ficoba_sandbox.admin.index import add_index
 from ficoba_sandbox.admin.journal import router as journal_router
 from ficoba_sandbox.admin.recette import router as recette_router
 from ficoba_sandbox.admin.reset import router as reset_router
@@ -75,15 +80,22 @@ def is_loopback(host: str | None) -> bool:
     return addr.is_loopback
 
 
+#: served without the token: they describe the plane, they drive nothing
+PUBLIC_PATHS = frozenset(("/", PREFIX, PREFIX + "/", PREFIX + "/openapi.json", PREFIX + "/docs"))
+REALM = 'Bearer realm="ficoba-sandbox admin"'
+
+
 class AdminGuard:
-    """Pure-ASGI access check (runs before routing, so 404s do not leak either)."""
+    """Pure-ASGI access check (runs before routing, so 404s do not leak either). It leaves the
+    kind of credential in `request.state` for the admin events (common.admin_event)."""
 
-    def __init__(self, app: ASGIApp, token: str | None, bound_loopback: bool) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, open_loopback: bool) -> None:
         self.app = app
-        self.token = token
-        self.bound_loopback = bound_loopback
+        self.token = token.encode() if token else None
+        self.open_loopback = open_loopback
 
-    def _presented(self, scope: Scope) -> str | None:
+    @staticmethod
+    def _presented(scope: Scope) -> str | None:
         headers = Headers(scope=scope)
         given = headers.get("x-admin-token")
         if given is not None:
@@ -93,46 +105,65 @@ class AdminGuard:
             return text[7:].strip()
         return None
 
+    def credential(self, scope: Scope) -> tuple[str | None, str | None]:
+        """(the kind of credential accepted, or None; the error when a token was refused)."""
+        given = self._presented(scope)
+        # constant time: the comparison does not tell how much of a guess was right
+        if (
+            given is not None
+            and self.token is not None
+            and hmac.compare_digest(given.encode(), self.token)
+        ):
+            return "admin token", None
+        client = scope.get("client")
+        if self.open_loopback and is_loopback(client[0] if client else None):
+            return "open mode", None
+        return None, None if given is None else "invalid_token"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        peer = client[0] if client else None
-        free = self.bound_loopback and is_loopback(peer)
-        if not free:
-            given = self._presented(scope)
-            ok = (
-                self.token is not None
-                and given is not None
-                and hmac.compare_digest(given.encode(), self.token.encode())
+        credential, error = self.credential(scope)
+        if credential is None and scope.get("path") not in PUBLIC_PATHS:
+            detail = (
+                "wrong admin token"
+                if error
+                else "admin token required: send Authorization: Bearer <admin_token of "
+                "D/admin.json>"
             )
-            if not ok:
-                resp = JSONResponse(
-                    {
-                        "error": "forbidden",
-                        "detail": "admin token required for non-loopback callers"
-                        if self.token
-                        else "the admin plane only answers loopback callers (no admin token "
-                        "configured)",
-                    },
-                    status_code=403,
-                )
-                await resp(scope, receive, send)
-                return
+            challenge = REALM + (f', error="{error}"' if error else "")
+            resp = JSONResponse(
+                {"detail": detail}, status_code=401, headers={"WWW-Authenticate": challenge}
+            )
+            await resp(scope, receive, send)
+            return
+        if credential is not None:
+            scope.setdefault("state", {})[CREDENTIAL_STATE] = credential
         await self.app(scope, receive, send)
+
+
+def check_access_settings(settings: Settings) -> None:
+    """Refuse (`AdminConfigError`) an admin plane that would answer without a token beyond
+    loopback, or that has no token and is not in open mode."""
+    host = settings.admin_host
+    token = settings.admin_token or None
+    if settings.admin_open and not is_loopback(host):
+        raise AdminConfigError(
+            f"--admin-open (FICOBA_SANDBOX_ADMIN_OPEN) serves loopback only, and the admin plane "
+            f"is bound to {host}: drop it, the token then protects the plane"
+        )
+    if not token and not settings.admin_open:
+        raise AdminConfigError(
+            "the admin plane has no token: run `ficoba-sandbox init` (it writes D/admin.json), "
+            "set FICOBA_SANDBOX_ADMIN_TOKEN, or --admin-open for a throwaway local run"
+        )
 
 
 def create_admin_app(sandbox: Sandbox, settings: Settings) -> FastAPI:
     """The admin plane over `sandbox`; `settings` says where it listens and its token."""
-    host = settings.admin_host
+    check_access_settings(settings)
     token = settings.admin_token or None
-    bound_loopback = is_loopback(host)
-    if not bound_loopback and not token:
-        raise AdminConfigError(
-            f"the admin plane is bound to {host}, not loopback: set --admin-token "
-            "(FICOBA_SANDBOX_ADMIN_TOKEN)"
-        )
     admin = FastAPI(
         title="ficoba-sandbox admin plane",
         version="1",
@@ -144,5 +175,6 @@ def create_admin_app(sandbox: Sandbox, settings: Settings) -> FastAPI:
     )
     for router in ROUTERS:
         admin.include_router(router(sandbox))
-    admin.add_middleware(AdminGuard, token=token, bound_loopback=bound_loopback)
+    add_index(admin)
+    admin.add_middleware(AdminGuard, token=token, open_loopback=bool(settings.admin_open))
     return admin

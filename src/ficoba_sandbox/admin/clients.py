@@ -1,14 +1,16 @@
 """`GET clients`, `GET clients/{id}`: the registry's clients with their quota state and fault;
-`POST clients/{id}/quota/reset` and `quota/fill` drive a client's quota (docs/quota.md)."""
+`POST clients/{id}/quota/reset` and `quota/fill` drive a client's quota (docs/quota.md); a
+reset is an admin event (docs/security.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from ficoba_sandbox.admin.common import PREFIX, known_client
+from ficoba_sandbox.admin.common import PREFIX, admin_event, known_client
 from ficoba_sandbox.gateway.registry import ClientRecord
 from ficoba_sandbox.sandbox import Sandbox
 
@@ -40,14 +42,16 @@ def router(sandbox: Sandbox) -> APIRouter:
     async def clients() -> dict[str, Any]:
         return {"clients": [await client_json(record) for record in registry]}
 
-    @r.get("/clients/{client_id}")
+    @r.get("/clients/{client_id}", summary="One client with its quota state")
     async def client(client_id: str) -> dict[str, Any]:
         return await client_json(known_client(registry, client_id))
 
     @r.post("/clients/{client_id}/quota/reset", summary="Reset the quota")
-    async def quota_reset(client_id: str) -> dict[str, Any]:
+    async def quota_reset(request: Request, client_id: str) -> dict[str, Any]:
         known_client(registry, client_id)
         await sandbox.levels.reset_quota(client_id)
+        event = admin_event(request, "quota.reset", client_id=client_id)
+        await run_in_threadpool(sandbox.journal.record_event, event)
         return await sandbox.levels.quota_state(client_id)
 
     @r.post("/clients/{client_id}/quota/fill", summary="Count calls now")

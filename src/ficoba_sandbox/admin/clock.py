@@ -1,15 +1,17 @@
 """`GET clock` and `POST clock/freeze|unfreeze|advance|reset`: the sandbox's one clock, which
-tokens, quota windows and the dates of the requests follow (docs/qa.md, "Admin plane")."""
+tokens, quota windows and the dates of the requests follow (docs/qa.md, "Admin plane"). A move
+back in time (a freeze in the past, a reset from ahead) can make an expired token valid again: it
+is an admin event (docs/security.md)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from ficoba_sandbox.admin.common import PREFIX, today
+from ficoba_sandbox.admin.common import PREFIX, admin_event, today
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.domain.durations import parse_duration
 from ficoba_sandbox.sandbox import Sandbox
@@ -45,6 +47,23 @@ def reset_clock(clock: SystemClock) -> None:
     clock.advance(-(clock.now() - datetime.now(UTC)))
 
 
+#: a move back shorter than this is the wall clock's own jitter between two readings
+BACK_TOLERANCE = timedelta(seconds=1)
+
+
+def moved_back(before: datetime, after: datetime) -> dict[str, str] | None:
+    """The details of an admin event when the clock went back from `before` to `after`."""
+    if before - after <= BACK_TOLERANCE:
+        return None
+    return {"clock_from": before.isoformat(), "clock_to": after.isoformat()}
+
+
+def record_if_back(sandbox: Sandbox, request: Request, before: datetime) -> None:
+    back = moved_back(before, sandbox.clock.now())
+    if back is not None:
+        sandbox.journal.record_event(admin_event(request, "clock.back", **back))
+
+
 def router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["clock"])
 
@@ -55,24 +74,28 @@ def router(sandbox: Sandbox) -> APIRouter:
             raise HTTPException(409, "this sandbox's clock cannot be driven")
         return clock
 
-    @r.get("/clock")
+    @r.get("/clock", summary="The sandbox's instant and day, offset from the wall clock")
     def clock_now() -> dict[str, Any]:
         return clock_json(sandbox)
 
-    @r.post("/clock/freeze")
-    def clock_freeze(body: FreezeIn | None = None) -> dict[str, Any]:
+    @r.post("/clock/freeze", summary="Stop the clock, now or at an instant")
+    def clock_freeze(request: Request, body: FreezeIn | None = None) -> dict[str, Any]:
         at = body.at if body else None
         if at is not None and at.tzinfo is None:  # an instant without offset is read as UTC
             at = at.replace(tzinfo=UTC)
-        driven().freeze(at)
+        clock = driven()
+        before = clock.now()
+        clock.freeze(at)
+        record_if_back(sandbox, request, before)
         return clock_json(sandbox)
 
-    @r.post("/clock/unfreeze")
+    @r.post("/clock/unfreeze", summary="Let a frozen clock run again")
     def clock_unfreeze() -> dict[str, Any]:
+        # it runs on from the frozen instant: never back
         driven().unfreeze()
         return clock_json(sandbox)
 
-    @r.post("/clock/advance")
+    @r.post("/clock/advance", summary="Move the clock forward by a duration")
     def clock_advance(body: AdvanceIn) -> dict[str, Any]:
         if body.seconds is None and not body.duration:
             raise HTTPException(422, "give seconds or duration")
@@ -86,8 +109,11 @@ def router(sandbox: Sandbox) -> APIRouter:
         return clock_json(sandbox)
 
     @r.post("/clock/reset", summary="Back to wall-clock time, not frozen")
-    def clock_reset() -> dict[str, Any]:
-        reset_clock(driven())
+    def clock_reset(request: Request) -> dict[str, Any]:
+        clock = driven()
+        before = clock.now()
+        reset_clock(clock)
+        record_if_back(sandbox, request, before)
         return clock_json(sandbox)
 
     return r

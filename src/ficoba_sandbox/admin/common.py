@@ -1,19 +1,23 @@
 """What several admin routers share: the URL prefix, the lookup of a registered client, the
-requester whose SIRET and motif fill the ready-to-send bodies, and the sandbox's day."""
+requester whose SIRET and motif fill the ready-to-send bodies, the sandbox's day, and the admin
+event of a destructive or time-reversing action (who did it: `app.AdminGuard` says)."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 
 from ficoba_sandbox.domain.access import SearchType
 from ficoba_sandbox.gateway.clients import DEMO_CLIENT_ID
 from ficoba_sandbox.gateway.registry import DEMO_SIRET, ClientRecord, Registry
+from ficoba_sandbox.journal import AdminEvent
 from ficoba_sandbox.sandbox import Sandbox
 
 #: every admin route is under it, away from the API's paths (docs/qa.md, "Admin plane")
 PREFIX = "/__sandbox"
+#: where `app.AdminGuard` leaves the kind of credential a request came with (`request.state`)
+CREDENTIAL_STATE = "admin_credential"
 
 
 class Requester(NamedTuple):
@@ -49,3 +53,15 @@ def today(sandbox: Sandbox) -> str:
     """The sandbox's day (Paris, by its one clock): the `dateDemande` the bodies carry, which a
     frozen or advanced clock moves."""
     return sandbox.backend.today().isoformat()
+
+
+def admin_event(request: Request, action: str, **details: object) -> AdminEvent:
+    """The event of `action` done by this request: its peer address and the kind of credential
+    the guard accepted (never the token itself)."""
+    client = request.client
+    return AdminEvent(
+        action=action,
+        peer_ip=client.host if client else "",
+        credential=str(getattr(request.state, CREDENTIAL_STATE, "")),
+        details={k: v for k, v in details.items() if v is not None},
+    )

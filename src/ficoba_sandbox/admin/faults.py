@@ -24,11 +24,11 @@ class FaultIn(BaseModel):
 def router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["faults"])
 
-    @r.get("/faults")
+    @r.get("/faults", summary="Every client's faults")
     def faults() -> dict[str, Any]:
         return {cid: f.to_json() for cid, f in sandbox.faults.all().items()}
 
-    @r.get("/faults/{client_id}")
+    @r.get("/faults/{client_id}", summary="A client's faults")
     def fault(client_id: str) -> dict[str, Any]:
         f = sandbox.faults.get(client_id)
         if f is None:
@@ -49,11 +49,11 @@ def router(sandbox: Sandbox) -> APIRouter:
             raise HTTPException(422, str(exc)) from None
         return sandbox.faults.set(client_id, f).to_json()
 
-    @r.delete("/faults/{client_id}")
+    @r.delete("/faults/{client_id}", summary="Clear a client's faults")
     def fault_clear(client_id: str) -> dict[str, Any]:
         return {"cleared": sandbox.faults.clear(client_id)}
 
-    @r.delete("/faults")
+    @r.delete("/faults", summary="Clear every client's faults")
     def faults_clear() -> dict[str, Any]:
         return {"cleared": sandbox.faults.clear_all()}
 

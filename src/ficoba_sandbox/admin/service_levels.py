@@ -29,7 +29,7 @@ def router(sandbox: Sandbox) -> APIRouter:
         levels = sandbox.levels
         return {"latency": levels.latency.describe(), "request_timeout": levels.request_timeout}
 
-    @r.get("/maintenance")
+    @r.get("/maintenance", summary="Maintenance state and schedule")
     def maintenance() -> dict[str, Any]:
         return sandbox.levels.service_state()
 
@@ -39,7 +39,7 @@ def router(sandbox: Sandbox) -> APIRouter:
         {"down": levels.force_down, "up": levels.force_up, "schedule": levels.release}[body.state]()
         return levels.service_state()
 
-    @r.get("/latency")
+    @r.get("/latency", summary="The emulated latency")
     def latency() -> dict[str, Any]:
         return latency_json()
 

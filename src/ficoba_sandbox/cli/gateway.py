@@ -4,12 +4,15 @@ add|list` (the integrator's own CAs, docs/security.md)."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES
+from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, admin_url, ensure_admin_key
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import DEFAULT_CLIENT_VALIDITY_DAYS, PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.registry import (
@@ -19,6 +22,7 @@ from ficoba_sandbox.gateway.registry import (
     parse_motif,
 )
 from ficoba_sandbox.gateway.trust import TrustError, add_cas, extra_cas
+from ficoba_sandbox.journal import JOURNAL_FILE, AdminEvent, append_event
 from ficoba_sandbox.settings import Settings
 
 
@@ -44,10 +48,11 @@ def _add_dir(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "init",
-        help="create the dev PKI and the demo client in D (idempotent)",
+        help="create the dev PKI, the demo client and the admin token in D (idempotent)",
         description="Create the sandbox CA, the server certificate (SANs localhost, 127.0.0.1, "
         "::1 and every --san), the token signing key and the demo client, whose credentials are "
-        "written to D/demo-client.json. Never overwrites anything that exists.",
+        "written to D/demo-client.json, and the admin plane's token (D/admin.json). Never "
+        "overwrites anything that exists.",
     )
     _add_dir(p)
     p.add_argument("--san", action="append", default=[], help="extra server name (repeatable)")
@@ -162,6 +167,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
     demo = paths.root / "demo-client.json"
     print(f"{'wrote' if created else 'kept existing'} {demo}", file=sys.stderr)
+    if not settings.admin_token:  # the admin plane's key (docs/security.md, "The admin plane")
+        url = admin_url(settings.admin_host, settings.admin_port)
+        _, made = ensure_admin_key(paths.root, url)
+        print(f"{'wrote' if made else 'kept existing'} {paths.root / ADMIN_FILE}", file=sys.stderr)
     print(json.dumps(creds, indent=2))
     return 0
 
@@ -198,6 +207,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
             grant_types=() if args.no_client_credentials else ClientSpec.grant_types,
             cert_pem=own,
         )
+        existed = args.replace and Registry(paths.root).get(args.client_id) is not None
         creds = enrol(
             PkiPaths(paths.root),
             spec,
@@ -207,6 +217,8 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
     except (RegistryError, TrustError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if existed:  # the client's former certificate and secret stop working
+        record_cli_event(settings, "client.replace", client_id=args.client_id)
     print(json.dumps(creds, indent=2))
     return 0
 
@@ -271,5 +283,17 @@ def cmd_clients_revoke(args: argparse.Namespace) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    record_cli_event(settings, "client.revoke", client_id=args.client_id)
     print(f"revoked {args.client_id}", file=sys.stderr)
     return 0
+
+
+def record_cli_event(settings: Settings, action: str, **details: object) -> None:
+    """An admin event done from the command line: by this machine's user, in the journal of D
+    (docs/security.md, "The admin plane")."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's arbitrary user)
+        user = f"uid {os.getuid()}"
+    event = AdminEvent(action, "local", f"command line (user {user})", dict(details))
+    append_event(Path(settings.state_dir) / JOURNAL_FILE, event)

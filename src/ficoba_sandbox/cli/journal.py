@@ -1,4 +1,5 @@
-"""`ficoba-sandbox journal tail|export`: read the audit journal (works while the server runs)."""
+"""`ficoba-sandbox journal tail|export|events`: read the audit journal (works while the server
+runs); `events` lists the admin events (docs/security.md, "The admin plane")."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from ficoba_sandbox.journal import JournalReader, csv_header, parse_since, to_cs
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "journal",
-        help="read the audit journal (tail, export)",
+        help="read the audit journal (tail, export, events)",
         description="Read the audit journal in D/journal.sqlite3, also while the server runs.",
     )
     sub = parser.add_subparsers(dest="journal_command", required=True, metavar="ACTION")
@@ -38,6 +39,22 @@ def register(subparsers: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.set_defaults(handler=_export)
+
+    events = sub.add_parser(
+        "events",
+        help="the admin events: purges, clock moved back, resets, revocations (newest first)",
+    )
+    events.add_argument(
+        "--dir",
+        "-d",
+        type=Path,
+        default=Path(".sandbox"),
+        help="state directory (default .sandbox)",
+    )
+    events.add_argument("--since", help="ISO 8601 instant or an age: 90s, 15m, 2h, 7d")
+    events.add_argument("-n", "--lines", type=int, default=100, help="how many (default 100)")
+    events.add_argument("--format", choices=("text", "jsonl"), default="text")
+    events.set_defaults(handler=_events)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -137,6 +154,28 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     if args.output:
         print(f"{count} calls written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """One admin event on one line: time, action, who (address, credential), details."""
+    details = event.get("details") or {}
+    extra = " ".join(f"{k}={v}" for k, v in details.items()) if isinstance(details, dict) else ""
+    who = f"{event.get('peer_ip') or '-'} ({event.get('credential') or '-'})"
+    return "  ".join(p for p in (event["ts"], event["action"], who, extra) if p)
+
+
+def _events(args: argparse.Namespace) -> int:
+    reader = _reader(args)
+    if reader is None:
+        return 1
+    try:
+        events = reader.events(since=args.since, limit=max(args.lines, 0))
+    except ValueError as exc:
+        print(f"ficoba-sandbox: --since: {exc}", file=sys.stderr)
+        return 2
+    for event in events:
+        sys.stdout.write((to_jsonl(event) if args.format == "jsonl" else event_line(event)) + "\n")
     return 0
 
 

@@ -7,7 +7,8 @@ to run unattended (in a container, in CI):
   interface, this machine's hostname, i.e. the container's), the demo client (callable from
   `FICOBA_SANDBOX_DEMO_CLIENT_IPS`), a dedicated `sandbox-healthcheck` client (so health probes
   neither spend the demo client's quota nor hide among its journal rows), and the admin token
-  when the admin plane listens beyond loopback. Idempotent: nothing existing is overwritten.
+  (`D/admin.json`, unless `FICOBA_SANDBOX_ADMIN_TOKEN` gives one). Idempotent: nothing existing
+  is overwritten.
 - JSON-lines logs on stdout (`--log-json`, `FICOBA_SANDBOX_LOG_JSON=1`): `say()` for our own
   messages and a uvicorn `log_config` for the server and access logs.
 - `exit_cleanly_on_sigterm()`: SIGTERM stops the servers gracefully, then exits with status 0.
@@ -31,7 +32,6 @@ import http.client
 import json
 import logging
 import os
-import secrets
 import signal
 import socket
 import ssl
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
     from ficoba_sandbox.settings import Settings
 
 HEALTHCHECK_CLIENT_ID = "sandbox-healthcheck"
-ADMIN_TOKEN_FILE = "admin-token"
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
@@ -251,26 +250,18 @@ def main_probe() -> int:
 # --------------------------------------------------------------------------- first start
 
 
-def admin_is_public(settings: Settings) -> bool:
-    from ficoba_sandbox.admin.app import is_loopback
-
-    return not is_loopback(settings.admin_host)
-
-
-def ensure_admin_token(settings: Settings) -> tuple[str | None, list[str]]:
-    """The configured token; else, for an admin plane beyond loopback, D/admin-token (created)."""
+def ensure_admin_token(settings: Settings) -> tuple[str, list[str]]:
+    """The admin plane's token: the configured one (`FICOBA_SANDBOX_ADMIN_TOKEN`), else the one
+    of `D/admin.json`, created at the first start (open mode too: a consumer that sends it keeps
+    working). `D/admin.json` also records where the admin plane listens."""
     if settings.admin_token:
         return settings.admin_token, []
-    if not admin_is_public(settings):
-        return None, []
-    from ficoba_sandbox.gateway.pki import write_private
+    from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, admin_url, ensure_admin_key
 
-    path = Path(settings.state_dir).resolve() / ADMIN_TOKEN_FILE
-    if path.exists():
-        return path.read_text("utf-8").strip(), [f"admin token: {path}"]
-    token = secrets.token_hex(32)  # never starts with "-" (command lines, see new_secret)
-    write_private(path, (token + "\n").encode())
-    return token, [f"created the admin token {path} (send it as Authorization: Bearer ...)"]
+    url = admin_url(settings.admin_host, settings.admin_port)
+    token, created = ensure_admin_key(Path(settings.state_dir), url)
+    path = Path(settings.state_dir).resolve() / ADMIN_FILE
+    return token, [f"created the admin token in {path}"] if created else []
 
 
 def prepare_state(settings: Settings) -> tuple[Settings, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -38,8 +39,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rp.add_argument("--client-secret", default=None)
     rp.add_argument("--siret", default=None, help="requester SIRET (default: the client file's)")
     rp.add_argument("--motif", default=None)
-    rp.add_argument("--admin-url", default="http://127.0.0.1:8081", help="admin plane ('' = none)")
-    rp.add_argument("--admin-token", default=None)
+    rp.add_argument(
+        "--admin-url",
+        default=None,
+        help="admin plane (default: D/admin.json's, else http://127.0.0.1:8081; '' = none)",
+    )
+    rp.add_argument(
+        "--admin-token",
+        default=None,
+        help="admin token (default: FICOBA_SANDBOX_ADMIN_TOKEN, else D/admin.json's)",
+    )
+    rp.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        help="state directory whose admin.json to read (default: the --target file's)",
+    )
     rp.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report")
     rp.add_argument("--timeout", type=float, default=30.0)
     rp.set_defaults(handler=cmd_replay)
@@ -65,6 +80,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from ficoba_sandbox.gateway.admin_key import find_admin_access
     from ficoba_sandbox.qa.pack import PackError, load_pack, pack_files
     from ficoba_sandbox.qa.runner import Runner, Target, junit_xml, report
 
@@ -81,6 +97,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         "admin_url": args.admin_url or None,
         "admin_token": args.admin_token,
     }
+    if args.dir is not None or args.target is None:
+        admin = find_admin_access(args.dir, url=args.admin_url or None, token=args.admin_token)
+        overrides.update(admin_url=admin.url, admin_token=admin.token)
     try:
         if args.target is not None:
             target = Target.from_file(args.target, **overrides)
@@ -95,6 +114,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except (OSError, KeyError, ValueError) as exc:
         print(f"replay: cannot read the target: {exc}", file=sys.stderr)
         return 2
+    if args.admin_url == "":  # no admin plane: the local catalogue, admin steps fail
+        target = dataclasses.replace(target, admin_url=None)
     packs = []
     failed_load = False
     for f in pack_files(args.paths):

@@ -10,7 +10,8 @@ needs `--trust-loopback-proxy`. The listener trusts `D/pki/client-cas.pem`: the 
 the CAs registered with `ca add`, read at start. Proxy headers are never trusted by uvicorn itself (`proxy_headers=False`).
 
 The admin listener (plain HTTP, `--admin-host`/`--admin-port`, loopback by default) serves
-`ficoba_sandbox.admin.create_admin_app(app.sandbox, settings)` on the same sandbox.
+`ficoba_sandbox.admin.create_admin_app(app.sandbox, settings)` on the same sandbox; it wants the
+token of `D/admin.json` unless `--admin-open` (docs/security.md, "The admin plane").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import shlex
 import socket
 import ssl
@@ -27,9 +29,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ficoba_sandbox.admin import create_admin_app
+from ficoba_sandbox.admin import AdminConfigError, create_admin_app
+from ficoba_sandbox.admin.app import check_access_settings
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli.gateway import settings_from
+from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, TOKEN_ENV, admin_url
 from ficoba_sandbox.gateway.clients import (
     GATEWAY_PREFIX,
     ensure_demo_client,
@@ -55,6 +59,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--port", type=int, default=None, help="API TLS port (default 8443)")
     p.add_argument("--admin-host", default=None, help="admin bind address (default 127.0.0.1)")
     p.add_argument("--admin-port", type=int, default=None, help="admin HTTP port (default 8081)")
+    p.add_argument(
+        "--admin-open",
+        action="store_const",
+        const=True,
+        default=None,
+        help="admin plane without its token, for loopback callers only: a throwaway local run "
+        "(env FICOBA_SANDBOX_ADMIN_OPEN=1); refused with another --admin-host",
+    )
     p.add_argument("--seed", type=int, default=None, help="dataset seed (default 42)")
     p.add_argument("--size", type=int, default=None, help="natural persons generated")
     p.add_argument(
@@ -135,6 +147,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         port="port",
         admin_host="admin_host",
         admin_port="admin_port",
+        admin_open="admin_open",
         seed="seed",
         size="size",
         personas_dir="personas_dir",
@@ -254,7 +267,7 @@ def banner(settings: Settings, creds: dict[str, Any], sandbox: Sandbox) -> str:
     )
     lines = [
         f"ficoba-sandbox: API {origin}{GATEWAY_PREFIX} (mutual TLS, {mode}), token {origin}/token",
-        f"admin: http://{settings.admin_host}:{settings.admin_port}/",
+        admin_line(settings),
         f"demo client credentials (its secret too): {credentials_file}",
         "Try it (token, then a search):",
         "",
@@ -267,6 +280,16 @@ def banner(settings: Settings, creds: dict[str, Any], sandbox: Sandbox) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def admin_line(settings: Settings) -> str:
+    """Where the admin plane is and how to get in (never the token itself)."""
+    url = f"{admin_url(settings.admin_host, settings.admin_port)}/"
+    if settings.admin_open:
+        return f"admin: {url} OPEN: no token asked of loopback callers (--admin-open)"
+    if os.environ.get(TOKEN_ENV):
+        return f"admin: {url} (token: FICOBA_SANDBOX_ADMIN_TOKEN)"
+    return f"admin: {url} (token: {Path(settings.state_dir).resolve() / ADMIN_FILE})"
 
 
 def _admin_server(config: Any) -> Any:
@@ -292,7 +315,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         trusted_proxy_networks(
             settings.trusted_proxies, trust_loopback=settings.trust_loopback_proxy
         )
-    except ProxyConfigError as exc:
+        check_access_settings(settings.model_copy(update={"admin_token": "to be made"}))
+    except (ProxyConfigError, AdminConfigError) as exc:
         print(f"ficoba-sandbox: {exc}", file=sys.stderr)
         return 2
     settings, notes = ops.prepare_state(settings)

@@ -5,7 +5,9 @@ ignores `cert=` with `verify=<path>`). Names (magic entries, personas) are resol
 server's own admin plane (`/__sandbox/magic`, `/__sandbox/dataset`) when it answers, so a pack
 cannot drift from the server it runs against; without an admin plane the local catalogue is used
 and admin steps fail. After each pack the runner calls `POST /__sandbox/reset` (faults off,
-maintenance schedule back, clock back, the client's quota reset).
+maintenance schedule back, clock back, the client's quota reset). The admin plane's URL and token
+come from the state directory's `admin.json` beside the client file, unless given
+(gateway/admin_key.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import httpx
 
 from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
+from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, DEFAULT_ADMIN_URL, find_admin_access
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.pack import AdminAction, Expect, Pack, RequestSpec, Step
 
@@ -41,7 +44,7 @@ class Target:
     ca: str
     client_id: str
     client_secret: str
-    admin_url: str | None = "http://127.0.0.1:8081"
+    admin_url: str | None = DEFAULT_ADMIN_URL
     admin_token: str | None = None
     siret: str | None = None
     motif: str | None = None
@@ -53,7 +56,10 @@ class Target:
 
     @classmethod
     def from_file(cls, path: Path | str, **overrides: Any) -> Target:
+        """A client file (`D/demo-client.json`, `D/clients/<id>.json`); the admin plane's URL and
+        token from `D/admin.json` (or `FICOBA_SANDBOX_ADMIN_TOKEN`) unless overridden."""
         creds = json.loads(Path(path).read_text("utf-8"))
+        admin = find_admin_access(state_dir_of(Path(path)))
         values = {
             "base_url": creds["base_url"],
             "token_url": creds["token_url"],
@@ -64,6 +70,8 @@ class Target:
             "client_secret": creds["client_secret"],
             "siret": creds.get("siret_demandeur"),
             "motif": (creds.get("motifs") or [None])[0],
+            "admin_url": admin.url,
+            "admin_token": admin.token,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -72,6 +80,15 @@ class Target:
         ctx = ssl.create_default_context(cafile=self.ca)
         ctx.load_cert_chain(self.cert, self.key)
         return ctx
+
+
+def state_dir_of(client_file: Path) -> Path:
+    """The state directory of a client file: the one of `D/demo-client.json` or of
+    `D/clients/<id>.json` that holds `admin.json` (else the file's own directory)."""
+    for folder in (client_file.parent, client_file.parent.parent):
+        if (folder / ADMIN_FILE).exists():
+            return folder
+    return client_file.parent
 
 
 @dataclass
