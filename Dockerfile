@@ -3,7 +3,7 @@
 #   docker run --rm -p 8443:8443 -p 8081:8081 -v ficoba-data:/data ficoba-sandbox
 # First start: CA, server certificate (SANs: localhost, 127.0.0.1, ::1, the container's hostname,
 # every name in FICOBA_SANDBOX_SAN), demo client (/data/demo-client.json) and admin token
-# (/data/admin-token, or FICOBA_SANDBOX_ADMIN_TOKEN). Every setting is FICOBA_SANDBOX_<NAME>.
+# (/data/admin.json, or FICOBA_SANDBOX_ADMIN_TOKEN). Every setting is FICOBA_SANDBOX_<NAME>.
 
 ARG BASE=python:3.11-slim-bookworm
 
