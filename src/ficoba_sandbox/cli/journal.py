@@ -44,20 +44,14 @@ def register(subparsers: Any) -> None:
         "events",
         help="the admin events: purges, clock moved back, resets, revocations (newest first)",
     )
-    events.add_argument(
-        "--dir",
-        "-d",
-        type=Path,
-        default=Path(".sandbox"),
-        help="state directory (default .sandbox)",
-    )
+    _add_dir(events)
     events.add_argument("--since", help="ISO 8601 instant or an age: 90s, 15m, 2h, 7d")
     events.add_argument("-n", "--lines", type=int, default=100, help="how many (default 100)")
     events.add_argument("--format", choices=("text", "jsonl"), default="text")
     events.set_defaults(handler=_events)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _add_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dir",
         "-d",
@@ -65,6 +59,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=Path(".sandbox"),
         help="state directory (default .sandbox)",
     )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    _add_dir(parser)
     parser.add_argument("--client", help="only this client_id")
 
 
