@@ -7,12 +7,13 @@ What is swept for:
   Base64 of an HTTP Basic `id:secret` pair (RFC 6749 §2.3.1);
 - every access token issued in this process (`TokenService.issue`, wrapped): its payload and its
   signature (the header is the same for every token);
-- every admin token given to an admin plane (`AdminGuard`, wrapped), and the `admin-token` files;
+- every admin token given to an admin plane (`AdminGuard`, wrapped), and the `admin.json` (and
+  older `admin-token`) files;
 - every private key: the Base64 lines of each `*.key` PEM file.
 
 Where: every file under the session's temporary directory and the pytest plugin's dataset
 cache (journals and their WAL, logs, reports in HTML, JSON, Markdown, JUnit, state files), except
-those meant to hold a secret (credentials files, `*.key`, `admin-token`, `*.p12`); and the
+those meant to hold a secret (credentials files, `*.key`, `admin.json`, `admin-token`, `*.p12`); and the
 captured output and log of every test. A file is read as runs of the characters of Base64, hex
 and JWTs; a secret is found when one of its runs is one of the file's (a secret has no such
 character around it in any encoding that does not transform it). Secrets shorter than
@@ -24,6 +25,7 @@ The verdict is printed at the end of the session and fails it (exit status 1) on
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import urllib.parse
@@ -38,7 +40,7 @@ SHORTEST = 16
 #: the characters of hex, standard and URL-safe Base64, JWTs; everything else separates runs
 _RUN = re.compile(rb"[A-Za-z0-9+/_-]{%d,}" % SHORTEST)
 #: files meant to hold a secret
-_HOLDERS = (".key", ".p12", "admin-token")
+_HOLDERS = (".key", ".p12", "admin-token", "admin.json")
 #: JSON escapes that would glue a run to its neighbour (a PEM in JSON: "\n")
 _UNESCAPE = ((b"\\n", b"\n"), (b"\\/", b"/"), (b"\\r", b"\r"))
 
@@ -78,6 +80,9 @@ class Sweep:
                 self.add(line.rstrip("="), f"private key {path.name}")
         elif path.name == "admin-token":
             self.add(text.strip(), "admin token")
+        elif path.name == "admin.json":  # gateway/admin_key.py
+            with contextlib.suppress(ValueError, AttributeError, TypeError):
+                self.add(json.loads(text).get("admin_token") or "", "admin token")
 
     def files(self) -> Iterator[Path]:
         for root in self.roots:
