@@ -81,9 +81,12 @@ def test_init_writes_the_admin_token_once(
     assert admin_file.stat().st_mode & 0o777 == 0o600
     first = json.loads(admin_file.read_text())
     assert first["admin_url"] == "http://127.0.0.1:8081" and len(first["admin_token"]) == 64
-    assert first["admin_token"] not in capsys.readouterr().err
+    out, err = capsys.readouterr()  # stdout: the demo client's credentials, its secret too
+    assert first["admin_token"] not in out + err
     assert main(["init", "--dir", str(tmp_path)]) == 0
     assert json.loads(admin_file.read_text()) == first  # idempotent
+    out, err = capsys.readouterr()
+    assert first["admin_token"] not in out + err
 
 
 def test_revoke_and_replace_are_admin_events(
