@@ -17,6 +17,7 @@ from ficoba_sandbox.data.build import CacheWriter, build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.gateway.client_auth import BackoffPolicy
 from ficoba_sandbox.gateway.service_levels import ServiceLevels
 from ficoba_sandbox.gateway.state import Gateway
 from ficoba_sandbox.journal import Journal
@@ -67,6 +68,11 @@ class Sandbox:
             trust_loopback_proxy=settings.trust_loopback_proxy,
             proxy_tls_client_auth=settings.proxy_tls_client_auth,
             sans=settings.san,
+            backoff=BackoffPolicy(
+                window=settings.token_backoff_window,
+                client_failures=settings.token_backoff_client_failures,
+                peer_failures=settings.token_backoff_peer_failures,
+            ),
         )
         cache_writer = CacheWriter()
         store = store if store is not None else open_store(settings, cache_writer)

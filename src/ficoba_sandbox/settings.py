@@ -39,6 +39,21 @@ class Settings(BaseSettings):
         64 * 1024, description="request bodies above this are refused (413)"
     )
     token_ttl: int = Field(3600, description="access-token lifetime in seconds")
+    token_backoff_window: int = Field(
+        60, ge=1, description="seconds over which failed client authentications are counted"
+    )
+    token_backoff_client_failures: int = Field(
+        10,
+        ge=0,
+        description="failed authentications of one client_id within the window before /token "
+        "answers 429 (0: no back-off per client)",
+    )
+    token_backoff_peer_failures: int = Field(
+        100,
+        ge=0,
+        description="failed client authentications from one address within the window before "
+        "/token answers 429 (0: no back-off per address)",
+    )
     trusted_proxies: CommaList = Field(default_factory=list)
     trust_loopback_proxy: bool = Field(
         False, description="allow a --trusted-proxy range that holds loopback (127.0.0.0/8, ::1)"

@@ -136,7 +136,7 @@ class Pipeline:
                 return
             try:
                 if token:
-                    self._token(call)
+                    await self._token(call)
                 else:
                     await self._walk(call)
             except Exception as exc:  # a crash: never a stack trace, never a bare 500
@@ -270,12 +270,13 @@ class Pipeline:
 
     # -- outside the steps ---------------------------------------------------------------------
 
-    def _token(self, call: Call) -> None:
-        """`POST /token` (gateway/oauth.py): RFC 6749's own JSON and error format."""
+    async def _token(self, call: Call) -> None:
+        """`POST /token` (gateway/oauth.py): RFC 6749's own JSON and error format. A secret is
+        hashed in a worker thread (gateway/client_auth.py): the call waits, the loop does not."""
         if call.body_truncated:
             result: TokenResult = OAuthError("invalid_request", "Request body too large").result()
         else:
-            result = token_endpoint(
+            result = await token_endpoint(
                 self.sandbox.gateway,
                 method=call.method,
                 query_string=call.query,

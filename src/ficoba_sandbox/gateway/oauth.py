@@ -18,6 +18,9 @@ Decisions (documented in the README and tested):
   scopes, else 400 `invalid_scope` (no silent narrowing); absent → all the client's scopes.
   The response always carries the granted `scope`.
 - No refresh token (§4.4.3). `Cache-Control: no-store`, `Pragma: no-cache` on every answer.
+- Client authentication is the server's to afford (gateway/client_auth.py): the secret is
+  hashed in a worker thread, never on the event loop; after repeated failures of a `client_id`
+  or from a peer, 429 `slow_down` with `Retry-After`, before any secret is hashed.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from urllib.parse import parse_qsl, unquote_plus
 from ficoba_sandbox.domain.access import SCOPES
 from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.pki import x5t_s256
-from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS, verify_secret
+from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS
 from ficoba_sandbox.gateway.state import REALM, Gateway
 from ficoba_sandbox.gateway.tokens import thumbprints_match
 
@@ -47,14 +50,21 @@ class TokenResult:
 
 
 class OAuthError(Exception):
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status: int = 400,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
+        self.headers = headers or {}
 
     def result(self) -> TokenResult:
-        headers = dict(NO_STORE)
+        headers = {**NO_STORE, **self.headers}
         if self.status == 401:
             headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
         return TokenResult(
@@ -65,6 +75,22 @@ class OAuthError(Exception):
 def _invalid_client() -> OAuthError:
     # One answer for unknown id, wrong secret, wrong/missing certificate, revoked client.
     return OAuthError("invalid_client", "Client authentication failed", 401)
+
+
+def _backed_off(retry_after: int) -> OAuthError:
+    """Too many failed authentications of this client id or from this peer (client_auth.py).
+
+    RFC 6749 §5.2 has no code for it. `slow_down` is the OAuth error registered for "ask less
+    often" at the token endpoint (RFC 8628 §3.5, IANA OAuth Extensions Error Registry), with 429
+    (RFC 6585 §4) and `Retry-After` saying when. Not `invalid_client`: the credentials were not
+    even checked, and a legitimate client whose secret is right must not be told it is wrong.
+    The same answer for a known or an unknown client id: it tells nothing about which exist."""
+    return OAuthError(
+        "slow_down",
+        f"Too many failed client authentications, retry after {retry_after} seconds",
+        429,
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]:
@@ -105,7 +131,7 @@ def _basic_credentials(value: str) -> tuple[str, str]:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def token_endpoint(
+async def token_endpoint(
     gw: Gateway,
     *,
     method: str,
@@ -115,7 +141,7 @@ def token_endpoint(
     peer: Peer,
 ) -> TokenResult:
     try:
-        return _token(gw, method, query_string, headers, body, peer)
+        return await _token(gw, method, query_string, headers, body, peer)
     except OAuthError as exc:
         result = exc.result()
         if exc.status == 405:
@@ -123,7 +149,7 @@ def token_endpoint(
         return result
 
 
-def _token(
+async def _token(
     gw: Gateway,
     method: str,
     query_string: bytes,
@@ -175,9 +201,14 @@ def _token(
             "tls_client_auth through a proxy is not enabled (--proxy-tls-client-auth)",
             401,
         )
+
+
+    attempt = gw.client_auth.begin(client_id, peer.ip)
+    if attempt.retry_after:
+        raise _backed_off(attempt.retry_after)
     record = gw.registry.active(client_id)
     if secret is not None:
-        ok = verify_secret(secret, record.secret_hash if record else None)
+        ok = await gw.client_auth.verify_secret(secret, record.secret_hash if record else None)
     else:
         ok = record is not None  # tls_client_auth: the certificate is the credential
     cert_ok = (
@@ -187,6 +218,7 @@ def _token(
     )
     if record is None or not ok or not cert_ok:
         raise _invalid_client()
+    gw.client_auth.succeeded(attempt)
 
     if GRANT_CLIENT_CREDENTIALS not in record.grant_types:
         raise OAuthError(

@@ -1,5 +1,7 @@
 """`Gateway`: what a sandbox opens of its state directory, once: the client registry, the token
-service, the clock, the trusted proxies and the trust store of the certificates they forward."""
+service, the clock, the trusted proxies and the trust store of the certificates they forward;
+and the token endpoint's client authentication (its failure back-off lives as long as the
+server)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.gateway.client_auth import BackoffPolicy, ClientAuthentication
 from ficoba_sandbox.gateway.networks import Network, loopback_overlaps, parse_networks
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.registry import Registry
@@ -47,6 +50,7 @@ class Gateway:
     registry: Registry
     tokens: TokenService
     clock: Clock
+    client_auth: ClientAuthentication
     trusted_proxies: tuple[Network, ...] = ()
     #: checks the certificates the trusted proxies forward (None: no trusted proxy)
     forwarded_certs: ChainVerifier | None = None
@@ -64,6 +68,7 @@ class Gateway:
         trust_loopback_proxy: bool = False,
         proxy_tls_client_auth: bool = False,
         sans: Iterable[str] = (),
+        backoff: BackoffPolicy | None = None,
     ) -> Gateway:
         """Open (creating what is missing of the PKI: CA, server certificate, token key) `D`.
         Raises `ProxyConfigError` for a trusted-proxy range it refuses."""
@@ -77,6 +82,7 @@ class Gateway:
             trusted_proxies=proxies,
             forwarded_certs=ChainVerifier.of(paths) if proxies else None,
             proxy_tls_client_auth=proxy_tls_client_auth,
+            client_auth=ClientAuthentication(clock, backoff),
         )
 
     @property
