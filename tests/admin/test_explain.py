@@ -80,3 +80,19 @@ def test_explain_a_code_without_its_own_explanation() -> None:
         "en": "Refusal without a code.",
         "contract_section": "§6",
     }
+
+
+def test_explain_a_refused_modality_names_it(admin: httpx.Client, api: httpx.Client,
+                                            qa_server: QAServer,
+                                            closed_entry: dict[str, Any]) -> None:  # fmt: skip
+    """The journal keeps the rights at stake; `explain` shows them and names the modality."""
+    cid = qa_server.demo["client_id"]
+    url = qa_server.origin + closed_entry["path"]
+    r = api.post(url, json=closed_entry["body"], headers={magic.HEADER: "modality-refused"})
+    assert r.status_code == 403
+    ex = admin.get(f"/__sandbox/explain/{cid}").json()
+    assert ex["code"] == "900910" and ex["call"]["request_id"] == r.headers["X-Request-ID"]
+    assert ex["call"]["required_modality"] == "with_ficoba_iban"
+    assert "dgfip_ficoba_compte" in ex["call"]["granted_scopes"].split()
+    assert ex["fr"].endswith("Modalité requise : with_ficoba_iban.")
+    assert ex["en"].endswith("Modality required: with_ficoba_iban.")

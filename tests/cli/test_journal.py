@@ -43,6 +43,8 @@ def fill(directory: Path, n: int = 6) -> None:
                 motif="0003",
                 request_body=b'{"motif": "0003", "criteresRecherche": {"numeroSPI": "1489335901123"}}',
                 content_type="application/json",
+                granted_scopes="dgfip_ficoba_compte dgfip_ficoba_date" if i % 3 else None,
+                required_modality="with_ficoba_spi",
             )
         )
     j.close()
@@ -55,6 +57,11 @@ def test_tail_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert len(lines) == 2
     assert "corr-4" in lines[0] and "corr-5" in lines[1]  # oldest first, like tail(1)
     assert lines[1].split()[:4] == ["2026-04-01T08:05:00.000000Z", "alpha", "200", "-"]
+    # the rights at stake, last: the modality required, the token's scopes
+    assert lines[1].split()[-2:] == [
+        "modality=with_ficoba_spi",
+        "scopes=dgfip_ficoba_compte,dgfip_ficoba_date",
+    ]
 
 
 def test_tail_client_filter_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

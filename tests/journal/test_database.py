@@ -1,13 +1,16 @@
-"""`journal/database.py`: rows that SQLite cannot bind as they are; admin events."""
+"""`journal/database.py`: rows that SQLite cannot bind as they are, a journal of an earlier
+schema, admin events."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.journal import AdminEvent, CallRecord, JournalReader, Masker, append_event
-from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
+from ficoba_sandbox.journal.database import JOURNAL_FILE, SCHEMA_VERSION, Database
 from ficoba_sandbox.settings import Settings
 
 
@@ -91,3 +94,60 @@ def test_a_journal_made_before_admin_events_lists_none(tmp_path: Path) -> None:
 
     sqlite3.connect(tmp_path / JOURNAL_FILE).close()
     assert JournalReader.in_dir(tmp_path).events() == []
+
+
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, client_id TEXT,
+    client_id_source TEXT, thumbprint TEXT, peer_ip TEXT, method TEXT NOT NULL,
+    path TEXT NOT NULL, search_type TEXT, motif TEXT, correlation_id TEXT, request_id TEXT,
+    reference_demande TEXT, status INTEGER NOT NULL, error_code TEXT, info_code TEXT,
+    latency_ms REAL NOT NULL, auth_scheme TEXT, justification TEXT, request_body TEXT,
+    details TEXT
+);
+INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO journal (ts, client_id, method, path, status, latency_ms)
+VALUES ('2026-01-02T03:04:05.000000Z', 'old', 'GET', '/p', 200, 1.0);
+"""
+
+
+def test_a_journal_of_the_first_schema_is_read_then_migrated(tmp_path: Path) -> None:
+    """A journal written before the rights were recorded: read as it is (the new columns NULL),
+    then, once a server opens it, given the columns; its rows are kept."""
+    path = tmp_path / JOURNAL_FILE
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.executescript(V1_SCHEMA)
+    reader = JournalReader.in_dir(tmp_path)
+    (old,) = reader.query()
+    assert old["client_id"] == "old"
+    assert (old["granted_scopes"], old["required_modality"]) == (None, None)
+
+    database = Database(path, clock=SystemClock(), masker=Masker())
+    conn = database.open_writer()
+    try:
+        database.insert(
+            conn,
+            [
+                CallRecord(
+                    ts=datetime.now(UTC),
+                    method="POST",
+                    path="/p",
+                    status=403,
+                    latency_ms=1.0,
+                    granted_scopes="dgfip_ficoba_compte dgfip_ficoba_adresse",
+                    required_modality="with_ficoba_spi",
+                )
+            ],
+        )
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    finally:
+        conn.close()
+    assert version[0] == str(SCHEMA_VERSION)
+    new, old = reader.query()
+    assert old["client_id"] == "old" and old["granted_scopes"] is None
+    assert new["granted_scopes"] == "dgfip_ficoba_compte dgfip_ficoba_adresse"
+    assert new["required_modality"] == "with_ficoba_spi"
+    # a second opening changes nothing
+    database.open_writer().close()
+    assert len(reader.query()) == 2

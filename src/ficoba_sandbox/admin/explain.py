@@ -196,9 +196,16 @@ def router(sandbox: Sandbox) -> APIRouter:
                 "correlation_id": call.get("correlation_id"),
                 "request_id": call.get("request_id"),
                 "search_type": (row or {}).get("search_type"),
+                # the rights at stake: those of the token, the one the search type requires
+                "granted_scopes": (row or {}).get("granted_scopes"),
+                "required_modality": (row or {}).get("required_modality"),
             },
             **explain(code, message),
         }
+        modality = (row or {}).get("required_modality")
+        if code == "900910" and modality:
+            out["fr"] += f" Modalité requise : {modality}."
+            out["en"] += f" Modality required: {modality}."
         if seen and seen.get("scenario"):
             out["scenario"] = seen["scenario"]
         if seen and seen.get("fault"):

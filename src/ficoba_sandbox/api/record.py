@@ -11,6 +11,8 @@ the gateway and of the backend, crashes, the documentation. What the row says:
   the journal masks with the rest of the body), correlation and request ids;
 - the answer: status, `referenceDemande`, `erreur.code` (or the OAuth `error` on /token),
   `messageInformatif.code`, latency to the last byte;
+- rights: the scopes of the token the gateway verified (on /token, of the token issued), and the
+  DataPass modality the request's search type requires (what 900910 checks), whatever the answer;
 - details: a fingerprint of the token used and its expiry, the token issued (on /token), the
   pipeline step that refused the call, the drill, fault or scenario that shaped the answer,
   `Retry-After`, the query's keys, the User-Agent, the body's size.
@@ -38,7 +40,7 @@ from ficoba_sandbox.api.call import (
     USER_AGENT,
     Call,
 )
-from ficoba_sandbox.domain.access import search_type_of
+from ficoba_sandbox.domain.access import MODALITY_OF, search_type_of
 from ficoba_sandbox.journal import CallRecord
 
 FORM = "application/x-www-form-urlencoded"
@@ -169,8 +171,11 @@ def call_record(call: Call, status: int) -> CallRecord:
             call.resource.name, _selectors(document.get("criteresRecherche"))
         )
 
+    granted = " ".join(auth.claims.scopes) if auth is not None else None
     issued = call.token_facts.get("access_token")
     if isinstance(issued, str):  # /token: which token, never the token itself
+        scope = call.token_facts.get("scope")
+        granted = scope if isinstance(scope, str) else None
         _, issued_jti, issued_exp = _token_facts(issued)
         if issued_jti:
             details["issued_token"] = token_ref(issued_jti)
@@ -224,4 +229,6 @@ def call_record(call: Call, status: int) -> CallRecord:
         request_body=call.body or None,
         content_type=content_type,
         details=details,
+        granted_scopes=granted,
+        required_modality=MODALITY_OF[search_type] if search_type is not None else None,
     )

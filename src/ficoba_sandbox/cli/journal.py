@@ -75,7 +75,8 @@ def _reader(args: argparse.Namespace) -> JournalReader | None:
 
 
 def format_line(row: dict[str, Any]) -> str:
-    """One call on one line: time, client, status, code, method, path, search type, ids, latency."""
+    """One call on one line: time, client, status, code, method, path, search type, ids, latency,
+    then the rights at stake: the modality the search type requires, the token's scopes."""
     code = row.get("error_code") or row.get("info_code") or "-"
     parts = [
         row.get("ts") or "-",
@@ -89,6 +90,10 @@ def format_line(row: dict[str, Any]) -> str:
         f"ref={row.get('reference_demande') or '-'}",
         f"{row.get('latency_ms', 0):.1f}ms",
     ]
+    if row.get("required_modality"):
+        parts.append(f"modality={row['required_modality']}")
+    if row.get("granted_scopes") is not None:
+        parts.append(f"scopes={','.join(row['granted_scopes'].split()) or '-'}")
     return "  ".join(str(p) for p in parts)
 
 

@@ -202,7 +202,6 @@ async def _token(
             401,
         )
 
-
     attempt = gw.client_auth.begin(client_id, peer.ip)
     if attempt.retry_after:
         raise _backed_off(attempt.retry_after)

@@ -26,7 +26,8 @@ from ficoba_sandbox.journal.masking import Masker, cap, dump_compact
 from ficoba_sandbox.journal.record import AdminEvent, CallRecord, format_ts
 
 JOURNAL_FILE = "journal.sqlite3"
-SCHEMA_VERSION = 1
+#: 2: `granted_scopes`, `required_modality` (added to a version 1 file when the server opens it)
+SCHEMA_VERSION = 2
 
 #: Columns of a journal row, in storage and export order.
 COLUMNS: tuple[str, ...] = (
@@ -51,7 +52,12 @@ COLUMNS: tuple[str, ...] = (
     "justification",
     "request_body",
     "details",
+    "granted_scopes",
+    "required_modality",
 )
+#: the columns added since version 1, at the end of the table as `ALTER TABLE` puts them, so
+#: that a migrated file and a new one have the same layout
+ADDED_COLUMNS: tuple[str, ...] = ("granted_scopes", "required_modality")
 
 #: admin events (record.AdminEvent): their own table, so that neither a purge nor the bounds of
 #: the calls' rows take them away (docs/security.md, "The admin plane")
@@ -94,7 +100,9 @@ CREATE TABLE IF NOT EXISTS journal (
     auth_scheme TEXT,
     justification TEXT,
     request_body TEXT,
-    details TEXT
+    details TEXT,
+    granted_scopes TEXT,
+    required_modality TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_journal_client ON journal (client_id, id);
 CREATE INDEX IF NOT EXISTS ix_journal_ts ON journal (ts);
@@ -105,6 +113,28 @@ CREATE INDEX IF NOT EXISTS ix_journal_ts ON journal (ts);
 INSERT_SQL = (
     f"INSERT INTO journal ({', '.join(COLUMNS[1:])}) VALUES ({', '.join('?' for _ in COLUMNS[1:])})"
 )
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring a journal made by an earlier version to this schema: the columns it lacks (NULL in
+    its old rows), and the version in `meta`. Idempotent; the server's writer runs it when it
+    opens the file."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(journal)")}
+    with conn:
+        for name in ADDED_COLUMNS:
+            if name not in present:
+                conn.execute(f"ALTER TABLE journal ADD COLUMN {name} TEXT")
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+
+
+def select_list(conn: sqlite3.Connection) -> str:
+    """`COLUMNS` for a SELECT on this file: a file no server of this version opened yet (read by
+    `journal tail` or `export`) lacks the newer columns, read as NULL."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(journal)")}
+    return ", ".join(c if c in present else f"NULL AS {c}" for c in COLUMNS)
 
 
 def release_free_pages(conn: sqlite3.Connection) -> None:
@@ -139,6 +169,7 @@ def make_schema(conn: sqlite3.Connection, fresh: bool) -> None:
         (str(SCHEMA_VERSION),),
     )
     conn.commit()
+    migrate(conn)
 
 
 def append_event(path: Path, event: AdminEvent) -> None:
@@ -257,6 +288,8 @@ class Database:
             m.body(call.request_body, call.content_type, self.body_max_chars),
             # read back as JSON (`reader.row_to_dict`): a float's spelling does not matter here
             dump_compact(masked_details) if masked_details else None,
+            t(call.granted_scopes, 1000),
+            t(call.required_modality, 64),
         )
 
     def purge(self, client_id: str | None = None, event: AdminEvent | None = None) -> int:

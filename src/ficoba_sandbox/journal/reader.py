@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ficoba_sandbox.journal.database import COLUMNS, EVENT_COLUMNS, JOURNAL_FILE
+from ficoba_sandbox.journal.database import EVENT_COLUMNS, JOURNAL_FILE, select_list
 from ficoba_sandbox.journal.record import format_ts, parse_since
 
 
@@ -60,6 +60,7 @@ class JournalReader:
 
     def _select(
         self,
+        conn: sqlite3.Connection,
         *,
         client_id: str | None = None,
         since: str | datetime | None = None,
@@ -83,7 +84,7 @@ class JournalReader:
         if after_id is not None:
             where.append("id > ?")
             params.append(after_id)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM journal"
+        sql = f"SELECT {select_list(conn)} FROM journal"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id " + ("DESC" if newest_first else "ASC")
@@ -103,15 +104,16 @@ class JournalReader:
         newest_first: bool = True,
     ) -> list[dict[str, Any]]:
         """Rows as JSON-ready dicts, newest first by default. `status`: 429, "4xx", "error"."""
-        sql, params = self._select(
-            client_id=client_id,
-            since=since,
-            status=status,
-            after_id=after_id,
-            newest_first=newest_first,
-            limit=limit,
-        )
         with contextlib.closing(self._connect()) as conn:
+            sql, params = self._select(
+                conn,
+                client_id=client_id,
+                since=since,
+                status=status,
+                after_id=after_id,
+                newest_first=newest_first,
+                limit=limit,
+            )
             return [row_to_dict(r) for r in conn.execute(sql, params)]
 
     def iter_rows(
@@ -121,10 +123,15 @@ class JournalReader:
         status: int | str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every matching row, oldest first, streamed (for export)."""
-        sql, params = self._select(
-            client_id=client_id, since=since, status=status, newest_first=False, limit=None
-        )
         with contextlib.closing(self._connect()) as conn:
+            sql, params = self._select(
+                conn,
+                client_id=client_id,
+                since=since,
+                status=status,
+                newest_first=False,
+                limit=None,
+            )
             for row in conn.execute(sql, params):
                 yield row_to_dict(row)
 

@@ -63,6 +63,10 @@ class CallRecord:
     request_body: bytes | None = None  # raw; masked before storage
     content_type: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    #: the scopes of the token the gateway verified (or issued, on /token), space-separated
+    granted_scopes: str | None = None
+    #: the DataPass modality the request's search type requires (the right 900910 checks)
+    required_modality: str | None = None
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))
