@@ -23,6 +23,7 @@ import uvicorn
 from ficoba_sandbox.api import pipeline
 from ficoba_sandbox.api.errors import error_body
 from ficoba_sandbox.app import SandboxApp, create_app
+from ficoba_sandbox.domain.access import SCOPES
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.gateway.latency import Latency
@@ -214,7 +215,8 @@ def test_one_request_of_each_outcome(
     headers = r.headers
     assert headers["content-type"] == "application/json"
     assert headers["content-length"] == str(len(r.content))
-    assert headers.get("cache-control") == ("no-store" if case.code else None)
+    # data or refusal: no cache keeps it (RFC 9111 §5.2.2.5)
+    assert headers["cache-control"] == "no-store"
     assert uuid.UUID(headers["x-request-id"])
     sent_id = r.request.headers.get("x-correlation-id")
     if case.refused_by != "correlation_ids":
@@ -228,6 +230,12 @@ def test_one_request_of_each_outcome(
         assert r.content == error_body(expected, FROZEN)  # the one writer's bytes
         if case.status == 401:
             assert headers["www-authenticate"].startswith("Bearer ")
+        if case.code == "900910":  # RFC 6750 §3.1
+            assert headers["www-authenticate"] == (
+                'Bearer realm="ficoba-sandbox", error="insufficient_scope"'
+            )
+        elif case.refused_by != "bearer_token":  # its 400s carry error="invalid_request"
+            assert "www-authenticate" not in headers
         if case.status in (429, 503):
             assert int(headers["retry-after"]) >= 1
     journal = outcomes_app.sandbox.journal
@@ -237,6 +245,14 @@ def test_one_request_of_each_outcome(
     ]
     assert (row["status"], row["error_code"]) == (case.status, case.code)
     assert row["details"].get("refused_by") == case.refused_by
+    # the rights at stake: the token's scopes once the gateway verified it, and the modality
+    # of the search type (numCpte: with_ficoba_iban) whoever refused the call
+    if case.refused_by in ("correlation_ids", "bearer_token"):
+        assert row["granted_scopes"] is None
+    else:
+        assert set(row["granted_scopes"].split()) == set(SCOPES), row
+    if case.name in ("search", "modality", "motif", "backend rule"):
+        assert row["required_modality"] == "with_ficoba_iban"
     if case.name == "drill":
         assert row["details"]["drill"] == "error_500"
     if case.name == "crash":
@@ -407,3 +423,50 @@ def test_fifty_concurrent_clients_lose_nothing(
     assert len({r["reference_demande"] for r in ok}) == len(ok)
     assert all(r["client_id"] == "pipeline-load" for r in ok)
     journal.close()
+
+
+def test_the_token_endpoint_echoes_the_ids_and_journals_the_scopes_granted(
+    open_app: Callable[..., SandboxApp],
+    make_client: Callable[..., httpx.Client],
+    demo_creds: dict[str, Any],
+) -> None:
+    """`/token` answers with the call's ids as every answer of the API does, success or error;
+    its journal row holds the scopes of the token issued."""
+    app = open_app()
+    correlation = str(uuid.uuid4())
+    auth = (demo_creds["client_id"], demo_creds["client_secret"])
+    with make_client(app, token=False, correlation=False) as http:
+        ok = http.post(
+            "/token",
+            data={"grant_type": "client_credentials", "scope": "dgfip_ficoba_compte"},
+            auth=auth,
+            headers={"X-Request-ID": "my-req-1", "X-Correlation-ID": correlation},
+        )
+        refused = http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            auth=(demo_creds["client_id"], "wrong"),
+            headers={"X-Request-ID": "my-req-2", "X-Correlation-ID": correlation},
+        )
+        bare = http.post("/token", data={"grant_type": "password"}, auth=auth)
+        odd = http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            auth=auth,
+            headers={"X-Request-ID": "not valid!", "X-Correlation-ID": "not-a-uuid"},
+        )
+    assert (ok.status_code, refused.status_code, bare.status_code) == (200, 401, 400)
+    for r, request_id in ((ok, "my-req-1"), (refused, "my-req-2")):
+        assert r.headers["x-request-id"] == request_id
+        assert r.headers["x-correlation-id"] == correlation
+    # none sent, or none the API accepts: a request id of its own, no correlation id
+    for r in (bare, odd):
+        assert uuid.UUID(r.headers["x-request-id"])
+        assert "x-correlation-id" not in r.headers
+    journal = app.sandbox.journal
+    journal.flush()
+    rows = {row["request_id"]: row for row in journal.query(limit=10)}
+    assert rows["my-req-1"]["granted_scopes"] == "dgfip_ficoba_compte"
+    assert rows["my-req-1"]["correlation_id"] == correlation
+    assert rows["my-req-2"]["granted_scopes"] is None
+    assert rows[odd.headers["x-request-id"]]["granted_scopes"] == odd.json()["scope"]

@@ -7,7 +7,10 @@
 - `Cache-Control: no-store` (RFC 9111 §5.2.2.5): a refusal tells about a client's credentials,
   rights or quota at one instant, as the token endpoint's errors do, which RFC 6749 §5.2 keeps
   out of caches; the gateway's refusals always carried it;
-- `WWW-Authenticate` on every 401 (RFC 9110 §11.6.1; RFC 6750 §3 for its bearer parameters);
+- `WWW-Authenticate` on every 401 (RFC 9110 §11.6.1; RFC 6750 §3 for its bearer parameters),
+  and on the 403 `900910` with `error="insufficient_scope"` (RFC 6750 §3.1: the token is valid
+  but does not carry the right the request needs). No `scope` attribute: the right missing is a
+  DataPass modality of the client's authorisation, which no token request can add;
 - `Retry-After` on every 429 and 503 (RFC 9110 §10.2.3; RFC 6585 §4): the refusal's own value
   (the quota's reset, the end of a maintenance window or drill), else `RETRY_AFTER_DEFAULT`;
 - the call's `X-Correlation-ID` and `X-Request-ID` are added by the pipeline to every answer.
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 #: scheduled end; a refused quota storage has no window)
 RETRY_AFTER_DEFAULT = 60
 CHALLENGE_DEFAULT = f'Bearer realm="{REALM}"'
+#: the refusal of a valid token that lacks the right of the request (RFC 6750 §3.1)
+INSUFFICIENT_SCOPE = "900910"
+CHALLENGE_INSUFFICIENT_SCOPE = f'Bearer realm="{REALM}", error="insufficient_scope"'
 JSON = b"application/json"
 NO_STORE = b"no-store"
 
@@ -55,15 +61,24 @@ def json_headers(body: bytes) -> list[tuple[bytes, bytes]]:
     return [(b"content-type", JSON), (b"content-length", str(len(body)).encode())]
 
 
+def data_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """A resource's answer, data or refusal: JSON, kept out of every cache (RFC 9111
+    §5.2.2.5): it tells about bank accounts, or about one client's rights at one instant, and
+    no cache between the caller and the API may keep a copy for anyone else."""
+    return [*json_headers(body), (b"cache-control", NO_STORE)]
+
+
 def error_headers(error: FicobaError, body: bytes) -> list[tuple[bytes, bytes]]:
     """The headers of a refusal (without the call's ids, which the pipeline adds)."""
-    headers = [*json_headers(body), (b"cache-control", NO_STORE)]
+    headers = data_headers(body)
     given = {name.lower() for name in error.headers}
     for name, value in error.headers.items():
         headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
     status = error.http_status
     if status == 401 and "www-authenticate" not in given:
         headers.append((b"www-authenticate", CHALLENGE_DEFAULT.encode()))
+    if error.code == INSUFFICIENT_SCOPE and "www-authenticate" not in given:
+        headers.append((b"www-authenticate", CHALLENGE_INSUFFICIENT_SCOPE.encode()))
     if status in (429, 503) and "retry-after" not in given:
         headers.append((b"retry-after", str(RETRY_AFTER_DEFAULT).encode()))
     return headers

@@ -30,6 +30,7 @@ and the documentation (`/openapi.json`, `/docs`), which FastAPI serves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -51,7 +52,7 @@ from ficoba_sandbox.api.call import (
     Call,
     RequestHeaders,
 )
-from ficoba_sandbox.api.errors import error_body, error_headers, json_headers
+from ficoba_sandbox.api.errors import data_headers, error_body, error_headers, json_headers
 from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
@@ -165,7 +166,7 @@ class Pipeline:
             started=time.perf_counter(),
             resource=self.resources.get(path) if protected else None,
         )
-        if protected:
+        if protected or path == TOKEN_PATH:
             given = headers.first(REQUEST_ID)
             call.request_id = (
                 given if given is not None and REQUEST_ID_RE.fullmatch(given) else new_request_id()
@@ -223,17 +224,15 @@ class Pipeline:
     async def _send(self, call: Call, send: Send) -> None:
         answer = call.answer
         assert answer is not None
-        headers = answer.headers
-        if call.path != TOKEN_PATH:
-            headers = [*headers, (b"x-request-id", call.request_id.encode())]
-            if call.correlation_id is not None:
-                headers.append((b"x-correlation-id", call.correlation_id.encode()))
-            if call.quota is not None:
-                present = {name for name, _ in headers}
-                for name, value in call.quota.headers():
-                    key = name.lower().encode()
-                    if key not in present:
-                        headers.append((key, value.encode()))
+        headers = [*answer.headers, (b"x-request-id", call.request_id.encode())]
+        if call.correlation_id is not None:
+            headers.append((b"x-correlation-id", call.correlation_id.encode()))
+        if call.quota is not None:
+            present = {name for name, _ in headers}
+            for name, value in call.quota.headers():
+                key = name.lower().encode()
+                if key not in present:
+                    headers.append((key, value.encode()))
         body = b"" if call.method == "HEAD" else answer.body
         call.status = answer.status
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
@@ -283,6 +282,13 @@ class Pipeline:
                 headers=call.raw_headers,
                 body=call.body,
                 peer=call.peer,
+            )
+        # the ids echoed as on every answer of the API; a correlation id is optional here (no
+        # 910000 on /token), echoed when it is one the resources would accept
+        with contextlib.suppress(FicobaError):
+            values = call.headers.all(CORRELATION_ID)
+            call.correlation_id = check_correlation_id(
+                values[0] if len(values) == 1 else None, backend_path=False
             )
         call.token_facts = result.body
         body = orjson.dumps(result.body)
@@ -466,7 +472,7 @@ class Pipeline:
         """The backend's rules, search and restitution (backend/searches.py,
         backend/restitution.py), rendered; then the magic entry, if any, shapes the 200."""
         if call.demande is None:  # the health check
-            call.answer = Answer(200, HEALTHY, json_headers(HEALTHY))
+            call.answer = Answer(200, HEALTHY, data_headers(HEALTHY))
         else:
             call.answer = self._search(call, call.json())
         if call.scenario is not None:
@@ -485,7 +491,7 @@ class Pipeline:
         return Answer(
             200,
             body,
-            json_headers(body),
+            data_headers(body),
             reference=result.reference_demande,
             info_code=info.code if info is not None else None,
         )
@@ -521,5 +527,5 @@ class Pipeline:
             document.pop("reponses", None)
             body = rendering.encode(document)
             call.answer = Answer(
-                200, body, json_headers(body), reference=call.answer.reference, info_code=code
+                200, body, data_headers(body), reference=call.answer.reference, info_code=code
             )

@@ -14,7 +14,9 @@ _DESCRIPTION = """OAuth 2.0 client credentials (RFC 6749 §4.4), form-encoded.
 
 Client authentication: `client_secret_basic`, `client_secret_post` or `tls_client_auth`
 (RFC 8705 §2.1). The TLS client certificate must be the one registered for the client.
-The access token is a JWT bound to that certificate (`cnf.x5t#S256`, RFC 8705 §3.1)."""
+The access token is a JWT bound to that certificate (`cnf.x5t#S256`, RFC 8705 §3.1).
+After repeated failed authentications of a `client_id` or from an address: 429 `slow_down`
+with `Retry-After`, the credentials not checked."""
 
 _OAUTH_ERROR = {
     "content": {
@@ -79,6 +81,7 @@ _OAUTH_ERROR = {
         },
         401: {"description": "invalid_client", **_OAUTH_ERROR},
         405: {"description": "invalid_request (method)", **_OAUTH_ERROR},
+        429: {"description": "slow_down (repeated failed authentications)", **_OAUTH_ERROR},
     },
 )
 async def oauth_token() -> None:  # pragma: no cover - never routed to
