@@ -1,6 +1,7 @@
 """The benchmark, in one run, on this machine (loopback only; stops by itself):
 
     python bench/run.py [--requests 5000] [--concurrency 8] [--rounds 8] [--skip-big] [--out FILE]
+                        [--only throughput|startup|data|auth] [--auth-seconds 4]
 
 (a) throughput and latency of `numCpte` and `perPhy` over mutual TLS with keep-alive: the full
     sandbox (`ficoba-sandbox serve`: gateway, token, binding, quota, journal, backend, store) next
@@ -19,6 +20,11 @@
     otherwise compile every module of the package at every start, ≈ 0.3-0.5 s).
 (c) build time and memory of the default dataset and of about 1 M accounts (bench/data_bench.py;
     `--skip-big` leaves the 1 M one out: it takes minutes and about 1.5 GB).
+(d) client authentication under a secret-guessing burst (bench/auth_bench.py): the `/etatSante`
+    latency (p50, p99) of a well-behaved client holding a token, alone and while 8 parallel
+    streams post wrong secrets to `/token`, over mutual TLS; the ratios burst/quiet. Twice: the
+    failure back-off off (what the worker threads alone give: scrypt off the event loop) and at
+    its defaults (the guesses soon answered 429 without hashing). docs/security.md.
 
 Prints one JSON document (progress on stderr).
 """
@@ -141,13 +147,16 @@ def probe(port: int, creds_file: Path) -> bool:
 
 
 @contextlib.contextmanager
-def sandbox(state: Path, size: int, *extra: str) -> Iterator[tuple[int, float]]:
-    """`ficoba-sandbox serve` in a subprocess; yields (port, seconds until healthy)."""
+def sandbox(
+    state: Path, size: int, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, float]]:
+    """`ficoba-sandbox serve` in a subprocess (`env`: more FICOBA_SANDBOX_* settings); yields
+    (port, seconds until healthy)."""
     port, admin_port = free_port(), free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [CLI, "serve", "--log-level", "warning", *extra],
-        env=env_for(state, port, admin_port, size),
+        env={**env_for(state, port, admin_port, size), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -495,6 +504,68 @@ def data(args: Any) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
+#: a quota the measuring client cannot reach (200/min is the default)
+QUOTA_UNREACHED = ("--quota", "100000000")
+#: the failure back-off off: what is measured is where the secrets are hashed
+BACKOFF_OFF = {
+    "FICOBA_SANDBOX_TOKEN_BACKOFF_CLIENT_FAILURES": "0",
+    "FICOBA_SANDBOX_TOKEN_BACKOFF_PEER_FAILURES": "0",
+}
+
+
+def auth_measure(port: int, creds: dict[str, Any], token: str, args: Any, burst: bool) -> dict:
+    cmd = [
+        sys.executable,
+        str(HERE / "auth_bench.py"),
+        "measure",
+        *("--port", str(port), "--token", token, "--ca", creds["ca"]),
+        *("--cert", creds["cert"], "--key", creds["key"]),
+        *("--seconds", str(args.auth_seconds), "--streams", "8"),
+    ]
+    out = subprocess.run(
+        cmd + (["--burst"] if burst else []), capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(out.stdout))
+
+
+def auth(size: int, args: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "client": "one keep-alive mutual-TLS connection, GET /etatSante one after the other, "
+        f"{args.auth_seconds} s per measure",
+        "burst": "8 keep-alive mutual-TLS connections posting wrong secrets for demo-client "
+        "to /token, from another process",
+    }
+    with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
+        state = Path(tmp) / "state"
+        subprocess.run(
+            [CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True
+        )
+        creds = json.loads(
+            subprocess.run(
+                [CLI, "clients", "add", "--dir", str(state), "--id", "bench", *QUOTA_UNREACHED],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        for name, env in (("backoff_off", BACKOFF_OFF), ("backoff_default", {})):
+            with sandbox(state, size, env=env) as (port, _):
+                token = token_for(port, creds)
+                quiet = auth_measure(port, creds, token, args, burst=False)
+                burst = auth_measure(port, creds, token, args, burst=True)
+            out[name] = {
+                "quiet": quiet,
+                "burst": burst,
+                "ratio_p50": round(burst["p50_ms"] / quiet["p50_ms"], 2),
+                "ratio_p99": round(burst["p99_ms"] / quiet["p99_ms"], 2),
+            }
+            log(
+                f"auth ({name}): p50 {quiet['p50_ms']} -> {burst['p50_ms']} ms, "
+                f"p99 {quiet['p99_ms']} -> {burst['p99_ms']} ms, guesses {burst['guesses']}"
+            )
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000, help="dataset size (default 10000)")
@@ -508,10 +579,15 @@ def main() -> int:
     )
     parser.add_argument("--startup-runs", type=int, default=3, help="cold/warm start-ups")
     parser.add_argument("--skip-big", action="store_true", help="no 1 M accounts dataset")
-    parser.add_argument("--only", choices=["throughput", "startup", "data"], action="append")
+    parser.add_argument(
+        "--auth-seconds", type=float, default=4.0, help="seconds per authentication measure"
+    )
+    parser.add_argument(
+        "--only", choices=["throughput", "startup", "data", "auth"], action="append"
+    )
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
-    parts = args.only or ["throughput", "startup", "data"]
+    parts = args.only or ["throughput", "startup", "data", "auth"]
     result: dict[str, Any] = {"machine": machine()}
     t0 = time.perf_counter()
     if "throughput" in parts:
@@ -520,6 +596,8 @@ def main() -> int:
         result["startup"] = startup(args.size, args.startup_runs)
     if "data" in parts:
         result["data"] = data(args)
+    if "auth" in parts:
+        result["auth"] = auth(args.size, args)
     result["bench_seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(result, indent=2)
     print(text)

@@ -17,7 +17,12 @@ import pytest
 
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.domain.clock import SystemClock
-from ficoba_sandbox.gateway.client_auth import MAX_KEYS, BackoffPolicy, ClientAuthentication
+from ficoba_sandbox.gateway.client_auth import (
+    MAX_KEYS,
+    REFUSAL_DELAY,
+    BackoffPolicy,
+    ClientAuthentication,
+)
 from ficoba_sandbox.settings import Settings
 from gateway_support import TLSServer, fetch_token, free_port, run_tls_server
 
@@ -105,10 +110,13 @@ def test_a_secret_guessing_burst_does_not_slow_down_other_clients(
 
 @pytest.fixture
 def guarded(make_gw_app: Any) -> Any:
-    """A probe app (frozen clock) whose back-off trips at 3 failures per client, 5 per peer."""
-    return make_gw_app(
+    """A probe app (frozen clock) whose back-off trips at 3 failures per client, 5 per peer;
+    its refusals held 10 ms rather than a second (`test_a_refusal_is_held` holds them)."""
+    app = make_gw_app(
         token_backoff_window=30, token_backoff_client_failures=3, token_backoff_peer_failures=5
     )
+    app.sandbox.gateway.client_auth.refusal_delay = 0.01
+    return app
 
 
 def _token(http: httpx.Client, client_id: str, secret: str) -> httpx.Response:
@@ -225,3 +233,14 @@ def test_a_threshold_of_zero_turns_the_back_off_off() -> None:
     auth = ClientAuthentication(clock, BackoffPolicy(window=60, client_failures=0, peer_failures=0))
     assert all(auth.begin("c", "10.0.0.1").retry_after == 0 for _ in range(1000))
     assert auth.tracked() == (0, 0)
+
+
+def test_a_refusal_is_held(make_gw_app: Any, make_client: Any) -> None:
+    """A client that ignores `Retry-After` and retries at once gets one refusal a second per
+    connection, not a flood of cheap answers that would slow everyone down."""
+    app = make_gw_app(token_backoff_client_failures=1, token_backoff_peer_failures=0)
+    with make_client(app, token=False, correlation=False) as http:
+        assert _token(http, "someone", "wrong").status_code == 401
+        t0 = time.perf_counter()
+        assert _token(http, "someone", "wrong").status_code == 429
+        assert time.perf_counter() - t0 >= REFUSAL_DELAY

@@ -17,6 +17,10 @@ loop, and a back-off for repeated failures (docs/security.md, "Client authentica
   takes it back and clears the client's failures (not the peer's: one valid credential must not
   launder a peer's guesses). Refused attempts (the 429s) are not counted: a client that keeps
   retrying waits one window, no more. A threshold of 0 turns that back-off off.
+- **Held refusals.** A 429 is sent after `REFUSAL_DELAY` seconds (a timer: no thread, no CPU).
+  Answered at once, eight streams that ignore `Retry-After` sent about 660 refused guesses a
+  second, and that flood, cheap per request, still slowed the other clients more than the
+  hashing itself (bench/run.py, section auth); held, each stream sends one a second.
 - **Bounded memory.** Each key keeps at most its threshold's worth of instants, and each table
   at most `MAX_KEYS` keys, the least recently failed dropped first: rotating client ids or peers
   cannot grow it. (The `limits` library of the quota does not fit: its in-memory storage keeps
@@ -41,6 +45,8 @@ from ficoba_sandbox.gateway.registry import verify_secret
 
 #: keys (client ids, peer addresses) each table remembers; beyond, the least recently failed go
 MAX_KEYS = 4096
+#: seconds a back-off refusal (429) is held before it is sent
+REFUSAL_DELAY = 1.0
 
 
 def default_threads() -> int:
@@ -133,6 +139,7 @@ class ClientAuthentication:
         self._peers = _Failures(self.policy.peer_failures, self.policy.window)
         self._lock = threading.Lock()
         self.threads = threads or default_threads()
+        self.refusal_delay = REFUSAL_DELAY
         self._limiter: anyio.CapacityLimiter | None = None
 
     def begin(self, client_id: str, peer_ip: str | None) -> Attempt:
@@ -146,6 +153,11 @@ class ClientAuthentication:
             self._clients.add(client_id, now)
             self._peers.add(peer_ip, now)
         return Attempt(client_id, peer_ip, now)
+
+    async def hold_refusal(self) -> None:
+        """Wait `refusal_delay` before a 429 goes out (a timer on the loop, nothing else)."""
+        if self.refusal_delay > 0:
+            await anyio.sleep(self.refusal_delay)
 
     def succeeded(self, attempt: Attempt) -> None:
         """The client authenticated: its failures are forgotten, the peer's attempt taken back."""

@@ -204,6 +204,7 @@ async def _token(
 
     attempt = gw.client_auth.begin(client_id, peer.ip)
     if attempt.retry_after:
+        await gw.client_auth.hold_refusal()
         raise _backed_off(attempt.retry_after)
     record = gw.registry.active(client_id)
     if secret is not None:
