@@ -113,15 +113,14 @@ class _Failures:
 
     def take_back(self, key: str | None, at: float) -> None:
         """Forget one failure counted at `at` (an attempt that succeeded)."""
-        times = self._keys.get(key) if key is not None else None
-        if times is None:
+        if key is None or (times := self._keys.get(key)) is None:
             return
         for i in range(len(times) - 1, -1, -1):
             if times[i] == at:
                 del times[i]
                 break
         if not times:
-            del self._keys[key]  # type: ignore[arg-type]
+            del self._keys[key]
 
     def clear(self, key: str) -> None:
         self._keys.pop(key, None)
