@@ -470,3 +470,91 @@ def test_the_token_endpoint_echoes_the_ids_and_journals_the_scopes_granted(
     assert rows["my-req-1"]["correlation_id"] == correlation
     assert rows["my-req-2"]["granted_scopes"] is None
     assert rows[odd.headers["x-request-id"]]["granted_scopes"] == odd.json()["scope"]
+
+
+# --- a 500 keeps the connection usable or says it closes it -----------------------------------
+
+
+def _crash_in_the_documentation(app: SandboxApp, monkeypatch: pytest.MonkeyPatch) -> str:
+    def crash() -> Any:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(app, "openapi_schema", None)
+    monkeypatch.setattr(app, "openapi", crash)
+    return "GET /openapi.json"
+
+
+def _crash_after_the_answer(app: SandboxApp, monkeypatch: pytest.MonkeyPatch) -> str:
+    def crash(*args: Any) -> Any:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(app.sandbox.feedback, "record", crash)  # runs once the 405 has left
+    return f"GET {GW}/comptes/spi"
+
+
+def _crash_in_a_resource(app: SandboxApp, monkeypatch: pytest.MonkeyPatch) -> str:
+    def crash(*args: Any) -> Any:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(app.sandbox.backend, "run", crash)
+    return f"POST {GW}/comptes/numCpte"
+
+
+@pytest.mark.tls
+@pytest.mark.parametrize(
+    "force", [_crash_in_the_documentation, _crash_after_the_answer, _crash_in_a_resource]
+)
+def test_a_crash_never_drops_a_keep_alive_connection_unannounced(
+    tls_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    force: Callable[[SandboxApp, pytest.MonkeyPatch], str],
+) -> None:
+    """RFC 9112 §9.6: a server that closes a persistent connection says `Connection: close` in
+    its last answer; otherwise the client's next request on it is lost. Raw keep-alive
+    connection over real mutual TLS, a crash forced at three places of the pipeline."""
+    import http.client
+    import json
+
+    creds = tls_server.demo
+    port = int(tls_server.origin.rsplit(":", 1)[1])
+    conn = http.client.HTTPSConnection(
+        "localhost", port, context=tls_server.ssl_context(creds), timeout=10
+    )
+    try:
+        conn.request(
+            "POST",
+            "/token",
+            body="grant_type=client_credentials",
+            headers={"Content-Type": "application/x-www-form-urlencoded"}
+            | _basic(creds["client_id"], creds["client_secret"]),
+        )
+        token = json.loads(conn.getresponse().read())["access_token"]
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Correlation-ID": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+        }
+        method, path = force(tls_server.app, monkeypatch).split(" ", 1)
+        body = json.dumps(envelope(creds, NUM)) if method == "POST" else None
+        conn.request(method, path, body=body, headers=headers)
+        crashed = conn.getresponse()
+        crashed_body = crashed.read()
+        assert crashed.status in (405, 500), crashed_body
+        assert crashed.getheader("content-type") == "application/json"
+        if crashed.status == 500:
+            assert json.loads(crashed_body)["erreur"]["code"] == "CAT004"
+        if (crashed.getheader("connection") or "").lower() == "close":
+            return
+        time.sleep(0.2)  # the time a closing server would take to close
+        monkeypatch.undo()
+        conn.request("GET", f"{GW}/etatSante", headers=headers)
+        after = conn.getresponse()
+        assert after.status == 200, after.read()
+    finally:
+        conn.close()
+
+
+def _basic(client_id: str, secret: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}

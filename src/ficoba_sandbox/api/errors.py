@@ -21,7 +21,6 @@ the documentation routes render through the same writer.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 import orjson
@@ -33,8 +32,6 @@ from starlette.responses import Response
 from ficoba_sandbox.domain.clock import Clock, horodatage
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.gateway.state import REALM
-
-log = logging.getLogger(__name__)
 
 #: seconds a client should wait when the refusal knows no better (a forced maintenance has no
 #: scheduled end; a refused quota storage has no window)
@@ -110,7 +107,8 @@ def install_error_handlers(app: FastAPI, clock: Clock) -> None:
         return error_response(FicobaError("CAT002"), clock)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        # Starlette raises the exception again after this answer: the pipeline logs it once and
+        # keeps the connection (api/pipeline.py, Pipeline._crashed)
         return error_response(FicobaError("CAT004"), clock)
 
     app.add_exception_handler(FicobaError, ficoba)

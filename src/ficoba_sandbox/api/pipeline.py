@@ -126,12 +126,14 @@ class Pipeline:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if path in DOCUMENTATION_PATHS or path.startswith(WELL_KNOWN):
-            await self._documentation(scope, receive, send)
-            return
-        token = path == TOKEN_PATH
-        call = self._call(scope, protected=not token)
+        call: Call | None = None
         try:
+            if path in DOCUMENTATION_PATHS or path.startswith(WELL_KNOWN):
+                call = self._call(scope, protected=False)
+                await self._documentation(call, scope, receive, send)
+                return
+            token = path == TOKEN_PATH
+            call = self._call(scope, protected=not token)
             await self._read_body(call, receive, MAX_TOKEN_BODY if token else self.max_body)
             if call.disconnected:
                 return
@@ -145,8 +147,29 @@ class Pipeline:
                 log.exception("unexpected error on %s %s", call.method, call.path)
                 call.answer = self._refusal(FicobaError("CAT004"), call.at)
             await self._send(call, send)
+        except Exception as exc:
+            await self._crashed(scope, call, exc, send)
         finally:
-            self._after(call)
+            if call is not None:
+                self._after(call)
+
+    async def _crashed(self, scope: Scope, call: Call | None, exc: Exception, send: Send) -> None:
+        """A crash outside the steps (reading the request, FastAPI's documentation, writing the
+        answer). An exception that reaches uvicorn makes it close the connection, after an answer
+        that did not say `Connection: close` (RFC 9112 §9.6: the client's next request on it is
+        lost). So: not answered yet, the error writer's 500 CAT004, and the connection stays
+        usable; answered whole (Starlette's error middleware answers, then raises again), the
+        connection stays usable too; cut in the middle of a body, uvicorn closes it, the only
+        honest end of a message whose length was announced."""
+        log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+        if call is None:
+            call = self._call(scope, protected=False)
+        call.crash = exc
+        if call.status is None:
+            call.answer = self._refusal(FicobaError("CAT004"), call.at)
+            await self._send(call, send)
+        elif call.finished is None:
+            raise exc
 
     def _call(self, scope: Scope, *, protected: bool) -> Call:
         sandbox = self.sandbox
@@ -247,6 +270,13 @@ class Pipeline:
             sandbox.journal.record(call_record(call, status))
         except Exception:  # the journal must never break an answer
             log.exception("journal: could not build the record")
+        try:
+            self._feedback(call, status)
+        except Exception:  # nor the feedback (the answer has left: see _crashed)
+            log.exception("feedback: could not record the refusal")
+
+    def _feedback(self, call: Call, status: int) -> None:
+        sandbox = self.sandbox
         answer = call.answer
         if status >= 400 and answer is not None and call.auth is not None and call.resource:
             sandbox.feedback.record(
@@ -301,9 +331,8 @@ class Pipeline:
             result.status, body, headers, error_code=error if isinstance(error, str) else None
         )
 
-    async def _documentation(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _documentation(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
         """FastAPI's OpenAPI document and Swagger UI; journaled like every call."""
-        call = self._call(scope, protected=False)
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -312,10 +341,7 @@ class Pipeline:
                 call.finished = time.perf_counter()
             await send(message)
 
-        try:
-            await self.documentation(scope, receive, capture)
-        finally:
-            self._after(call)
+        await self.documentation(scope, receive, capture)
 
     # -- the steps -----------------------------------------------------------------------------
 
