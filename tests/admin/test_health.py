@@ -18,6 +18,7 @@ def test_health_and_ready(admin: httpx.Client) -> None:
     assert ready.json()["checks"] == {
         "dataset": True,
         "gateway": True,
+        "registry": True,
         "journal": True,
         "quota_storage": True,
     }
@@ -33,6 +34,12 @@ def test_not_ready_while_the_quota_storage_is_unreachable(
     assert r.status_code == 503
     assert r.json() == {
         "status": "not ready",
-        "checks": {"dataset": True, "gateway": True, "journal": True, "quota_storage": False},
+        "checks": {
+            "dataset": True,
+            "gateway": True,
+            "registry": True,
+            "journal": True,
+            "quota_storage": False,
+        },
     }
     assert admin.get("/__sandbox/health").json() == {"status": "ok"}

@@ -4,27 +4,52 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import stat
+import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from stdnum.fr import siren as siren_mod
 from stdnum.fr import siret as siret_mod
 
+from ficoba_sandbox.admin import create_admin_app
+from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli import gateway as cli_gateway
 from ficoba_sandbox.domain.access import MODALITIES, SCOPES, SearchType
-from ficoba_sandbox.gateway.clients import CREDENTIAL_KEYS, fictitious_siret
-from ficoba_sandbox.gateway.pki import ensure_pki, load_cert, server_sans, x5t_s256
+from ficoba_sandbox.gateway.clients import (
+    CREDENTIAL_KEYS,
+    ensure_demo_client,
+    fictitious_siret,
+    public_origin,
+)
+from ficoba_sandbox.gateway.pki import (
+    client_ssl_context,
+    ensure_pki,
+    load_cert,
+    server_sans,
+    x5t_s256,
+)
 from ficoba_sandbox.gateway.registry import (
     Registry,
     RegistryError,
     hash_secret,
     parse_motif,
     verify_secret,
+)
+from ficoba_sandbox.settings import Settings
+from gateway_support import (
+    free_port,
+    run_on_asgi_loop,
+    run_tls_server,
+    serve_in_thread,
+    wait_for_file_watch,
 )
 
 # RFC 8705 Appendix A (Figure 6) and its x5t#S256 (Figure 5).
@@ -236,3 +261,91 @@ def test_a_records_caller_is_built_once_per_scope_set() -> None:
     narrower = replace(record, scopes=frozenset({"dgfip_ficoba_date"}))
     assert narrower.caller(some).scopes == {"dgfip_ficoba_date"}
     assert narrower == replace(narrower)  # the memo is not part of the value
+
+
+# --- a registry file that does not load, while the server runs --------------------------------
+
+
+@pytest.mark.tls
+@pytest.mark.parametrize(
+    ("broken", "where"),
+    [
+        (lambda good: good[: len(good) // 2], "line "),  # truncated mid-write
+        (lambda good: "", "line 1 column 1"),  # emptied
+        (lambda good: good.replace('"format"', '"formats"', 1), "unknown format"),
+    ],
+    ids=["truncated", "empty", "other format"],
+)
+def test_a_registry_that_does_not_load_keeps_the_last_version_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, broken: Any, where: str
+) -> None:
+    """Real server (mutual TLS API, admin plane): the calls keep their answers, `ready` says why
+    it is not, one log line names the file and the position; fixed, it is read again."""
+    paths, _ = ensure_pki(tmp_path)
+    creds, _ = ensure_demo_client(paths, public_origin("127.0.0.1", 8443))
+    settings = Settings(state_dir=tmp_path, size=200, port=free_port(), admin_port=free_port())
+    app = create_app(settings)
+    admin_config = uvicorn.Config(
+        create_admin_app(app.sandbox, settings),
+        host="127.0.0.1",
+        port=settings.admin_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    registry = tmp_path / "registry.json"
+    good = registry.read_text("utf-8")
+    ctx = client_ssl_context(paths.ca_cert, Path(creds["cert"]), Path(creds["key"]))
+    with (
+        run_tls_server(settings, app) as origin,
+        serve_in_thread(admin_config),
+        httpx.Client(base_url=origin, verify=ctx) as api,
+        httpx.Client(base_url=f"http://127.0.0.1:{settings.admin_port}") as admin,
+    ):
+
+        def token() -> httpx.Response:
+            return api.post(
+                "/token",
+                data={"grant_type": "client_credentials"},
+                auth=(creds["client_id"], creds["client_secret"]),
+            )
+
+        bearer = {"Authorization": f"Bearer {token().json()['access_token']}"}
+        caplog.set_level(logging.INFO, logger="ficoba_sandbox.gateway.registry")
+        registry.write_text(broken(good), "utf-8")  # in place, as an editor or a full disk would
+        wait_for_file_watch()
+        for _ in range(3):
+            assert token().status_code == 200
+            health = api.get(
+                "/ficoba-api/v2/etatSante",
+                headers={**bearer, "X-Correlation-ID": str(uuid.uuid4())},
+            )
+            assert health.status_code == 200, health.text
+        ready = admin.get("/__sandbox/ready")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["registry"] is False
+        problem = ready.json()["problems"]["registry"]
+        assert str(registry) in problem and where in problem
+        assert admin.get("/__sandbox/health").json()["status"] == "degraded"
+        said = [r for r in caplog.records if r.name == "ficoba_sandbox.gateway.registry"]
+        assert len(said) == 1 and said[0].exc_info is None
+        assert str(registry) in said[0].getMessage() and where in said[0].getMessage()
+
+        registry.write_text(good, "utf-8")
+        wait_for_file_watch()
+        assert admin.get("/__sandbox/ready").status_code == 200
+        assert admin.get("/__sandbox/health").json() == {"status": "ok"}
+        assert token().status_code == 200
+        said = [r for r in caplog.records if r.name == "ficoba_sandbox.gateway.registry"]
+        assert len(said) == 2 and "readable again" in said[1].getMessage()
+    run_on_asgi_loop(app.sandbox.aclose())
+
+
+def test_a_command_never_overwrites_a_registry_that_does_not_load(
+    tmp_path: Path, capsys: Any
+) -> None:
+    run_cli("init", "--dir", str(tmp_path))
+    registry = tmp_path / "registry.json"
+    registry.write_text('{"format": "ficoba-sandbox/registry/v1", "clients": {', "utf-8")
+    assert run_cli("clients", "add", "--dir", str(tmp_path), "--id", "bank-2") == 2
+    assert "line 1 column" in capsys.readouterr().err
+    assert registry.read_text("utf-8").endswith('"clients": {')

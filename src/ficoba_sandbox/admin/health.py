@@ -1,5 +1,9 @@
-"""`GET health` (liveness) and `GET ready` (readiness: dataset, gateway, journal, quota storage);
-docs/qa.md, "Admin plane"."""
+"""`GET health` (liveness) and `GET ready` (readiness: dataset, gateway, client registry, journal,
+quota storage); docs/qa.md, "Admin plane".
+
+A registry file that does not load is not a reason to restart the process (it serves the last
+version it read): `health` stays 200 and says `degraded`, `ready` answers 503 with the reason,
+until the file loads again (docs/reliability.md, "The client registry on disk")."""
 
 from __future__ import annotations
 
@@ -17,20 +21,28 @@ def router(sandbox: Sandbox) -> APIRouter:
 
     @r.get("/health", summary="Liveness")
     def health() -> dict[str, Any]:
-        return {"status": "ok"}
+        fault = sandbox.gateway.registry.check()
+        if fault is None:
+            return {"status": "ok"}
+        return {"status": "degraded", "problems": {"registry": fault}}
 
     @r.get("/ready", summary="Readiness: data, gateway keys, journal, quota")
     async def ready() -> JSONResponse:
+        registry_fault = sandbox.gateway.registry.check()
         checks: dict[str, bool] = {
             "dataset": sandbox.store is not None,
             "gateway": sandbox.gateway is not None,
+            "registry": registry_fault is None,
             "journal": sandbox.journal.healthy,
             "quota_storage": await sandbox.levels.quota.check(),
         }
         ok = all(checks.values())
         # 503 so that a probe which only reads the status code sees "not ready"
+        body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
+        if registry_fault is not None:
+            body["problems"] = {"registry": registry_fault}
         return JSONResponse(
-            {"status": "ready" if ok else "not ready", "checks": checks},
+            body,
             status_code=200 if ok else 503,
         )
 

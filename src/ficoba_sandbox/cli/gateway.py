@@ -260,7 +260,12 @@ def cmd_ca_list(args: argparse.Namespace) -> int:
 
 def cmd_clients_list(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    records = list(Registry(settings.state_dir))
+    registry = Registry(settings.state_dir)
+    fault = registry.check()
+    if fault is not None:
+        print(f"error: {fault}", file=sys.stderr)
+        return 2
+    records = list(registry)
     if args.json:
         out = [{k: v for k, v in r.to_json().items() if k != "secret_hash"} for r in records]
         print(json.dumps(out, indent=2))

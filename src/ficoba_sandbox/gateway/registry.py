@@ -25,6 +25,11 @@ so `ficoba-sandbox clients add|revoke` takes effect without a restart. Format::
       }
     }
 
+A file that cannot be read (not JSON, another format, a record that does not load, a file that
+vanished after it was read) is a *fault*: the server keeps serving the last version it read,
+logs one line naming the file and the position, and reports it (`Registry.fault`, the admin
+plane's `ready`) until the file reads again (docs/reliability.md, "The client registry on disk").
+
 Secrets are never stored: only their scrypt hash. Client secrets are 256-bit random strings, so
 the hash cost is modest on purpose (the token endpoint hashes on every call).
 """
@@ -38,6 +43,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import os
 import re
 import secrets
@@ -53,6 +59,8 @@ from ficoba_sandbox.domain.private import private_dir
 from ficoba_sandbox.domain.watch import Watch
 from ficoba_sandbox.gateway.networks import Network, ip_in, parse_networks
 from ficoba_sandbox.gateway.pki import write_private
+
+log = logging.getLogger(__name__)
 
 FORMAT = "ficoba-sandbox/registry/v1"
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -278,16 +286,52 @@ def parse_motif(spec: str) -> tuple[str, frozenset[SearchType]]:
 # --------------------------------------------------------------------------- the registry file
 
 
+def read_registry(path: Path) -> dict[str, ClientRecord] | None:
+    """The clients of the registry file `path`; None when there is no such file. A file that does
+    not load raises `RegistryError` naming the file and, for JSON, the line and column."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: cannot be read: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RegistryError(
+            f"{path}: not JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise RegistryError(f"{path}: unknown format {found!r} (expected {FORMAT!r})")
+    clients = data.get("clients", {})
+    if not isinstance(clients, dict):
+        raise RegistryError(f'{path}: "clients" is not an object')
+    records: dict[str, ClientRecord] = {}
+    for cid, entry in clients.items():
+        try:
+            records[cid] = ClientRecord.from_json(entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RegistryError(f"{path}: client {cid!r} does not load: {exc!r}") from None
+    return records
+
+
 class Registry:
     """`D/registry.json`, re-read when it changes on disk. A lookup looks at the file first,
     except on the API's hot path (`recent=True`), which looks at it every
-    `domain.watch.RECHECK_SECONDS` at most and reads it again before it refuses anyone."""
+    `domain.watch.RECHECK_SECONDS` at most and reads it again before it refuses anyone.
+
+    A version that does not load leaves the last one read in place and sets `fault` (logged once
+    per change of the file); the next version that loads clears it."""
 
     def __init__(self, state_dir: Path) -> None:
         self.path = Path(state_dir).resolve() / "registry.json"
         self._lock = threading.Lock()
         self._watch = Watch(self.path)
         self._clients: dict[str, ClientRecord] = {}
+        self._loaded = False
+        #: why the file on disk is not the version served (None: it is)
+        self.fault: str | None = None
 
     # -- reading
 
@@ -296,17 +340,35 @@ class Registry:
             if not recent:
                 self._watch.look_now()
             if self._watch.changed():
-                self._clients = self._read() if self._watch.stamp is not None else {}
+                self._reload()
             return self._clients
 
-    def _read(self) -> dict[str, ClientRecord]:
+    def _reload(self) -> None:
         try:
-            data = json.loads(self.path.read_text("utf-8"))
-        except FileNotFoundError:
-            return {}
-        if data.get("format") != FORMAT:
-            raise RegistryError(f"{self.path}: unknown format {data.get('format')!r}")
-        return {cid: ClientRecord.from_json(c) for cid, c in data.get("clients", {}).items()}
+            clients = read_registry(self.path)
+            if clients is None and self._loaded:
+                raise RegistryError(f"{self.path}: the file is gone")
+        except RegistryError as exc:
+            self.fault = str(exc)
+            log.error("client registry not reloaded, still serving the last version read: %s", exc)
+            return
+        if self.fault is not None:
+            log.warning(
+                "client registry readable again: %s (%d clients)", self.path, len(clients or {})
+            )
+            self.fault = None
+        self._clients = clients or {}
+        self._loaded = clients is not None
+
+    def _read(self) -> dict[str, ClientRecord]:
+        """The file's clients, for a change made under the lock (a file that does not load is
+        refused, never overwritten)."""
+        return read_registry(self.path) or {}
+
+    def check(self) -> str | None:
+        """Look at the file now; the fault, if any (the admin plane's readiness)."""
+        self._current()
+        return self.fault
 
     def get(self, client_id: str, *, recent: bool = False) -> ClientRecord | None:
         """The client's record; `recent`: as read within `RECHECK_SECONDS` will do."""
