@@ -32,6 +32,7 @@ from typing import Any
 from ficoba_sandbox.admin import AdminConfigError, create_admin_app
 from ficoba_sandbox.admin.app import check_access_settings
 from ficoba_sandbox.app import create_app
+from ficoba_sandbox.cli import start
 from ficoba_sandbox.cli.gateway import settings_from
 from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, TOKEN_ENV, admin_url
 from ficoba_sandbox.gateway.clients import (
@@ -319,17 +320,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (ProxyConfigError, AdminConfigError) as exc:
         print(f"ficoba-sandbox: {exc}", file=sys.stderr)
         return 2
-    settings, notes = ops.prepare_state(settings)
-    for line in notes:
-        ops.say(settings, line)
-    paths, done = ensure_pki(settings.state_dir, settings.san)
-    for line in done:
-        print(line, file=sys.stderr)
-    creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
-    if created:
-        print(f"created the demo client: {paths.root / 'demo-client.json'}", file=sys.stderr)
-    else:
-        creds = follow_served_origin(paths, public_origin(settings.host, settings.port))
+    with start.refused_in_one_line(settings.state_dir):
+        start.check_state_dir(settings.state_dir)
+        start.check_registry(settings.state_dir)
+        settings, notes = ops.prepare_state(settings)
+        for line in notes:
+            ops.say(settings, line)
+        paths, done = ensure_pki(settings.state_dir, settings.san)
+        for line in done:
+            print(line, file=sys.stderr)
+        creds, created = ensure_demo_client(paths, public_origin(settings.host, settings.port))
+        if created:
+            print(f"created the demo client: {paths.root / 'demo-client.json'}", file=sys.stderr)
+        else:
+            creds = follow_served_origin(paths, public_origin(settings.host, settings.port))
     busy = _busy_ports([(settings.host, settings.port), (settings.admin_host, settings.admin_port)])
     if busy:
         for host, port, why in busy:
@@ -344,7 +348,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except TrustError as exc:
         print(f"ficoba-sandbox: {exc}", file=sys.stderr)
         return 2
-    app = create_app(settings)
+    with start.refused_in_one_line(settings.state_dir):  # the journal, the dataset cache
+        app = create_app(settings)
     admin = create_admin_app(app.sandbox, settings)
     logs = ops.uvicorn_logging(settings)
     main_server = uvicorn.Server(

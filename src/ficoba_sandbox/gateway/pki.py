@@ -361,8 +361,14 @@ def ensure_pki(root: Path, sans: Iterable[str] = ()) -> tuple[PkiPaths, list[str
     done: list[str] = []
     if not paths.ca_cert.exists() or not paths.ca_key.exists():
         if paths.ca_cert.exists() or paths.ca_key.exists():
+            present, missing = (
+                (paths.ca_cert, paths.ca_key)
+                if paths.ca_cert.exists()
+                else (paths.ca_key, paths.ca_cert)
+            )
             raise FileExistsError(
-                f"{paths.pki}: half a CA (ca.pem or ca.key missing); refusing to overwrite"
+                f"{missing}: missing while {present} exists (half a CA); restore it: a CA is "
+                "never overwritten (every client certificate hangs on it)"
             )
         cert, key = create_ca()
         write_private(paths.ca_key, _key_pem(key))
