@@ -54,6 +54,27 @@ class Settings(BaseSettings):
         description="failed client authentications from one address within the window before "
         "/token answers 429 (0: no back-off per address)",
     )
+    # Slow and idle clients (gateway/connections.py, docs/reliability.md)
+    tls_handshake_timeout: float = Field(
+        10.0, gt=0, description="seconds a client has to finish the TLS handshake"
+    )
+    header_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="seconds a request's line and headers have to arrive (the first request's "
+        "from the handshake, a later one's from its first byte)",
+    )
+    body_timeout: float = Field(
+        30.0, gt=0, description="seconds a request's body has to arrive, from its headers"
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, description="seconds an idle connection is kept between two requests"
+    )
+    max_connections: int = Field(
+        256,
+        ge=1,
+        description="simultaneous API connections; beyond, requests answer 503 CAT001 and close",
+    )
     trusted_proxies: CommaList = Field(default_factory=list)
     trust_loopback_proxy: bool = Field(
         False, description="allow a --trusted-proxy range that holds loopback (127.0.0.0/8, ::1)"

@@ -67,6 +67,7 @@ from ficoba_sandbox.gateway.checks import (
     check_ip,
     new_request_id,
 )
+from ficoba_sandbox.gateway.connections import OVER_CAPACITY
 from ficoba_sandbox.gateway.oauth import OAuthError, TokenResult, token_endpoint
 from ficoba_sandbox.gateway.peer import resolve_peer
 from ficoba_sandbox.gateway.quota import QuotaStorageError, throttled
@@ -128,6 +129,11 @@ class Pipeline:
         path = scope["path"]
         call: Call | None = None
         try:
+            extensions = scope.get("extensions")
+            if extensions and OVER_CAPACITY in extensions:
+                call = self._call(scope, protected=True)
+                await self._over_capacity(call, send)
+                return
             if path in DOCUMENTATION_PATHS or path.startswith(WELL_KNOWN):
                 call = self._call(scope, protected=False)
                 await self._documentation(call, scope, receive, send)
@@ -152,6 +158,14 @@ class Pipeline:
         finally:
             if call is not None:
                 self._after(call)
+
+    async def _over_capacity(self, call: Call, send: Send) -> None:
+        """A connection beyond `max_connections` (gateway/connections.py): 503 CAT001, and the
+        connection closes after it (RFC 9112 §9.6)."""
+        refusal = FicobaError("CAT001", headers={"Retry-After": "1", "Connection": "close"})
+        call.refusal, call.refused_by = refusal, "connections"
+        call.answer = self._refusal(refusal, call.at)
+        await self._send(call, send)
 
     async def _crashed(self, scope: Scope, call: Call | None, exc: Exception, send: Send) -> None:
         """A crash outside the steps (reading the request, FastAPI's documentation, writing the

@@ -130,6 +130,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DURATION",
         help="e.g. 2s: an emulated latency above it is answered 408 after this wait",
     )
+    # Slow and idle clients (gateway/connections.py)
+    p.add_argument(
+        "--tls-handshake-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="TLS handshake bound (default 10)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a request's line and headers must arrive within this: the first request's from "
+        "the handshake, a later one's from its first byte (default 10)",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a request's body must arrive within this of its headers (default 30)",
+    )
+    p.add_argument(
+        "--keep-alive-timeout",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="idle time kept between two requests of a connection (default 5)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="simultaneous API connections; beyond, answered 503 CAT001 and closed (default 256)",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.add_argument(
         "--log-json",
@@ -163,6 +200,11 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         maintenance_window="maintenance_window",
         latency="latency",
         request_timeout="request_timeout",
+        tls_handshake_timeout="tls_handshake_timeout",
+        header_timeout="header_timeout",
+        body_timeout="body_timeout",
+        keep_alive_timeout="keep_alive_timeout",
+        max_connections="max_connections",
     )
 
 
@@ -177,15 +219,17 @@ def tls_context_factory(config: Any, default_factory: Any) -> ssl.SSLContext:
 
 
 def uvicorn_config(app: Any, settings: Settings, paths: PkiPaths, **extra: Any) -> Any:
+    """The API listener's uvicorn configuration; run it with `api_server(config, settings)`."""
     import uvicorn
 
-    from ficoba_sandbox.gateway.tls import TLSExtensionH11Protocol
+    from ficoba_sandbox.gateway.connections import ConnectionLimits, http_protocol
 
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
-        http=TLSExtensionH11Protocol,
+        http=http_protocol(ConnectionLimits.from_settings(settings)),
+        timeout_keep_alive=settings.keep_alive_timeout,
         proxy_headers=False,
         forwarded_allow_ips="",
         ssl_certfile=str(paths.server_cert),
@@ -197,6 +241,13 @@ def uvicorn_config(app: Any, settings: Settings, paths: PkiPaths, **extra: Any) 
         server_header=False,
         **extra,
     )
+
+
+def api_server(config: Any, settings: Settings) -> Any:
+    """The API listener's uvicorn server: its TLS handshakes bounded (gateway/connections.py)."""
+    from ficoba_sandbox.gateway.connections import BoundedServer, ConnectionLimits
+
+    return BoundedServer(config, ConnectionLimits.from_settings(settings))
 
 
 def demo_search(sandbox: Sandbox, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -352,8 +403,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = create_app(settings)
     admin = create_admin_app(app.sandbox, settings)
     logs = ops.uvicorn_logging(settings)
-    main_server = uvicorn.Server(
-        uvicorn_config(app, settings, paths, log_level=args.log_level, **logs)
+    main_server = api_server(
+        uvicorn_config(app, settings, paths, log_level=args.log_level, **logs), settings
     )
     admin_server = _admin_server(
         uvicorn.Config(
