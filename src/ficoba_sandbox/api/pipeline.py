@@ -24,7 +24,8 @@ the size cap), its peer (the one resolver, gateway/peer.py); the journal row is 
 call when it is answered, whatever happened (api/record.py).
 
 Outside the steps: `/token` (the OAuth token endpoint, RFC 6749: public, its own error format)
-and the documentation (`/openapi.json`, `/docs`), which FastAPI serves.
+and the documentation (`/openapi.json`, `/docs`), which FastAPI serves. And a connection beyond
+`--max-connections` (gateway/connections.py): 503 CAT001, then the connection closes.
 """
 
 from __future__ import annotations
