@@ -5,6 +5,7 @@ server should close is given its bound plus a margin, and an old server kept the
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import ssl
 import threading
@@ -20,6 +21,7 @@ import pytest
 
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli.serve import api_server, uvicorn_config
+from ficoba_sandbox.gateway import connections
 from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
 from ficoba_sandbox.settings import Settings
 from gateway_support import fetch_token, free_port, run_on_asgi_loop
@@ -205,3 +207,21 @@ def test_beyond_the_connection_cap_a_request_is_refused_in_the_api_format(
     time.sleep(0.2)  # the server sees them go
     with listener.http(token) as http:
         assert _etat_sante(http) == 200
+
+
+def test_connections_closed_at_a_deadline_are_logged_at_most_once_a_minute(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(connections.time, "monotonic", lambda: now[0])
+    closed = connections.ClosedLog()
+    with caplog.at_level(logging.WARNING, logger=connections.__name__):
+        for _ in range(500):  # an attack: 500 connections cut within a second
+            closed.note(connections.HEAD, HEADER)
+        now[0] += connections.LOG_EVERY
+        closed.note(connections.BODY, BODY)
+    lines = [r.getMessage() for r in caplog.records if r.name == connections.__name__]
+    assert len(lines) == 2
+    assert lines[0].startswith("closed 1 slow connection(s)")
+    assert lines[1].startswith("closed 500 slow connection(s) in the last 60 s")
+    assert "request body not received within 1.5 s" in lines[1]

@@ -68,34 +68,38 @@ class ConnectionLimits:
         )
 
 
-class _Closed:
-    """The count of connections closed at a deadline since the last log line."""
+class ClosedLog:
+    """The connections one listener closed at a deadline, logged at most every `LOG_EVERY`
+    seconds with their count."""
 
-    count = 0
-    logged_at = -LOG_EVERY
+    def __init__(self) -> None:
+        self.count = 0
+        self.logged_at = -LOG_EVERY
 
-    @classmethod
-    def note(cls, phase: str, bound: float) -> None:
-        cls.count += 1
+    def note(self, phase: str, bound: float) -> None:
+        self.count += 1
         now = time.monotonic()
-        if now - cls.logged_at >= LOG_EVERY:
+        if now - self.logged_at >= LOG_EVERY:
             log.warning(
                 "closed %d slow connection(s) in the last %.0f s (latest: %s not received within "
                 "%g s)",
-                cls.count,
-                min(now - cls.logged_at, LOG_EVERY),
+                self.count,
+                min(now - self.logged_at, LOG_EVERY),
                 phase,
                 bound,
             )
-            cls.count, cls.logged_at = 0, now
+            self.count, self.logged_at = 0, now
 
 
 class BoundedH11Protocol(TLSExtensionH11Protocol):
     """uvicorn's h11 protocol (with the TLS extension) under `ConnectionLimits`."""
 
-    def __init__(self, *args: Any, limits: ConnectionLimits, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, limits: ConnectionLimits, closed: ClosedLog, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
+        self.closed = closed
         self._deadline: asyncio.TimerHandle | None = None
         self._phase: str | None = None
 
@@ -151,13 +155,13 @@ class BoundedH11Protocol(TLSExtensionH11Protocol):
     def _expire(self, phase: str, bound: float) -> None:
         self._deadline = None
         if not self.transport.is_closing():
-            _Closed.note(phase, bound)
+            self.closed.note(phase, bound)
             self.transport.close()
 
 
 def http_protocol(limits: ConnectionLimits) -> Any:
     """The `uvicorn.Config(http=...)` factory of `BoundedH11Protocol` under `limits`."""
-    return functools.partial(BoundedH11Protocol, limits=limits)
+    return functools.partial(BoundedH11Protocol, limits=limits, closed=ClosedLog())
 
 
 class BoundedServer(uvicorn.Server):
