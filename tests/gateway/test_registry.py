@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import secrets
 import stat
 import uuid
 from pathlib import Path
@@ -283,7 +284,14 @@ def test_a_registry_that_does_not_load_keeps_the_last_version_served(
     it is not, one log line names the file and the position; fixed, it is read again."""
     paths, _ = ensure_pki(tmp_path)
     creds, _ = ensure_demo_client(paths, public_origin("127.0.0.1", 8443))
-    settings = Settings(state_dir=tmp_path, size=200, port=free_port(), admin_port=free_port())
+    admin_token = secrets.token_hex(32)
+    settings = Settings(
+        state_dir=tmp_path,
+        size=200,
+        port=free_port(),
+        admin_port=free_port(),
+        admin_token=admin_token,
+    )
     app = create_app(settings)
     admin_config = uvicorn.Config(
         create_admin_app(app.sandbox, settings),
@@ -299,7 +307,10 @@ def test_a_registry_that_does_not_load_keeps_the_last_version_served(
         run_tls_server(settings, app) as origin,
         serve_in_thread(admin_config),
         httpx.Client(base_url=origin, verify=ctx) as api,
-        httpx.Client(base_url=f"http://127.0.0.1:{settings.admin_port}") as admin,
+        httpx.Client(
+            base_url=f"http://127.0.0.1:{settings.admin_port}",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        ) as admin,
     ):
 
         def token() -> httpx.Response:
