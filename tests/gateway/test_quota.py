@@ -394,6 +394,68 @@ def test_the_redis_quota_follows_the_app_clock(fresh_redis_url: str, clock: Syst
     asyncio.run(scenario())
 
 
+def test_a_high_quota_client_keeps_only_its_last_minute_in_memory(clock: SystemClock) -> None:
+    """10^8 calls a minute allowed, 100 000 calls 10 ms apart: the window holds the last minute's
+    6 000 and memory stays flat after the first minute (it grew by 32 B a call when the window
+    kept every call up to the quota)."""
+    import tracemalloc
+
+    from ficoba_sandbox.gateway.quota import _ClockedMemoryStorage
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        quota = Quota(clock=clock, default_quota=10**8)
+        assert isinstance(quota.storage, _ClockedMemoryStorage)
+        sizes, traced = [], []
+        for i in range(100_000):
+            assert (await quota.hit("big")).allowed
+            clock.advance(timedelta(milliseconds=10))
+            if i % 10_000 == 9_999:
+                window = quota.storage._log[quota.key("big")]
+                sizes.append(len(window.ts))
+                traced.append(tracemalloc.get_traced_memory()[0])
+        assert len(window) == 6001  # the calls of the last 60 s, both ends included
+        return sizes, traced
+
+    tracemalloc.start()
+    try:
+        sizes, traced = asyncio.run(scenario())
+    finally:
+        tracemalloc.stop()
+    after_warm_up = sizes[1:]  # the first minute fills the window
+    assert max(after_warm_up) <= 2 * 6001 + 1024, sizes  # the list compacts itself
+    assert max(traced[1:]) - min(traced[1:]) < 256 * 1024, traced  # flat, not 32 B a call
+
+
+@pytest.mark.redis
+def test_a_high_quota_client_keeps_only_its_last_minute_in_redis(
+    fresh_redis_url: str, clock: SystemClock
+) -> None:
+    """The Redis list of a client of 10^8 calls a minute holds the calls of the last minute, not
+    every call up to the quota."""
+    import redis
+
+    async def scenario() -> list[int]:
+        q = Quota(fresh_redis_url, clock=clock, default_quota=10**8)
+        key: str = q.storage.bridge.prefixed_key(q.key("big"))  # type: ignore[union-attr]
+        lengths = []
+        try:
+            with redis.Redis.from_url(fresh_redis_url) as r:
+                for i in range(3_000):
+                    assert (await q.hit("big")).allowed
+                    clock.advance(timedelta(milliseconds=100))
+                    if i % 500 == 499:
+                        lengths.append(int(r.llen(key)))
+            state = await q.state("big")
+            assert state["used"] == 600  # the calls of the last 60 s
+        finally:
+            await q.aclose()
+        return lengths
+
+    lengths = asyncio.run(scenario())
+    assert lengths[0] == 500
+    assert all(n <= 601 for n in lengths[1:]), lengths
+
+
 # --- replicas: one quota through Redis ----------------------------------------------------------
 
 
@@ -532,11 +594,13 @@ def test_two_serve_processes_on_one_redis_share_one_quota(
 
 
 # --- the in-memory window against the list `limits` keeps (newest first, trimmed to the quota,
-# filtered on read): same answers, the clock going back included ---------------------------------
+# filtered on read, and trimmed of the calls that left the window at each admission): same
+# answers, the clock going back included ----------------------------------------------------------
 
 
 class Reference:
-    """The original algorithm (a newest-first list per key)."""
+    """The original algorithm (a newest-first list per key), bounded by time: an admission also
+    drops, from the oldest end, the calls older than the window (docs/quota.md)."""
 
     def __init__(self) -> None:
         self.log: list[float] = []
@@ -548,6 +612,8 @@ class Reference:
             return False
         self.log[:0] = [now] * amount
         del self.log[limit:]
+        while self.log[-1] < now - expiry:
+            self.log.pop()
         return True
 
     def window(self, now: float, limit: int, expiry: int) -> tuple[float, int]:
@@ -560,7 +626,7 @@ def acquire(w: _Window, now: float, limit: int, expiry: int, amount: int) -> boo
         return False
     if len(w) > limit - amount and w.nth_newest(limit - amount) >= now - expiry:
         return False
-    w.add(now, amount, limit)
+    w.add(now, amount, limit, expiry)
     return True
 
 

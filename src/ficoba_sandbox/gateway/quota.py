@@ -88,7 +88,10 @@ class _Window:
 
     Equivalent to the newest-first list trimmed to the quota that `limits` keeps (and the Redis
     script with LTRIM), read without copying it: while the timestamps are in order (the clock
-    did not go back) the calls still inside the window are found by bisection.
+    did not go back) the calls still inside the window are found by bisection. Bounded by time
+    as well as by count: an admission also forgets the oldest calls that have left the window
+    (older than `now - expiry`), so a client of a large quota keeps only the calls of its last
+    minute, not up to its quota (docs/quota.md).
     """
 
     __slots__ = ("descent", "head", "ts")
@@ -105,14 +108,19 @@ class _Window:
     def nth_newest(self, n: int) -> float:
         return self.ts[len(self.ts) - 1 - n]
 
-    def add(self, now: float, amount: int, limit: int) -> None:
+    def add(self, now: float, amount: int, limit: int, expiry: float) -> None:
         ts = self.ts
         for _ in range(amount):
             if len(ts) > self.head and now < ts[-1]:
                 self.descent = len(ts)
             ts.append(now)
-        if len(ts) - self.head > limit:
-            self.head = len(ts) - limit
+        head = max(self.head, len(ts) - limit)
+        # The oldest calls that left the window: they no longer count, now or later (unless the
+        # clock goes back, docs/quota.md). Amortised one step per admission.
+        horizon = now - expiry
+        while ts[head] < horizon:
+            head += 1
+        self.head = head
         if self.head > 1024 and self.head * 2 > len(ts):
             del ts[: self.head]
             self.descent -= self.head
@@ -139,8 +147,9 @@ class _Window:
 class _ClockedMemoryStorage(MemoryStorage):
     """`limits`' in-process storage, with timestamps from the app clock.
 
-    Each key holds the admitted timestamps, trimmed to the quota (as the Redis script does with
-    LTRIM), so memory stays bounded without the real-time expiry task.
+    Each key holds the admitted timestamps of the window, at most the quota (as the Redis script
+    does), so memory stays bounded by the calls of the last minute without the real-time expiry
+    task.
     """
 
     def __init__(self, clock: Clock) -> None:
@@ -162,7 +171,7 @@ class _ClockedMemoryStorage(MemoryStorage):
             window = self._log[key] = _Window()
         if len(window) > limit - amount and window.nth_newest(limit - amount) >= now - expiry:
             return window, False
-        window.add(now, amount, limit)
+        window.add(now, amount, limit, expiry)
         return window, True
 
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
@@ -204,11 +213,41 @@ class _ClockedMemoryStorage(MemoryStorage):
         return n
 
 
+#: `limits`' `acquire_moving_window.lua` (newest first, LTRIM to the quota), and then the calls
+#: that left the window popped from the oldest end: the list holds the calls of the last minute,
+#: not up to the quota (at most one pop per admission once the window is full in time).
+_ACQUIRE_MOVING_WINDOW = """
+local timestamp = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local expiry = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
+if amount > limit then
+    return false
+end
+local entry = redis.call('lindex', KEYS[1], limit - amount)
+if entry and tonumber(entry) >= timestamp - expiry then
+    return false
+end
+for i = 1, amount do
+    redis.call('lpush', KEYS[1], timestamp)
+end
+redis.call('ltrim', KEYS[1], 0, limit - 1)
+local oldest = redis.call('lindex', KEYS[1], -1)
+while oldest and tonumber(oldest) < timestamp - expiry do
+    redis.call('rpop', KEYS[1])
+    oldest = redis.call('lindex', KEYS[1], -1)
+end
+redis.call('expire', KEYS[1], expiry)
+return true
+"""
+
+
 class _ClockedRedisStorage(RedisStorage):
     """`limits`' asyncio Redis storage (redis-py), with timestamps from the app clock.
 
-    Uses the same Lua scripts as `limits` (`acquire_moving_window`, `moving_window`), which take
-    the timestamp as an argument; every call is awaited on the running loop.
+    Uses `limits`' Lua script `moving_window` and its `acquire_moving_window` bounded by time
+    (`_ACQUIRE_MOVING_WINDOW`), which take the timestamp as an argument; every call is awaited
+    on the running loop.
     """
 
     def __init__(self, uri: str, clock: Clock, **options: Any) -> None:
@@ -222,6 +261,8 @@ class _ClockedRedisStorage(RedisStorage):
             **options,
         )
         self._clock = clock
+        bridge: Any = self.bridge
+        self._acquire = bridge.get_connection().register_script(_ACQUIRE_MOVING_WINDOW)
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -229,7 +270,7 @@ class _ClockedRedisStorage(RedisStorage):
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         bridge: Any = self.bridge
         try:
-            acquired = await bridge.lua_acquire_moving_window(
+            acquired = await self._acquire(
                 [bridge.prefixed_key(key)], [self._now(), limit, expiry, amount]
             )
         except self.base_exceptions as exc:
