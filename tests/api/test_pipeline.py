@@ -558,3 +558,91 @@ def _basic(client_id: str, secret: str) -> dict[str, str]:
     import base64
 
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+# --- the answer leaves once its row is committed: a server killed under load -------------------
+
+
+@pytest.mark.tls
+@pytest.mark.slow
+@pytest.mark.parametrize("writer", ["process", "thread"])
+def test_a_server_killed_under_load_loses_no_answered_call(tmp_path: Path, writer: str) -> None:
+    """`ficoba-sandbox serve` under eight connections, then SIGKILL to it and to its journal's
+    writer process at once (its process group): every call that got an answer is in the journal
+    (the answers of the last uncommitted batch, 28-36 ms of calls, were lost before the answer
+    waited for its row's commit)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
+    from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
+
+    paths, _ = ensure_pki(tmp_path / "D")
+    port = free_port()
+    origin = public_origin("127.0.0.1", port)
+    ensure_demo_client(paths, origin)
+    creds = enrol(paths, ClientSpec("crash-load", quota=10**8), origin)
+    ctx = client_ssl_context(paths.ca_cert, Path(creds["cert"]), Path(creds["key"]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
+    env["FICOBA_SANDBOX_JOURNAL_WRITER"] = writer
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(paths.root)),
+                *("--port", str(port), "--admin-port", str(free_port())),
+                *("--size", "100", "--log-level", "warning"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,  # the banner prints the demo secret
+            stderr=stderr,
+            start_new_session=True,  # its own process group: the server and its writer child
+        )
+    answered: list[str] = []
+    try:
+
+        async def worker(token: str, stop: asyncio.Event) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(base_url=origin, verify=ctx, timeout=10) as http:
+                while not stop.is_set():
+                    corr = str(uuid.uuid4())
+                    try:
+                        r = await http.get(f"{GW}/etatSante",
+                                           headers={**headers, "X-Correlation-ID": corr})  # fmt: skip
+                    except httpx.TransportError:
+                        return  # the server is gone
+                    assert r.status_code == 200, r.text
+                    answered.append(corr)
+                    if len(answered) >= 600 and not stop.is_set():
+                        stop.set()
+                        os.killpg(proc.pid, signal.SIGKILL)  # mid-load: the others are waiting
+
+        async def load() -> None:
+            async with httpx.AsyncClient(base_url=origin, verify=ctx, timeout=5) as http:
+                deadline = time.monotonic() + 120
+                while True:
+                    try:
+                        r = await http.post("/token", data={"grant_type": "client_credentials"},
+                                            auth=(creds["client_id"], creds["client_secret"]))  # fmt: skip
+                        break
+                    except httpx.TransportError:
+                        assert proc.poll() is None, log.read_text()
+                        assert time.monotonic() < deadline, "serve did not start"
+                        await asyncio.sleep(0.2)
+                assert r.status_code == 200, r.text
+            stop = asyncio.Event()
+            await asyncio.gather(*(worker(r.json()["access_token"], stop) for _ in range(8)))
+
+        asyncio.run(asyncio.wait_for(load(), timeout=180))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    with sqlite3.connect(paths.root / "journal.sqlite3") as db:
+        journaled = {row[0] for row in db.execute("SELECT correlation_id FROM journal")}
+    missing = [corr for corr in answered if corr not in journaled]
+    assert len(answered) >= 600
+    assert missing == [], f"{len(missing)} of {len(answered)} answered calls not journaled"

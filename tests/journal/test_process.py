@@ -14,10 +14,20 @@ from ficoba_sandbox.journal import (
 )
 
 
-def test_writer_process_failure_is_retried_and_reported(tmp_path: Path) -> None:
+def test_writer_process_failure_is_retried_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The writer process cannot write (another connection holds the write lock): the server
-    sees the journal unhealthy with the error, nothing is lost, and it heals once it can."""
+    sees the journal unhealthy with the error, the answer waiting for a row goes (the row stays),
+    nothing is lost, it heals once it can; the fault is logged once each way, not at each of the
+    child's retries (every 0.2 s)."""
+    import asyncio
+
     j = Journal.in_dir(tmp_path, writer="process", busy_timeout=0.05)
+
+    async def waited() -> bool:
+        return await asyncio.wait_for(j.commit(call(3)), 5)
+
     try:
         blocker = sqlite3.connect(j.path, timeout=1, isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
@@ -26,13 +36,20 @@ def test_writer_process_failure_is_retried_and_reported(tmp_path: Path) -> None:
         assert not j.flush(timeout=1.0)
         assert not j.healthy
         assert "locked" in (j.last_error or "")
+        assert asyncio.run(waited()) is False
         blocker.execute("COMMIT")
         blocker.close()
         assert j.flush(timeout=5)
         assert j.healthy
-        assert sorted(r["correlation_id"] for r in j.query()) == ["corr-1", "corr-2"]
+        assert sorted(r["correlation_id"] for r in j.query()) == ["corr-1", "corr-2", "corr-3"]
     finally:
         j.close()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("ficoba_sandbox")]
+    assert lines == [
+        "journal storage unreachable: OperationalError: database is locked"
+        " (the calls are kept and retried)",
+        "journal storage back",
+    ]
 
 
 def test_writer_process_runs_below_the_server(tmp_path: Path) -> None:

@@ -34,6 +34,26 @@ def test_record_flush_query(journal: Journal) -> None:
     assert journal.last_rejected("nobody") is None
 
 
+def test_commit_is_settled_once_the_row_is_committed(journal: Journal) -> None:
+    """What an answer waits for (the pipeline's): the row is in the file, for any other
+    connection, when the future says so; without a flush."""
+    import asyncio
+
+    async def scenario() -> list[int]:
+        counts = []
+        for batch in range(3):
+            waiters = [journal.commit(call(10 * batch + i)) for i in range(5)]
+            for waiter in asyncio.as_completed(waiters):
+                assert await asyncio.wait_for(waiter, 10) is True
+                with sqlite3.connect(journal.path) as other:
+                    counts.append(other.execute("SELECT COUNT(*) FROM journal").fetchone()[0])
+        return counts
+
+    counts = asyncio.run(scenario())
+    assert min(counts[:5]) >= 1 and min(counts[5:10]) >= 6 and min(counts[10:]) >= 11
+    assert counts[-1] == 15
+
+
 def test_close_flushes_everything_and_restart_keeps_it(tmp_path: Path) -> None:
     j = Journal.in_dir(tmp_path)
     for i in range(2000):
@@ -130,8 +150,12 @@ def test_purge(journal: Journal) -> None:
     assert journal.count() == 0
 
 
-def test_write_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    """The thread writer's own failure (the process's: the tests below)."""
+def test_write_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    """The thread writer's own failure (the process's: test_process.py): retried every 0.2 s,
+    logged once when it starts and once when it ends; the answer waiting for the row goes (the
+    row stays queued)."""
+    import asyncio
+
     journal = Journal.in_dir(tmp_path, writer="thread")
     original = journal._write
     failing = {"on": True}
@@ -141,16 +165,26 @@ def test_write_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pyte
             raise sqlite3.OperationalError("disk I/O error")
         original(calls)
 
+    async def waited() -> bool:
+        return await asyncio.wait_for(journal.commit(call(2)), 5)
+
     monkeypatch.setattr(journal, "_write", flaky)
     journal.record(call(1))
-    assert not journal.flush(timeout=0.5)
+    assert not journal.flush(timeout=1.0)  # about five tries
     assert not journal.healthy
     assert "disk I/O error" in (journal.last_error or "")
+    assert asyncio.run(waited()) is False
     failing["on"] = False
     assert journal.flush(timeout=5)
     assert journal.healthy
-    assert journal.count() == 1
+    assert journal.count() == 2
     journal.close()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("ficoba_sandbox")]
+    assert lines == [
+        "journal storage unreachable: OperationalError: disk I/O error"
+        " (the calls are kept and retried)",
+        "journal storage back",
+    ]
 
 
 def test_wal_mode(journal: Journal) -> None:

@@ -143,8 +143,10 @@ class Call:
     #: the status sent (None: nothing was sent, the client went away first)
     status: int | None = None
     crash: BaseException | None = None
-    #: monotonic time of the last byte sent
+    #: monotonic time the answer was ready to send (its row then committed, then it is sent)
     finished: float | None = None
+    #: its row handed to the journal with its answer (else `_after` records it)
+    journaled: bool = False
     #: facts of the token endpoint's answer (who asked, which token was issued)
     token_facts: dict[str, Any] = field(default_factory=dict)
 

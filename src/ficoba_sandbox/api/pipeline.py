@@ -21,7 +21,8 @@ The first refusal ends the walk and is written by the one error writer (api/erro
 README's "check, in order" table is this list (tests/api/test_pipeline.py compares them). The
 request is read once when the call is made: its headers (the few the steps read), its body (up to
 the size cap), its peer (the one resolver, gateway/peer.py); the journal row is built from the
-call when it is answered, whatever happened (api/record.py).
+call when it is answered, whatever happened (api/record.py), and the answer leaves once that row
+is committed (docs/journal.md, "Nothing answered is lost").
 
 Outside the steps: `/token` (the OAuth token endpoint, RFC 6749: public, its own error format)
 and the documentation (`/openapi.json`, `/docs`), which FastAPI serves. And a connection beyond
@@ -273,18 +274,34 @@ class Pipeline:
                     headers.append((key, value.encode()))
         body = b"" if call.method == "HEAD" else answer.body
         call.status = answer.status
+        await self._journal(call)
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        call.finished = time.perf_counter()
 
-    def _after(self, call: Call) -> None:
-        """The journal row and, for a refused resource call of a known client, its feedback."""
-        sandbox = self.sandbox
-        status = call.status if call.status is not None else CLIENT_CLOSED
+    async def _journal(self, call: Call) -> None:
+        """The call's row, committed before its answer leaves: a server killed at any moment
+        loses no answered call from the journal (docs/journal.md). The writer commits the rows
+        of the calls waiting together in one transaction (a group commit)."""
+        call.finished = time.perf_counter()  # the answer is ready: what `latency_ms` measures
+        call.journaled = True
         try:
-            sandbox.journal.record(call_record(call, status))
+            waiter = self.sandbox.journal.commit(call_record(call, call.status or CLIENT_CLOSED))
         except Exception:  # the journal must never break an answer
             log.exception("journal: could not build the record")
+            return
+        # False: the journal cannot write now; the row stays queued and is retried, and the
+        # `availability` step refuses data calls meanwhile
+        await waiter
+
+    def _after(self, call: Call) -> None:
+        """The journal row of a call not answered (the client went away), and, for a refused
+        resource call of a known client, its feedback."""
+        status = call.status if call.status is not None else CLIENT_CLOSED
+        if not call.journaled:
+            try:
+                self.sandbox.journal.record(call_record(call, status))
+            except Exception:  # the journal must never break an answer
+                log.exception("journal: could not build the record")
         try:
             self._feedback(call, status)
         except Exception:  # nor the feedback (the answer has left: see _crashed)
@@ -347,14 +364,19 @@ class Pipeline:
         )
 
     async def _documentation(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
-        """FastAPI's OpenAPI document and Swagger UI; journaled like every call."""
+        """FastAPI's OpenAPI document and Swagger UI; journaled like every call, and held until
+        its row is committed like every answer. Nothing leaves before the last message: a crash
+        before it is answered by `_crashed` (status still unknown)."""
+        held: list[Message] = []
 
         async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                call.status = int(message["status"])
-            elif not message.get("more_body", False):
-                call.finished = time.perf_counter()
-            await send(message)
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                call.status = int(held[0]["status"])
+                await self._journal(call)
+                for each in held:
+                    await send(each)
+                held.clear()
 
         await self.documentation(scope, receive, capture)
 

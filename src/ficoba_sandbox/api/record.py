@@ -10,7 +10,7 @@ the gateway and of the backend, crashes, the documentation. What the row says:
 - what: method, path, search type, motif, whether a justification was given (never its text, which
   the journal masks with the rest of the body), correlation and request ids;
 - the answer: status, `referenceDemande`, `erreur.code` (or the OAuth `error` on /token),
-  `messageInformatif.code`, latency to the last byte;
+  `messageInformatif.code`, latency until the answer is ready to send;
 - rights: the scopes of the token the gateway verified (on /token, of the token issued), and the
   DataPass modality the request's search type requires (what 900910 checks), whatever the answer;
 - details: a fingerprint of the token used and its expiry, the token issued (on /token), the

@@ -14,7 +14,8 @@ Protocol, length-prefixed pickles over the child's stdin/stdout (our own two pro
 Nothing is dropped: a batch stays in the server until it is acknowledged; if the child dies
 it is started again and the unacknowledged batches are sent again (a batch committed just
 before a crash may then appear twice: a duplicate, never a loss). If it cannot be kept
-running, the server writes itself (the thread writer) and says so in the log.
+running, the server writes itself (the thread writer) and says so in the log. The answers of a
+batch's calls wait for its acknowledgement (commits.py): the reader thread settles them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ficoba_sandbox.domain.clock import SystemClock
+from ficoba_sandbox.domain.outage import Outage
+from ficoba_sandbox.journal.commits import Waiter, settle
 from ficoba_sandbox.journal.database import Database
 from ficoba_sandbox.journal.record import CallRecord, fields_of
 
@@ -46,6 +49,14 @@ class Flush:
     """A flush request: set once every call queued before it is committed."""
 
     done: threading.Event = field(default_factory=threading.Event)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Calls sent to the child and not yet acknowledged, and the answers that wait for them."""
+
+    calls: list[CallRecord]
+    waiters: list[Waiter]
 
 
 _FRAME = struct.Struct(">I")
@@ -121,6 +132,7 @@ class Host(Protocol):
 
     written: int
     last_error: str | None
+    outage: Outage
 
     def write_here(self, calls: list[CallRecord]) -> None:
         """Write in the server (the thread writer's own insert)."""
@@ -142,7 +154,7 @@ class WriterProcess:
             "busy_timeout": database.busy_timeout,
         }
         self.lock = threading.Lock()  # unacked, flushes: the reader thread settles them
-        self.unacked: dict[int, list[CallRecord]] = {}  # in the order they were sent
+        self.unacked: dict[int, Batch] = {}  # in the order they were sent
         self.flushes: dict[int, Flush] = {}
         self.seq = 0
         self.restarts = 0  # in a row, without an acknowledgement
@@ -183,16 +195,19 @@ class WriterProcess:
                 message = _read_frame(proc.stdout)
                 if message[0] == "ack":
                     with self.lock:
-                        calls = self.unacked.pop(message[1], None)
-                    self.host.written += len(calls or ())
+                        batch = self.unacked.pop(message[1], None)
+                    if batch is not None:
+                        self.host.written += len(batch.calls)
+                        settle(batch.waiters, True)
                     self.healthy = True
                     self.restarts = 0
+                    self.host.outage.recovered()
                 elif message[0] == "status":
                     self.healthy = bool(message[1])
                     self.host.last_error = message[2]
-                    log.error(
-                        "journal write failed in the writer process, will retry: %s", message[2]
-                    )
+                    # once, not at every retry (docs/reliability.md)
+                    self.host.outage.failed(f"{message[2]} (the calls are kept and retried)")
+                    self._release()
                 elif message[0] == "flushed":
                     with self.lock:
                         marker = self.flushes.pop(message[1], None)
@@ -205,6 +220,13 @@ class WriterProcess:
         # decides (it alone talks to the child).
         if not self.stopping:
             self.host.child_gone(proc)
+
+    def _release(self) -> None:
+        """The child cannot write: the answers waiting for its batches go now (the batches stay
+        and are retried; the pipeline refuses data calls while the journal is unhealthy)."""
+        with self.lock:
+            waiters = [w for batch in self.unacked.values() for w in batch.waiters]
+        settle(waiters, False)
 
     def revive(self, proc: subprocess.Popen[bytes]) -> None:
         """Start another child if `proc`, whose replies ended, is still the current one and left
@@ -227,8 +249,8 @@ class WriterProcess:
             with self.lock:
                 batches = list(self.unacked.items())
                 flushes = list(self.flushes)
-            for seq, calls in batches:
-                _write_frame(proc.stdin, ("rows", seq, [fields_of(c) for c in calls]))
+            for seq, batch in batches:
+                _write_frame(proc.stdin, ("rows", seq, [fields_of(c) for c in batch.calls]))
             for token in flushes:  # after every batch: conservative, and still in order
                 _write_frame(proc.stdin, ("flush", token))
         except (OSError, ValueError) as exc:
@@ -251,8 +273,9 @@ class WriterProcess:
                     markers = list(self.flushes.values())
                     self.flushes.clear()
                     break
-                seq, calls = next(iter(self.unacked.items()))
-            self.host.write_here(calls)
+                seq, batch = next(iter(self.unacked.items()))
+            self.host.write_here(batch.calls)
+            settle(batch.waiters, True)
             with self.lock:
                 self.unacked.pop(seq, None)
         for marker in markers:
@@ -279,15 +302,16 @@ class WriterProcess:
 
     # -- the journal-writer thread's side
 
-    def deliver(self, calls: list[CallRecord]) -> None:
+    def deliver(self, calls: list[CallRecord], waiters: list[Waiter]) -> None:
         if self.fallback:
             self._drain()
             self.host.write_here(calls)
+            settle(waiters, True)
             self.healthy = True
             return
         self.seq += 1
         with self.lock:
-            self.unacked[self.seq] = list(calls)
+            self.unacked[self.seq] = Batch(list(calls), list(waiters))
         self._send(("rows", self.seq, [fields_of(c) for c in calls]))
 
     def settle(self, marker: Flush) -> None:
@@ -299,9 +323,9 @@ class WriterProcess:
             self.flushes[self.seq] = marker
         self._send(("flush", self.seq))
 
-    def stop(self, timeout: float) -> list[CallRecord]:
-        """Ask the child to finish, wait for it; what it did not acknowledge is returned (the
-        journal writes it itself)."""
+    def stop(self, timeout: float) -> tuple[list[CallRecord], list[Waiter]]:
+        """Ask the child to finish, wait for it; what it did not acknowledge is returned, with
+        the answers waiting for it (the journal writes it itself)."""
         self.stopping = True
         if self._alive():
             with contextlib.suppress(OSError, ValueError):
@@ -314,10 +338,11 @@ class WriterProcess:
             self.reader.join(timeout)
         self._kill()
         with self.lock:
-            leftovers = [c for calls in self.unacked.values() for c in calls]
+            leftovers = [c for batch in self.unacked.values() for c in batch.calls]
+            waiters = [w for batch in self.unacked.values() for w in batch.waiters]
             self.unacked.clear()
             markers = list(self.flushes.values())
             self.flushes.clear()
         for marker in markers:
             marker.done.set()
-        return leftovers
+        return leftovers, waiters

@@ -1,15 +1,19 @@
 """The journal: one row per HTTP call, masked, bounded, durable (docs/journal.md).
 
-Writes never block the event loop: `Journal.record()` only puts the call on a queue; one writer
-thread takes the calls in batches (those of `batch_delay`, 50 ms, at most `batch_size`) and either
-masks and inserts them itself (`writer="thread"`) or hands each batch to a child process that
-does (`writer="process"`, the server's default: process.py says why), then enforces the bounds
-(database.py). `flush()` waits for everything queued so far to be committed (and cuts the delay
-short); `close()` flushes and stops the thread (and the child).
+Writes never block the event loop: `Journal.commit()` (and `record()`) only put the call on a
+queue; one writer thread takes the calls in batches (what is queued, after a commit window of
+`batch_delay`, 1 ms, at most `batch_size`) and either masks and inserts them itself
+(`writer="thread"`) or hands each batch to a child process that does (`writer="process"`, the
+server's default: process.py says why), then enforces the bounds (database.py). The future
+`commit()` returns is set once the call's row is committed: the pipeline sends the answer then,
+so no answered call is lost if the server is killed (commits.py). `flush()` waits for everything
+queued so far to be committed (and cuts the window short); `close()` flushes and stops the thread
+(and the child).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -21,7 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.domain.outage import Outage
 from ficoba_sandbox.domain.private import private_dir, state_key
+from ficoba_sandbox.journal.commits import Waiter, settle
 from ficoba_sandbox.journal.database import JOURNAL_FILE, Database
 from ficoba_sandbox.journal.masking import Masker
 from ficoba_sandbox.journal.process import Flush, WriterProcess
@@ -35,6 +41,8 @@ WRITERS = ("thread", "process")
 BODY_DIGEST = "journal-body-digest"
 _STOP = object()
 _REVIVE = object()  # (_REVIVE, proc): that writer process died; another if anything waits
+#: what the queue holds for a call: its record and what its answer waits for (None: nothing)
+Queued = tuple[CallRecord, Waiter | None]
 
 
 class Journal(JournalReader):
@@ -62,7 +70,7 @@ class Journal(JournalReader):
         body_max_chars: int = Database.body_max_chars,
         batch_size: int = 500,
         prune_every: float = 5.0,
-        batch_delay: float = 0.05,
+        batch_delay: float = 0.001,
         writer: str = "thread",
         busy_timeout: float = Database.busy_timeout,
     ) -> None:
@@ -92,6 +100,8 @@ class Journal(JournalReader):
         self._lock = threading.Lock()  # guards _conn use outside the writer (after close)
         self._healthy = True
         self.last_error: str | None = None
+        #: the journal's storage failing and back, logged once each way (docs/reliability.md)
+        self.outage = Outage(log, "journal storage")
         self.written = 0
         self._conn = self.database.open_writer()
         self._last_prune = 0.0
@@ -134,16 +144,36 @@ class Journal(JournalReader):
         return self._process.healthy
 
     def record(self, call: CallRecord) -> None:
-        """Queue one call. Never blocks, never raises on the caller's path."""
+        """Queue one call, waited for by nobody (a client that went away). Never blocks, never
+        raises on the caller's path."""
         if self._closed:
-            # Late call after shutdown: write it synchronously rather than lose it.
-            with self._lock:
-                try:
-                    self._write([call])
-                except sqlite3.Error:
-                    log.exception("journal: late write failed")
+            self._late_write(call)
             return
-        self._queue.put(call)
+        self._queue.put((call, None))
+
+    def commit(self, call: CallRecord) -> Waiter:
+        """Queue one call; the future (of the running event loop) is set to True once its row is
+        committed, or to False when the journal cannot write now (the row stays queued and is
+        retried; data calls are refused meanwhile, docs/journal.md). Never blocks."""
+        waiter: Waiter = asyncio.get_running_loop().create_future()
+        if self._closed:
+            waiter.set_result(self._late_write(call))
+        elif not self.healthy:  # nothing to wait for until the storage is back
+            self._queue.put((call, None))
+            waiter.set_result(False)
+        else:
+            self._queue.put((call, waiter))
+        return waiter
+
+    def _late_write(self, call: CallRecord) -> bool:
+        """A call after shutdown: written synchronously rather than lost."""
+        with self._lock:
+            try:
+                self._write([call])
+            except sqlite3.Error:
+                log.exception("journal: late write failed")
+                return False
+        return True
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Wait until every call queued before now is committed. False on timeout."""
@@ -163,33 +193,44 @@ class Journal(JournalReader):
         self._thread.join(timeout)
         with self._lock:
             # Anything the writer could not commit (a failing disk) gets one last chance.
-            leftovers = self._process.stop(timeout) if self._process is not None else []
+            leftovers, waiters = (
+                self._process.stop(timeout) if self._process is not None else ([], [])
+            )
             while not self._queue.empty():
                 item = self._queue.get_nowait()
-                if isinstance(item, CallRecord):
-                    leftovers.append(item)
+                if type(item) is tuple and isinstance(item[0], CallRecord):
+                    leftovers.append(item[0])
+                    if item[1] is not None:
+                        waiters.append(item[1])
             if leftovers:
                 try:
                     self._write(leftovers)
+                    settle(waiters, True)
                 except sqlite3.Error:
                     log.exception("journal: %d entries lost at close", len(leftovers))
+                    settle(waiters, False)
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
             self._closed = True
             # Calls queued while we were closing: written with a connection of their own.
-            late = []
+            late: list[CallRecord] = []
+            waiters = []
             while not self._queue.empty():
                 item = self._queue.get_nowait()
-                if isinstance(item, CallRecord):
-                    late.append(item)
+                if type(item) is tuple and isinstance(item[0], CallRecord):
+                    late.append(item[0])
+                    if item[1] is not None:
+                        waiters.append(item[1])
                 elif isinstance(item, Flush):
                     item.done.set()
             if late:
                 try:
                     self._write(late)
+                    settle(waiters, True)
                 except sqlite3.Error:
                     log.exception("journal: %d entries lost at close", len(late))
+                    settle(waiters, False)
 
     # -- admin operations -------------------------------------------------------------------
 
@@ -229,15 +270,16 @@ class Journal(JournalReader):
 
     def _run(self) -> None:
         pending: list[CallRecord] = []
+        waiters: list[Waiter] = []  # of the calls in `pending` whose answers wait for them
         markers: list[Flush] = []
         stop = False
         while True:
             if not pending and not markers:
                 item = self._queue.get()  # block until there is work
-                if isinstance(item, CallRecord) and self.batch_delay > 0:
-                    # Let the calls of the next few milliseconds join this one: one transaction
-                    # (and one wake-up of this thread) per batch rather than per call. flush()
-                    # and close() cut the wait short.
+                if type(item) is tuple and item[0] is not _REVIVE and self.batch_delay > 0:
+                    # Let the calls of the next millisecond join this one: one transaction (and
+                    # one wake-up of this thread) per batch rather than per call, a wait their
+                    # answers pay once. flush() and close() cut it short.
                     self._wake.wait(self.batch_delay)
                     self._wake.clear()
             else:
@@ -250,11 +292,13 @@ class Journal(JournalReader):
                     stop = True
                 elif isinstance(item, Flush):
                     markers.append(item)
-                elif type(item) is tuple and item[0] is _REVIVE:
+                elif item[0] is _REVIVE:
                     if self._process is not None and not stop:
                         self._process.revive(item[1])
                 else:
-                    pending.append(item)
+                    pending.append(item[0])
+                    if item[1] is not None:
+                        waiters.append(item[1])
                 if len(pending) >= self.batch_size:
                     break
                 try:
@@ -264,23 +308,28 @@ class Journal(JournalReader):
             if pending:
                 try:
                     if self._process is not None:
-                        self._process.deliver(pending)  # it keeps them until they are written
+                        # it keeps them until they are written, and settles their waiters
+                        self._process.deliver(pending, waiters)
                     else:
                         self._write(pending)
+                        settle(waiters, True)
                 except (
                     Exception
                 ) as exc:  # keep the entries, retry; the pipeline fails closed meanwhile
                     self._healthy = False
                     self.last_error = f"{type(exc).__name__}: {exc}"
-                    log.error("journal write failed, will retry: %s", self.last_error)
+                    self.outage.failed(f"{self.last_error} (the calls are kept and retried)")
+                    settle(waiters, False)  # their answers go; the rows stay queued
+                    waiters = []
                     if stop:
                         # close() gives the leftovers a last try
                         for call in pending:
-                            self._queue.put(call)
+                            self._queue.put((call, None))
                         return
                     time.sleep(0.2)
                     continue
                 pending = []
+                waiters = []
                 self._healthy = True
             if time.monotonic() - self._last_prune >= self.prune_every:
                 try:
@@ -303,6 +352,7 @@ class Journal(JournalReader):
                 self.written += self.database.insert(conn, calls)
         else:
             self.written += self.database.insert(self._conn, calls)
+        self.outage.recovered()
 
     # -- the writer process's host (process.Host) ---------------------------------------------
 
