@@ -5,7 +5,8 @@
 - `open_app` (tests/conftest.py): the real app (`make_app`), closed after the test.
 - `search_body(creds, resource, **fields)`: a `numCpte` or `spi` request the backend answers 200.
 - `redis_url` (session): a throwaway real `redis-server` on loopback; `fresh_redis_url`: the same,
-  emptied; `disposable_redis`: one of the test's own, which it may stop (`.stop()`).
+  emptied; `disposable_redis`: one of the test's own, which it may stop (`.stop()`) and start
+  again on the same port (`.start()`).
 """
 
 from __future__ import annotations
@@ -130,18 +131,22 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             skip_or_fail("redis-server is not installed (.ci/install-system-deps installs it)")
-        port = free_port()
-        self.url = f"redis://127.0.0.1:{port}/0"
+        self.binary, self.workdir, self.port = str(binary), workdir, free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start it (again, after `stop()`: same port, empty)."""
         self.proc = subprocess.Popen(
             [
-                *(str(binary), "--port", str(port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(workdir)),
+                *(self.binary, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
-            self._wait_ready(port)
+            self._wait_ready(self.port)
         except BaseException:
             self.stop()
             raise

@@ -340,7 +340,9 @@ def test_an_unreachable_storage_refuses_every_call(
         )
         assert r.headers["Retry-After"] == "60"  # no window to announce
         assert "RateLimit" not in r.headers
-    assert "quota storage unavailable" in caplog.text
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("ficoba_sandbox")]
+    assert len(lines) == 1, lines  # once, not once per refused call
+    assert lines[0].startswith("quota storage unreachable: ConnectionError: ")
     with pytest.raises(QuotaStorageError):
         quota_state(app, "quota-no-storage")
 
@@ -355,6 +357,78 @@ def test_a_storage_that_goes_away_refuses_every_call(
     disposable_redis.stop()
     answers = [http.get(SANTE) for _ in range(3)]
     assert [(r.status_code, r.json()["erreur"]["code"]) for r in answers] == [(503, "CAT001")] * 3
+
+
+@pytest.mark.redis
+@pytest.mark.tls
+@pytest.mark.slow
+def test_redis_lost_and_back_under_requests_is_logged_once_each_way(
+    tmp_path: Path, disposable_redis: Any
+) -> None:
+    """A real `serve` on a real Redis, eight connections calling: Redis stops (every call 503
+    `CAT001`), starts again on the same port (200 again). The server's log says so in two lines,
+    whatever the number of calls refused in between (each logged two chained tracebacks, 5.5 KB,
+    before)."""
+    paths, _ = ensure_pki(tmp_path / "D")
+    port = free_port()
+    origin = public_origin("127.0.0.1", port)
+    ensure_demo_client(paths, origin)
+    creds = enrol(paths, ClientSpec("redis-flap", quota=10**8), origin)
+    ctx = client_ssl_context(paths.ca_cert, Path(creds["cert"]), Path(creds["key"]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(paths.root)),
+                *("--quota-storage", disposable_redis.url, "--size", "100"),
+                *("--port", str(port), "--admin-port", str(free_port())),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,  # the banner prints the demo secret
+            stderr=stderr,
+        )
+    statuses: dict[str, list[int]] = {"up": [], "down": [], "back": []}
+    try:
+        _wait_ready(origin, proc, paths, log)
+
+        async def calls(phase: str, token: str, n: int) -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(base_url=origin, verify=ctx, timeout=30) as http:
+                for _ in range(n):
+                    r = await http.get(SANTE, headers={**headers, "X-Correlation-ID": str(uuid.uuid4())})  # fmt: skip
+                    statuses[phase].append(r.status_code)
+                    if r.status_code == 503:
+                        assert r.json()["erreur"]["code"] == "CAT001"
+
+        async def scenario() -> None:
+            async with httpx.AsyncClient(base_url=origin, verify=ctx) as http:
+                r = await http.post("/token", data={"grant_type": "client_credentials"},
+                                    auth=(creds["client_id"], creds["client_secret"]))  # fmt: skip
+                token = r.json()["access_token"]
+            await asyncio.gather(*(calls("up", token, 10) for _ in range(8)))
+            disposable_redis.stop()
+            await asyncio.gather(*(calls("down", token, 25) for _ in range(8)))
+            disposable_redis.start()
+            await asyncio.gather(*(calls("back", token, 10) for _ in range(8)))
+
+        asyncio.run(asyncio.wait_for(scenario(), timeout=120))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    assert statuses["up"] == [200] * 80
+    assert statuses["down"] == [503] * 200
+    assert statuses["back"][-40:] == [200] * 40  # the first may meet a stale connection
+    text = log.read_text()
+    assert "Traceback" not in text, text[:3000]
+    said = [ln for ln in text.splitlines() if "quota storage" in ln]
+    assert len(said) == 2, text[:3000]  # not one per refused call
+    assert said[0].startswith("quota storage unreachable: ConnectionError: "), said
+    assert said[1] == "quota storage back", said
 
 
 def test_an_unknown_storage_is_refused() -> None:

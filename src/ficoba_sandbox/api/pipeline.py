@@ -419,9 +419,8 @@ class Pipeline:
         levels = self.sandbox.levels
         try:
             decision = await levels.quota.hit(record.client_id, levels.limit_of(record))
-        except QuotaStorageError as exc:
-            # one line per refused call (the storage's own traceback tells nothing more)
-            log.error("quota storage unavailable, call refused: %s", exc)
+        except QuotaStorageError:
+            # fail closed; logged by the quota once when its storage goes, once when it is back
             raise FicobaError("CAT001") from None
         call.quota = decision
         if not decision.allowed:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import logging
 import math
 import threading
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from limits.errors import StorageError
 from ficoba_sandbox.domain.access import DEFAULT_QUOTA
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.domain.errors import FicobaError
+from ficoba_sandbox.domain.outage import Outage
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 POLICY_NAME = "default"
@@ -291,6 +295,12 @@ class _ClockedRedisStorage(RedisStorage):
         return now, 0
 
 
+def _cause(exc: Exception) -> str:
+    """One line: the storage's own error (`limits` wraps it), without its traceback."""
+    inner = getattr(exc, "storage_error", None) or exc.__cause__ or exc
+    return f"{type(inner).__name__}: {inner}".replace("\n", " ")
+
+
 def storage_from_uri(uri: str, clock: Clock) -> MemoryStorage | RedisStorage:
     """`memory://` (default) or `redis://HOST:PORT/DB` (also `rediss://`, `redis+unix://`)."""
     scheme = uri.split("://", 1)[0].lower().removeprefix("async+")
@@ -322,6 +332,8 @@ class Quota:
         self.default_quota = default_quota
         self.window = window
         self.storage = storage_from_uri(storage_uri, clock)
+        #: Redis lost and back, logged once each way, not once per refused call
+        self.outage = Outage(log, "quota storage")
 
     @property
     def shared(self) -> bool:
@@ -356,8 +368,10 @@ class Quota:
         try:
             allowed = await self.storage.acquire_entry(key, quota, self.window)
             start, count = await self.storage.get_moving_window(key, quota, self.window)
-        except StorageError as exc:
-            raise QuotaStorageError(f"quota storage unavailable: {exc}") from exc
+        except Exception as exc:  # StorageError, or what a broken connection raises unwrapped
+            self.outage.failed(_cause(exc))
+            raise QuotaStorageError(f"quota storage unavailable: {_cause(exc)}") from None
+        self.outage.recovered()
         return self._decision(allowed, quota, start, count)
 
     async def state(self, client_id: str, quota: int | None = None) -> dict[str, Any]:
