@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         description="where the journal is masked and written: a child process (off the "
         "server's GIL, the fast one) or a thread of the server",
     )
+    journal_durability: Literal["commit", "batch"] = Field(
+        "commit",
+        description="commit: an answer leaves once its journal row is committed (a killed "
+        "server loses no answered call); batch: answers do not wait, a kill may lose the rows "
+        "of the last 50 ms",
+    )
     log_json: bool = False
     demo_client_ips: CommaList = Field(
         default_factory=lambda: ["127.0.0.0/8", "::1/128"],

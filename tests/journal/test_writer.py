@@ -54,6 +54,29 @@ def test_commit_is_settled_once_the_row_is_committed(journal: Journal) -> None:
     assert counts[-1] == 15
 
 
+def test_batch_durability_does_not_wait(tmp_path: Path) -> None:
+    """`FICOBA_SANDBOX_JOURNAL_DURABILITY=batch`: the answer does not wait for the commit (the
+    row is still written, in a batch of 50 ms)."""
+    import asyncio
+
+    journal = Journal.in_dir(tmp_path, durability="batch")
+
+    async def scenario() -> bool:
+        waiter = journal.commit(call(1))
+        assert waiter.done()
+        return waiter.result()
+
+    try:
+        assert journal.batch_delay == 0.05
+        assert asyncio.run(scenario()) is False  # not known to be committed
+        assert journal.flush(timeout=5)
+        assert journal.count() == 1
+    finally:
+        journal.close()
+    with pytest.raises(ValueError, match="durability"):
+        Journal.in_dir(tmp_path, durability="sometimes")
+
+
 def test_close_flushes_everything_and_restart_keeps_it(tmp_path: Path) -> None:
     j = Journal.in_dir(tmp_path)
     for i in range(2000):

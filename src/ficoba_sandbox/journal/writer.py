@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 WRITERS = ("thread", "process")
 #: the purpose of the state directory's key that digests the bodies the journal does not store
 BODY_DIGEST = "journal-body-digest"
+#: commit: an answer waits for its row's commit; batch: it does not (docs/journal.md)
+DURABILITIES = ("commit", "batch")
+#: the commit window of each: what a waiting answer pays once, against the rows batched
+BATCH_DELAYS = {"commit": 0.001, "batch": 0.05}
 _STOP = object()
 _REVIVE = object()  # (_REVIVE, proc): that writer process died; another if anything waits
 #: what the queue holds for a call: its record and what its answer waits for (None: nothing)
@@ -70,12 +74,17 @@ class Journal(JournalReader):
         body_max_chars: int = Database.body_max_chars,
         batch_size: int = 500,
         prune_every: float = 5.0,
-        batch_delay: float = 0.001,
+        batch_delay: float | None = None,
         writer: str = "thread",
+        durability: str = "commit",
         busy_timeout: float = Database.busy_timeout,
     ) -> None:
         if writer not in WRITERS:
             raise ValueError(f"journal writer must be one of {', '.join(WRITERS)}: {writer!r}")
+        if durability not in DURABILITIES:
+            raise ValueError(
+                f"journal durability must be one of {', '.join(DURABILITIES)}: {durability!r}"
+            )
         super().__init__(path)
         self.writer = writer
         self.clock: Clock = clock or SystemClock()
@@ -92,7 +101,8 @@ class Journal(JournalReader):
         )
         self.batch_size = batch_size
         self.prune_every = prune_every
-        self.batch_delay = batch_delay
+        self.durability = durability
+        self.batch_delay = BATCH_DELAYS[durability] if batch_delay is None else batch_delay
         private_dir(self.path.parent)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._wake = threading.Event()  # cuts the batching delay short (flush, close)
@@ -127,7 +137,7 @@ class Journal(JournalReader):
                 digest_key=state_key(Path(settings.state_dir), BODY_DIGEST),
             ),
         }
-        for name in ("max_rows", "max_bytes", "retention_days", "writer"):
+        for name in ("max_rows", "max_bytes", "retention_days", "writer", "durability"):
             value = getattr(settings, f"journal_{name}", None)
             if value is not None:
                 options[name] = value
@@ -154,11 +164,12 @@ class Journal(JournalReader):
     def commit(self, call: CallRecord) -> Waiter:
         """Queue one call; the future (of the running event loop) is set to True once its row is
         committed, or to False when the journal cannot write now (the row stays queued and is
-        retried; data calls are refused meanwhile, docs/journal.md). Never blocks."""
+        retried; data calls are refused meanwhile, docs/journal.md). With `durability="batch"`
+        it is False at once: the answer does not wait. Never blocks."""
         waiter: Waiter = asyncio.get_running_loop().create_future()
         if self._closed:
             waiter.set_result(self._late_write(call))
-        elif not self.healthy:  # nothing to wait for until the storage is back
+        elif self.durability == "batch" or not self.healthy:  # nothing to wait for
             self._queue.put((call, None))
             waiter.set_result(False)
         else:
