@@ -92,8 +92,8 @@ def child_main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # Background work: under load the server's event loop (and, on a developer's machine, the
-    # client under test) come first; the journal catches up between bursts (batches queue in the
-    # server until acknowledged, nothing is dropped). Measured by bench/run.py, docs/performance.md.
+    # client under test) come first. The answers wait for this child's commits (commits.py), so
+    # it is never far behind. Measured by bench/run.py, docs/performance.md.
     with contextlib.suppress(OSError):
         os.nice(_CHILD_NICENESS)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
