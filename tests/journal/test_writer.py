@@ -210,6 +210,42 @@ def test_write_failure_is_retried_and_reported(tmp_path: Path, monkeypatch: pyte
     ]
 
 
+def test_a_failing_prune_is_logged_once_each_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bounds' deletions run after each batch (every `prune_every`); failing at each one (a
+    disk fault) they are said once when they start failing and once when they work again, not
+    with a traceback every time."""
+    journal = Journal.in_dir(tmp_path, writer="thread", prune_every=0.0, max_rows=2)
+    original = journal.database.prune
+    failing = {"on": True, "tries": 0}
+
+    def flaky(conn: sqlite3.Connection) -> int:
+        if failing["on"]:
+            failing["tries"] += 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return original(conn)
+
+    monkeypatch.setattr(journal.database, "prune", flaky)
+    try:
+        for i in range(5):
+            journal.record(call(i))
+            assert journal.flush(timeout=5)
+        assert failing["tries"] >= 5 and journal.count() == 5  # the rows are written all the same
+        failing["on"] = False
+        journal.record(call(5))
+        assert journal.flush(timeout=5)
+        assert journal.count() == 2  # bounded again
+    finally:
+        journal.close()
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("ficoba_sandbox")]
+    assert lines == [
+        "journal storage (bounds) unreachable: OperationalError: disk I/O error",
+        "journal storage (bounds) back",
+    ]
+    assert not any(r.exc_info for r in caplog.records)
+
+
 def test_wal_mode(journal: Journal) -> None:
     conn = sqlite3.connect(journal.path)
     try:

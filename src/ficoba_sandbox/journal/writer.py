@@ -112,6 +112,8 @@ class Journal(JournalReader):
         self.last_error: str | None = None
         #: the journal's storage failing and back, logged once each way (docs/reliability.md)
         self.outage = Outage(log, "journal storage")
+        #: the bounds' deletions fail with the storage too: said once each way, not every 5 s
+        self.prune_outage = Outage(log, "journal storage (bounds)")
         self.written = 0
         self._conn = self.database.open_writer()
         self._last_prune = 0.0
@@ -345,8 +347,10 @@ class Journal(JournalReader):
             if time.monotonic() - self._last_prune >= self.prune_every:
                 try:
                     self._prune(self._conn)
-                except sqlite3.Error:
-                    log.exception("journal: prune failed")
+                except sqlite3.Error as exc:
+                    self.prune_outage.failed(f"{type(exc).__name__}: {exc}")
+                else:
+                    self.prune_outage.recovered()
             if self._queue.empty() or stop:
                 for marker in markers:
                     if self._process is not None:
