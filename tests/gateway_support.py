@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,8 +26,8 @@ from typing import Any, TypeVar
 import httpx
 
 from ficoba_sandbox.domain.watch import RECHECK_SECONDS
-from ficoba_sandbox.gateway.clients import public_origin
-from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
+from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
+from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
 from ficoba_sandbox.settings import Settings
 
 T = TypeVar("T")
@@ -135,6 +137,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class ServedState:
+    """A state directory ready for a `serve` subprocess at `port`: its demo client, and one
+    client of its own (`creds`, `ctx` for mutual TLS) with a quota that never refuses."""
+
+    paths: PkiPaths
+    port: int
+    origin: str
+    creds: dict[str, Any]
+    ctx: ssl.SSLContext
+
+
+def served_state(root: Path, client_id: str, *, quota: int = 10**8) -> ServedState:
+    paths, _ = ensure_pki(root)
+    port = free_port()
+    origin = public_origin("127.0.0.1", port)
+    ensure_demo_client(paths, origin)
+    creds = enrol(paths, ClientSpec(client_id, quota=quota), origin)
+    ctx = client_ssl_context(paths.ca_cert, Path(creds["cert"]), Path(creds["key"]))
+    return ServedState(paths, port, origin, creds, ctx)
+
+
+def spawn_serve(
+    state_dir: Path,
+    port: int,
+    log: Path,
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    own_group: bool = False,
+) -> subprocess.Popen[bytes]:
+    """`ficoba-sandbox serve` on `state_dir` at `port` (its admin plane on a free port), its log
+    in `log`. The test run's `FICOBA_SANDBOX_*` variables are left out: `options` and `env` say
+    everything. `own_group`: its own process group (the server and its journal's writer child,
+    to be signalled together)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
+    command = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(state_dir)]
+    command += ["--port", str(port), "--admin-port", str(free_port()), *options]
+    with log.open("wb") as stderr:
+        return subprocess.Popen(
+            command,
+            env={**clean, **(env or {})},
+            stdout=subprocess.DEVNULL,  # the banner: nothing the tests read
+            stderr=stderr,
+            start_new_session=own_group,
+        )
 
 
 @dataclass

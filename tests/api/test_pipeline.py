@@ -31,7 +31,7 @@ from ficoba_sandbox.journal import Journal
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.qa.drills import make_plan, write_plan
 from ficoba_sandbox.settings import Settings
-from gateway_support import envelope, free_port, run_tls_server
+from gateway_support import envelope, free_port, run_tls_server, served_state, spawn_serve
 
 ROOT = Path(__file__).resolve().parents[2]
 GW = "/ficoba-api/v2"
@@ -573,33 +573,18 @@ def test_a_server_killed_under_load_loses_no_answered_call(tmp_path: Path, write
     waited for its row's commit)."""
     import os
     import signal
-    import subprocess
-    import sys
 
-    from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
-    from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
-
-    paths, _ = ensure_pki(tmp_path / "D")
-    port = free_port()
-    origin = public_origin("127.0.0.1", port)
-    ensure_demo_client(paths, origin)
-    creds = enrol(paths, ClientSpec("crash-load", quota=10**8), origin)
-    ctx = client_ssl_context(paths.ca_cert, Path(creds["cert"]), Path(creds["key"]))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
-    env["FICOBA_SANDBOX_JOURNAL_WRITER"] = writer
+    served = served_state(tmp_path / "D", "crash-load")
+    paths, origin, creds, ctx = served.paths, served.origin, served.creds, served.ctx
     log = tmp_path / "serve.log"
-    with log.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(paths.root)),
-                *("--port", str(port), "--admin-port", str(free_port())),
-                *("--size", "100", "--log-level", "warning"),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,  # the banner prints the demo secret
-            stderr=stderr,
-            start_new_session=True,  # its own process group: the server and its writer child
-        )
+    proc = spawn_serve(
+        paths.root,
+        served.port,
+        log,
+        *("--size", "100", "--log-level", "warning"),
+        env={"FICOBA_SANDBOX_JOURNAL_WRITER": writer},
+        own_group=True,
+    )
     answered: list[str] = []
     try:
 

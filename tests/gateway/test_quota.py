@@ -7,11 +7,9 @@ processes, and a quota storage that cannot be reached refusing the call (503 `CA
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import re
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,7 +28,13 @@ from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
 from ficoba_sandbox.gateway.quota import Quota, QuotaStorageError, _Window
 from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.qa.drills import disarm, make_plan, write_plan
-from gateway_support import free_port, run_on_asgi_loop, wait_for_file_watch
+from gateway_support import (
+    free_port,
+    run_on_asgi_loop,
+    served_state,
+    spawn_serve,
+    wait_for_file_watch,
+)
 
 GW = "/ficoba-api/v2"
 SANTE = f"{GW}/etatSante"
@@ -367,27 +371,13 @@ def test_redis_lost_and_back_under_requests_is_logged_once_each_way(
 ) -> None:
     """A real `serve` on a real Redis, eight connections calling: Redis stops (every call 503
     `CAT001`), starts again on the same port (200 again). The server's log says so in two lines,
-    whatever the number of calls refused in between (each logged two chained tracebacks, 5.5 KB,
-    before)."""
-    paths, _ = ensure_pki(tmp_path / "D")
-    port = free_port()
-    origin = public_origin("127.0.0.1", port)
-    ensure_demo_client(paths, origin)
-    creds = enrol(paths, ClientSpec("redis-flap", quota=10**8), origin)
-    ctx = client_ssl_context(paths.ca_cert, Path(creds["cert"]), Path(creds["key"]))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
+    whatever the number of calls refused in between (before, a line for each)."""
+    served = served_state(tmp_path / "D", "redis-flap")
+    paths, origin, creds, ctx = served.paths, served.origin, served.creds, served.ctx
     log = tmp_path / "serve.log"
-    with log.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(paths.root)),
-                *("--quota-storage", disposable_redis.url, "--size", "100"),
-                *("--port", str(port), "--admin-port", str(free_port())),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,  # the banner prints the demo secret
-            stderr=stderr,
-        )
+    proc = spawn_serve(
+        paths.root, served.port, log, "--quota-storage", disposable_redis.url, "--size", "100"
+    )
     statuses: dict[str, list[int]] = {"up": [], "down": [], "back": []}
     try:
         _wait_ready(origin, proc, paths, log)
@@ -580,27 +570,20 @@ def replicas(tmp_path: Path, fresh_redis_url: str) -> Iterator[tuple[list[str], 
     mutual-TLS listener and admin port; stopped at the end of the test."""
     paths, _ = ensure_pki(tmp_path / "D")
     ensure_demo_client(paths, public_origin("127.0.0.1", 8443))
-    # the options below, not whatever the environment of the test run says
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
     procs: list[subprocess.Popen[bytes]] = []
     origins: list[str] = []
     try:
         for i in range(2):  # one after the other: the first builds the dataset cache
             port, log = free_port(), tmp_path / f"serve-{i}.log"
-            with log.open("wb") as stderr:
-                procs.append(
-                    subprocess.Popen(
-                        [
-                            *(sys.executable, "-m", "ficoba_sandbox", "serve"),
-                            *("--dir", str(paths.root), "--quota-storage", fresh_redis_url),
-                            *("--port", str(port), "--admin-port", str(free_port())),
-                            *("--size", "100", "--log-level", "warning"),
-                        ],
-                        env=env,
-                        stdout=subprocess.DEVNULL,  # the banner prints the demo secret
-                        stderr=stderr,
-                    )
+            procs.append(
+                spawn_serve(
+                    paths.root,
+                    port,
+                    log,
+                    *("--quota-storage", fresh_redis_url),
+                    *("--size", "100", "--log-level", "warning"),
                 )
+            )
             origin = public_origin("127.0.0.1", port)
             _wait_ready(origin, procs[-1], paths, log)
             origins.append(origin)
