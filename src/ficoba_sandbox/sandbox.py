@@ -83,7 +83,9 @@ class Sandbox:
             backend=Backend(store, clock),
             gateway=gateway,
             levels=ServiceLevels.from_settings(settings, clock=clock, registry=gateway.registry),
-            journal=Journal.from_settings(settings, clock),
+            # the journal keeps wall-clock time (its `ts` and retention), not this clock: a moved
+            # sandbox clock must not stamp rows in the future (docs/journal.md, "Time")
+            journal=Journal.from_settings(settings),
             faults=Faults(settings.seed),
             feedback=Feedback(),
             drills=DrillRunner(Path(settings.state_dir), clock),

@@ -43,6 +43,7 @@ def _call(body: bytes) -> Call:
         headers=RequestHeaders([]),
         peer=Peer(None, None),
         at=datetime.now(UTC),
+        received=datetime.now(UTC),
         started=0.0,
         body=body,
     )

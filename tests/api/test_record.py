@@ -16,7 +16,7 @@ import pytest
 from ficoba_sandbox.app import SandboxApp
 from ficoba_sandbox.domain.clock import SystemClock
 from ficoba_sandbox.gateway.pki import x5t_s256
-from ficoba_sandbox.journal import Journal, Masker
+from ficoba_sandbox.journal import Journal, Masker, format_ts
 from ficoba_sandbox.qa import magic
 from gateway_support import envelope
 
@@ -103,10 +103,14 @@ def test_each_call_is_recorded_with_its_facts(
     clock = SystemClock()
     clock.freeze(FROZEN)
     app, journal = journaled(clock)
+    before = format_ts(datetime.now(UTC))
     scenario(app, make_client, demo_creds)
     rows = journal.query(limit=100, newest_first=False)
     assert len(rows) == 8
-    assert {r["ts"] for r in rows} == {"2026-06-01T09:30:00.000000Z"}
+    # `ts` is the wall clock's; the frozen sandbox clock's instant is recorded beside it
+    # (docs/journal.md, "Time")
+    assert all(before <= r["ts"] <= format_ts(datetime.now(UTC)) for r in rows)
+    assert {r["details"]["sandbox_time"] for r in rows} == {"2026-06-01T09:30:00.000000Z"}
     thumb = x5t_s256(Path(demo_creds["cert"]).read_text())
     assert all(r["peer_ip"] == "127.0.0.1" and r["thumbprint"] == thumb for r in rows)
     assert all(r["latency_ms"] >= 0 for r in rows)

@@ -109,8 +109,11 @@ class Call:
     raw_headers: list[tuple[bytes, bytes]]
     headers: RequestHeaders
     peer: Peer
-    #: the app clock's time at arrival (the journal's `ts`) and the monotonic start
+    #: the sandbox clock's time at arrival (the call's one instant: `horodatage`, `dateDemande`,
+    #: tokens, quota), the wall-clock time at arrival (the journal's `ts`: docs/journal.md, "Time")
+    #: and the monotonic start
     at: datetime
+    received: datetime
     started: float
     #: the resource the path names (None: a path the API does not serve)
     resource: Resource | None = None

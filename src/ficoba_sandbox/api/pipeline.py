@@ -36,7 +36,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -202,6 +202,7 @@ class Pipeline:
             headers=headers,
             peer=resolve_peer(scope, gateway.trusted_proxies, gateway.forwarded_certs, at),
             at=at,
+            received=datetime.now(UTC),
             started=time.perf_counter(),
             resource=self.resources.get(path) if protected else None,
         )

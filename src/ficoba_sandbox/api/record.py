@@ -15,7 +15,12 @@ the gateway and of the backend, crashes, the documentation. What the row says:
   DataPass modality the request's search type requires (what 900910 checks), whatever the answer;
 - details: a fingerprint of the token used and its expiry, the token issued (on /token), the
   pipeline step that refused the call, the drill, fault or scenario that shaped the answer,
-  `Retry-After`, the query's keys, the User-Agent, the body's size.
+  `Retry-After`, the query's keys, the User-Agent, the body's size, and the sandbox clock's
+  instant (`sandbox_time`) when it is not the wall clock's.
+
+Time: `ts` is the wall-clock time of arrival, whatever the admin plane or a pack did to the
+sandbox clock, so rows stay in arrival order and a report's window means what the tester lived
+(docs/journal.md, "Time").
 
 Secrets never reach the row: the Authorization header keeps only its scheme, a token only a
 fingerprint of its id; the journal's writer masks the body (journal/masking).
@@ -41,9 +46,11 @@ from ficoba_sandbox.api.call import (
     Call,
 )
 from ficoba_sandbox.domain.access import MODALITY_OF, search_type_of
-from ficoba_sandbox.journal import CallRecord
+from ficoba_sandbox.journal import CallRecord, format_ts
 
 FORM = "application/x-www-form-urlencoded"
+#: below this gap the sandbox clock is the wall clock (its two reads are a few µs apart)
+SANDBOX_TIME_TOLERANCE_S = 1.0
 _FINGERPRINT = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 
 
@@ -206,9 +213,12 @@ def call_record(call: Call, status: int) -> CallRecord:
     if user_agent:
         details["user_agent"] = user_agent[:200]
 
+    if abs((call.at - call.received).total_seconds()) > SANDBOX_TIME_TOLERANCE_S:
+        details["sandbox_time"] = format_ts(call.at)
+
     end = call.finished if call.finished is not None else call.started
     return CallRecord(
-        ts=call.at,
+        ts=call.received,
         method=call.method,
         path=call.path,
         status=status,

@@ -135,6 +135,16 @@ class JournalReader:
             for row in conn.execute(sql, params):
                 yield row_to_dict(row)
 
+    def last_at_path(self, client_id: str, method: str, path: str) -> str | None:
+        """`ts` of the client's newest row with this method and path, or None."""
+        sql = (
+            "SELECT ts FROM journal WHERE client_id = ? AND method = ? AND path = ? "
+            "ORDER BY id DESC LIMIT 1"
+        )
+        with contextlib.closing(self._connect()) as conn:
+            row = conn.execute(sql, [client_id, method, path]).fetchone()
+        return str(row[0]) if row else None
+
     def tail(self, n: int = 20, client_id: str | None = None) -> list[dict[str, Any]]:
         """The last `n` rows, oldest first."""
         return list(reversed(self.query(client_id=client_id, limit=n)))

@@ -353,6 +353,11 @@ class DrillRunner:
         return None
 
 
+#: the journal path of a `recette start|stop` row (method `RECETTE`)
+EVENT_PATH = "/recette/drills/{event}"
+START_PATH = EVENT_PATH.format(event="start")
+
+
 def record_event(
     state_dir: Path, client_id: str, event: str, plan: Plan | None, journal: Journal | None = None
 ) -> None:
@@ -366,7 +371,7 @@ def record_event(
             CallRecord(
                 ts=datetime.now(UTC),
                 method="RECETTE",
-                path=f"/recette/drills/{event}",
+                path=EVENT_PATH.format(event=event),
                 status=200,
                 latency_ms=0.0,
                 client_id=client_id,

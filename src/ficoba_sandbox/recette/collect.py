@@ -11,7 +11,7 @@ from ficoba_sandbox import __version__
 from ficoba_sandbox.domain.access import DEFAULT_QUOTA
 from ficoba_sandbox.gateway.registry import Registry
 from ficoba_sandbox.journal import JournalReader
-from ficoba_sandbox.qa.drills import read_plan
+from ficoba_sandbox.qa.drills import START_PATH, read_plan
 from ficoba_sandbox.recette.criteria import Evaluation, Profile, evaluate
 from ficoba_sandbox.recette.server_info import read_server_info
 
@@ -46,6 +46,15 @@ def profile_of(
     return profile, facts
 
 
+def last_start(state_dir: Path, client_id: str) -> str | None:
+    """When the client's last `recette start` was recorded (journal `ts`), or None."""
+    reader = JournalReader.in_dir(Path(state_dir))
+    try:
+        return reader.last_at_path(client_id, "RECETTE", START_PATH)
+    except FileNotFoundError as exc:
+        raise RecetteError(str(exc)) from None
+
+
 def rows_of(
     state_dir: Path, client_id: str, since: str | datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -77,7 +86,13 @@ def build_recette(
 ) -> Recette:
     server = server if server is not None else read_server_info(state_dir)
     profile, facts = profile_of(state_dir, client_id, server.get("default_quota") or DEFAULT_QUOTA)
+    window = "since" if since is not None else "all"
     if rows is None:
+        # no --since: the run starts at the client's last `recette start`, so what the tester
+        # tried before (deliberate errors, magic values, quota) stays out of the report
+        if since is None:
+            since = last_start(state_dir, client_id)
+            window = "last_start" if since is not None else "all"
         rows = rows_of(state_dir, client_id, since)
     evaluation = evaluate(rows, profile)
     plan = read_plan(state_dir, client_id)
@@ -88,6 +103,7 @@ def build_recette(
         "period_from": evaluation.period[0],
         "period_to": evaluation.period[1],
         "since": str(since) if since is not None else None,
+        "window": window,
         "sandbox_version": server.get("sandbox_version") or __version__,
         "dataset_digest": server.get("dataset_digest"),
         "dataset_seed": server.get("seed"),

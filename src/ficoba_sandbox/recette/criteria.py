@@ -190,6 +190,13 @@ def _start(row: Mapping[str, Any]) -> datetime:
     return parse_ts(str(row["ts"]))
 
 
+def _sandbox_instant(row: Mapping[str, Any]) -> datetime:
+    """The sandbox clock's time of the call, what a token's expiry is measured against: the row's
+    `sandbox_time` when the clock had been moved, else its `ts` (docs/journal.md, "Time")."""
+    moved = _details(row).get("sandbox_time")
+    return parse_ts(str(moved)) if moved else _start(row)
+
+
 def _end(row: Mapping[str, Any]) -> datetime:
     return _start(row) + timedelta(milliseconds=float(row.get("latency_ms") or 0))
 
@@ -398,7 +405,7 @@ def _token_reuse(rows: Sequence[Mapping[str, Any]]) -> Result:
             refused = True
         if not (is_token(row) and int(row.get("status") or 0) == 200):
             continue
-        at = _start(row)
+        at = _sandbox_instant(row)
         justified = first or refused or current_exp is None or at >= current_exp - EXPIRY_MARGIN
         if not justified:
             unjustified += 1

@@ -195,6 +195,7 @@ UI: dict[str, dict[str, str]] = {
         "thumb": "Empreinte du certificat (x5t#S256)",
         "subject": "Sujet du certificat",
         "period": "Période",
+        "from_start": "depuis le dernier « recette start »",
         "version": "Version du bac à sable",
         "digest": "Empreinte du jeu de données",
         "calls": "Appels journalisés",
@@ -234,6 +235,7 @@ UI: dict[str, dict[str, str]] = {
         "thumb": "Certificate thumbprint (x5t#S256)",
         "subject": "Certificate subject",
         "period": "Period",
+        "from_start": "since the last `recette start`",
         "version": "Sandbox version",
         "digest": "Dataset digest",
         "calls": "Journaled calls",
@@ -336,9 +338,10 @@ def render_json(recette: Recette, lang: str = "fr") -> str:
     return json.dumps(to_json(recette, lang), ensure_ascii=False, indent=2) + "\n"
 
 
-def _period(h: dict[str, Any]) -> str:
+def _period(h: dict[str, Any], t: dict[str, str]) -> str:
     a, b = h.get("period_from"), h.get("period_to")
-    return f"{a or '—'} → {b or '—'}"
+    window = f" ({t['from_start']})" if h.get("window") == "last_start" else ""
+    return f"{a or '—'} → {b or '—'}{window}"
 
 
 def render_md(recette: Recette, lang: str = "fr") -> str:
@@ -352,7 +355,7 @@ def render_md(recette: Recette, lang: str = "fr") -> str:
         "",
         f"- **{t['client']}** : `{h['client_id']}`",
         f"- **{t['thumb']}** : `{h.get('certificate_thumbprint') or '—'}`",
-        f"- **{t['period']}** : {_period(h)}",
+        f"- **{t['period']}** : {_period(h, t)}",
         f"- **{t['version']}** : {h.get('sandbox_version')}",
         f"- **{t['digest']}** : `{h.get('dataset_digest') or '—'}`",
         f"- **{t['calls']}** : {doc['calls']}",
@@ -447,7 +450,7 @@ def render_html(recette: Recette, lang: str = "fr") -> str:
         (t["client"], h["client_id"]),
         (t["thumb"], h.get("certificate_thumbprint") or "—"),
         (t["subject"], h.get("certificate_subject") or "—"),
-        (t["period"], _period(h)),
+        (t["period"], _period(h, t)),
         (t["version"], h.get("sandbox_version") or "—"),
         (t["digest"], h.get("dataset_digest") or "—"),
         (t["calls"], str(doc["calls"])),
