@@ -36,6 +36,7 @@ import httpx
 import hypothesis
 import pytest
 
+from ficoba_sandbox.admin import create_admin_app
 from ficoba_sandbox.app import SandboxApp, create_app
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
@@ -213,3 +214,27 @@ def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServe
             admin_token=token,
             settings=s,
         )
+
+
+ADMIN_TOKEN = "test-admin-token"  # the admin plane of `admin_of` only
+
+
+@pytest.fixture
+def admin_of() -> Iterator[Callable[[SandboxApp], httpx.Client]]:
+    clients: list[httpx.Client] = []
+
+    def _of(app: SandboxApp) -> httpx.Client:
+        settings = app.sandbox.settings.model_copy(update={"admin_token": ADMIN_TOKEN})
+        admin = create_admin_app(app.sandbox, settings)  # in process, on the app's sandbox
+        clients.append(
+            httpx.Client(
+                transport=SyncASGITransport(admin),
+                base_url="http://admin",
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
+        )
+        return clients[-1]
+
+    yield _of
+    for client in clients:
+        client.close()

@@ -14,17 +14,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from ficoba_sandbox.admin import create_admin_app
-from ficoba_sandbox.app import SandboxApp
-from gateway_support import QAServer, SyncASGITransport
-
-ADMIN_TOKEN = "test-admin-token"  # the admin plane of `admin_of` only
+from gateway_support import QAServer
 
 
 @pytest.fixture
@@ -49,24 +45,3 @@ def api(qa_server: QAServer) -> Iterator[httpx.Client]:
 def closed_entry(admin: httpx.Client) -> dict[str, Any]:
     entry: dict[str, Any] = admin.get("/__sandbox/magic/closed-account").json()
     return entry
-
-
-@pytest.fixture
-def admin_of() -> Iterator[Callable[[SandboxApp], httpx.Client]]:
-    clients: list[httpx.Client] = []
-
-    def _of(app: SandboxApp) -> httpx.Client:
-        settings = app.sandbox.settings.model_copy(update={"admin_token": ADMIN_TOKEN})
-        admin = create_admin_app(app.sandbox, settings)
-        clients.append(
-            httpx.Client(
-                transport=SyncASGITransport(admin),
-                base_url="http://admin",
-                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-            )
-        )
-        return clients[-1]
-
-    yield _of
-    for client in clients:
-        client.close()

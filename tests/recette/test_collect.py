@@ -11,26 +11,22 @@ from typing import Any
 
 import httpx
 
-from ficoba_sandbox.admin import create_admin_app
 from ficoba_sandbox.app import SandboxApp
 from ficoba_sandbox.journal import JournalReader
 from ficoba_sandbox.recette.collect import build_recette
 from ficoba_sandbox.recette.criteria import parse_ts
-from gateway_support import SyncASGITransport
 
 
 def test_the_report_starts_at_the_last_recette_start_and_the_journal_keeps_wall_time(
     open_app: Callable[..., SandboxApp],
     enrol_client: Callable[..., dict[str, Any]],
     make_client: Callable[..., httpx.Client],
+    admin_of: Callable[[SandboxApp], httpx.Client],
 ) -> None:
     creds = enrol_client("window-client")
     app = open_app()
     state_dir = Path(app.sandbox.settings.state_dir)
-    admin = httpx.Client(
-        transport=SyncASGITransport(create_admin_app(app.sandbox, app.sandbox.settings)),
-        base_url="http://admin",
-    )
+    admin = admin_of(app)
     before = datetime.now(UTC)
     http = make_client(app, creds)
     with admin, contextlib.closing(http):
