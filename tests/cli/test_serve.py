@@ -229,6 +229,18 @@ def test_a_trusted_proxy_range_with_loopback_stops_the_start_in_one_line(
     assert not (tmp_path / "d").exists()
 
 
+def test_the_journal_flags_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FICOBA_SANDBOX_JOURNAL_WRITER", raising=False)
+    monkeypatch.delenv("FICOBA_SANDBOX_JOURNAL_DURABILITY", raising=False)
+    args = ["serve", "--journal-writer", "thread", "--journal-durability", "batch"]
+    settings = serve_settings(build_parser().parse_args(args))
+    assert (settings.journal_writer, settings.journal_durability) == ("thread", "batch")
+    plain = serve_settings(build_parser().parse_args(["serve"]))
+    assert (plain.journal_writer, plain.journal_durability) == ("process", "commit")
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--journal-durability", "never"])
+
+
 def test_trust_loopback_proxy_and_proxy_tls_client_auth_flags_reach_the_settings() -> None:
     args = build_parser().parse_args(
         [

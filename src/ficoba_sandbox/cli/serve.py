@@ -167,6 +167,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="N",
         help="simultaneous API connections; beyond, answered 503 CAT001 and closed (default 256)",
     )
+    p.add_argument(
+        "--journal-writer",
+        choices=("process", "thread"),
+        default=None,
+        help="where the journal is masked and written: a child process (default) or a thread "
+        "of the server (docs/journal.md)",
+    )
+    p.add_argument(
+        "--journal-durability",
+        choices=("commit", "batch"),
+        default=None,
+        help="commit (default): an answer leaves once its journal row is committed, a killed "
+        "server loses no answered call; batch: answers do not wait, faster, a kill may lose the "
+        "last 50 ms of rows (docs/reliability.md)",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.add_argument(
         "--log-json",
@@ -205,6 +220,8 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         body_timeout="body_timeout",
         keep_alive_timeout="keep_alive_timeout",
         max_connections="max_connections",
+        journal_writer="journal_writer",
+        journal_durability="journal_durability",
     )
 
 
