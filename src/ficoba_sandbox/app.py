@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from ficoba_sandbox import docs_ui
 from ficoba_sandbox.api import schemas
 from ficoba_sandbox.api.errors import install_error_handlers
 from ficoba_sandbox.api.pipeline import Pipeline, Receive, Scope, Send
@@ -87,7 +88,8 @@ def create_app(
         title="FICOBA_API",
         version="v2",
         description=DESCRIPTION,
-        docs_url="/docs",
+        # the pages and their assets are served by docs_ui, with no CDN
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
@@ -95,6 +97,7 @@ def create_app(
     app.sandbox = sandbox
     app.pipeline = Pipeline(sandbox, app.serve_documentation)
     install_error_handlers(app, sandbox.clock)
+    docs_ui.install(app)
     app.include_router(token_router)
     for prefix, suffix in zip(PREFIXES, ("", "_backend"), strict=True):
         app.include_router(documentation_router(suffix), prefix=prefix)

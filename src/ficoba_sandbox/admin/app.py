@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ficoba_sandbox import docs_ui
 from ficoba_sandbox.admin.catalogue import router as catalogue_router
 from ficoba_sandbox.admin.clients import router as clients_router
 from ficoba_sandbox.admin.clock import router as clock_router
@@ -81,7 +82,11 @@ def is_loopback(host: str | None) -> bool:
 
 
 #: served without the token: they describe the plane, they drive nothing
-PUBLIC_PATHS = frozenset(("/", PREFIX, PREFIX + "/", PREFIX + "/openapi.json", PREFIX + "/docs"))
+PUBLIC_PATHS = frozenset(
+    ("/", PREFIX, PREFIX + "/", PREFIX + "/openapi.json", *docs_ui.documentation_paths(PREFIX))
+)
+#: the documentation pages' JavaScript and CSS, public as the pages are
+PUBLIC_ASSETS = PREFIX + docs_ui.ASSETS_PATH
 REALM = 'Bearer realm="ficoba-sandbox admin"'
 
 
@@ -125,7 +130,8 @@ class AdminGuard:
             await self.app(scope, receive, send)
             return
         credential, error = self.credential(scope)
-        if credential is None and scope.get("path") not in PUBLIC_PATHS:
+        path = scope.get("path", "")
+        if credential is None and path not in PUBLIC_PATHS and not path.startswith(PUBLIC_ASSETS):
             detail = (
                 "wrong admin token"
                 if error
@@ -170,9 +176,11 @@ def create_admin_app(sandbox: Sandbox, settings: Settings) -> FastAPI:
         description="QA toolkit of the FICOBA sandbox: magic values, journal, clock, quota, "
         "maintenance, faults, dataset, explain. Sandbox only.",
         openapi_url=PREFIX + "/openapi.json",
-        docs_url=PREFIX + "/docs",
+        # the pages and their assets are served by docs_ui, with no CDN
+        docs_url=None,
         redoc_url=None,
     )
+    docs_ui.install(admin, PREFIX)
     for router in ROUTERS:
         admin.include_router(router(sandbox))
     add_index(admin)

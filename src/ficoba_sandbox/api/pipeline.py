@@ -41,6 +41,7 @@ from typing import Any
 
 import orjson
 
+from ficoba_sandbox import docs_ui
 from ficoba_sandbox.api import rendering
 from ficoba_sandbox.api.call import (
     ACCEPT,
@@ -90,6 +91,8 @@ TOKEN_PATH = "/token"
 #: served by FastAPI, without a token (the TLS client certificate is still required)
 DOCUMENTATION_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 WELL_KNOWN = "/.well-known/"
+#: the documentation pages' JavaScript and CSS (docs_ui), served like the pages
+DOCUMENTATION_ASSETS = docs_ui.ASSETS_PATH
 #: the token endpoint's body cap: a form of four short parameters
 MAX_TOKEN_BODY = 8 * 1024
 HEALTHY = orjson.dumps({"descriptif": "L'API est opérationnelle"})
@@ -136,7 +139,11 @@ class Pipeline:
                 call = self._call(scope, protected=True)
                 await self._over_capacity(call, send)
                 return
-            if path in DOCUMENTATION_PATHS or path.startswith(WELL_KNOWN):
+            if (
+                path in DOCUMENTATION_PATHS
+                or path.startswith(WELL_KNOWN)
+                or path.startswith(DOCUMENTATION_ASSETS)
+            ):
                 call = self._call(scope, protected=False)
                 await self._documentation(call, scope, receive, send)
                 return
