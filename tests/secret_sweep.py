@@ -4,7 +4,8 @@ the suite produced (docs/security.md, "Secrets at rest and in logs").
 What is swept for:
 - every client secret: read from the credentials files the suite wrote (`init`, `clients add`,
   the fixtures: each writes `D/demo-client.json` or `D/clients/<id>.json`), raw and as the
-  Base64 of an HTTP Basic `id:secret` pair (RFC 6749 §2.3.1);
+  Base64 of an HTTP Basic `id:secret` pair (RFC 6749 §2.3.1), and the password of the client's
+  `.p12` (its `p12_password`);
 - every access token issued in this process (`TokenService.issue`, wrapped): its payload and its
   signature (the header is the same for every token);
 - every admin token given to an admin plane (`AdminGuard`, wrapped), and the `admin.json` (and
@@ -98,6 +99,8 @@ class Sweep:
                 creds = _credentials(path)
                 if creds is not None:
                     self.add_client(creds["client_id"], creds["client_secret"])
+                    if creds["p12_password"]:  # gateway/clients.py: the .p12's password
+                        self.add(creds["p12_password"], f"p12 password of {creds['client_id']}")
 
     def leaks(self) -> list[str]:
         self.collect()
@@ -128,7 +131,11 @@ def _credentials(path: Path) -> dict[str, str] | None:
     except (OSError, ValueError):
         return None
     if isinstance(doc, dict) and isinstance(doc.get("client_secret"), str):
-        return {"client_id": str(doc.get("client_id", "")), "client_secret": doc["client_secret"]}
+        return {
+            "client_id": str(doc.get("client_id", "")),
+            "client_secret": doc["client_secret"],
+            "p12_password": str(doc.get("p12_password") or ""),
+        }
     return None
 
 

@@ -95,7 +95,7 @@ def test_init_writes_demo_client_idempotently(tmp_path: Path, capsys: Any) -> No
     demo = json.loads((d / "demo-client.json").read_text())
     assert demo == first
     assert list(demo) == list(CREDENTIAL_KEYS)
-    for key in ("cert", "key", "ca"):
+    for key in ("cert", "key", "ca", "p12"):
         assert Path(demo[key]).is_absolute() and Path(demo[key]).exists()
     assert demo["token_url"] == "https://localhost:8443/token"
     assert demo["base_url"] == "https://localhost:8443/ficoba-api/v2"
@@ -117,6 +117,7 @@ def test_init_writes_demo_client_idempotently(tmp_path: Path, capsys: Any) -> No
         d / "pki/server.key",
         d / "pki/token-signing.key",
         Path(demo["key"]),
+        Path(demo["p12"]),
     ):
         assert _mode(key) == 0o600, key
     assert _mode(d / "demo-client.json") == 0o600

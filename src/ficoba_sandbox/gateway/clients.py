@@ -3,9 +3,10 @@
 Used by `ficoba-sandbox init` (the demo client) and `ficoba-sandbox clients add`. The credentials
 file (`D/demo-client.json`, `D/clients/<id>.json`, mode 0600) has exactly these keys:
 `client_id`, `client_secret`, `cert`, `key`, `ca` (absolute paths), `token_url`, `base_url`,
-`siret_demandeur`, `motifs`. A client registered with its own certificate (bring-your-own,
-`clients add --cert`) has `key: null` and one more key, `key_note`, saying why: the private key
-stays with the integrator.
+`siret_demandeur`, `motifs`, and for browsers `p12` (the key, certificate and sandbox CA as one
+PKCS#12 file, mode 0600) with its `p12_password`. A client registered with its own certificate
+(bring-your-own, `clients add --cert`) has `key: null`, `p12: null`, no `p12_password`, and one
+more key, `key_note`, saying why: the private key stays with the integrator.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from ficoba_sandbox.domain.access import MODALITIES, SCOPES, SearchType
 from ficoba_sandbox.gateway.pki import (
     DEFAULT_CLIENT_VALIDITY_DAYS,
     PkiPaths,
+    new_p12_password,
     write_client_cert,
+    write_client_p12,
     write_private,
     write_public,
     x5t_s256,
@@ -54,10 +57,12 @@ CREDENTIAL_KEYS = (
     "cert",
     "key",
     "ca",
+    "p12",
     "token_url",
     "base_url",
     "siret_demandeur",
     "motifs",
+    "p12_password",
 )
 
 
@@ -136,6 +141,9 @@ def enrol(
             expired=spec.expired,
             not_yet_valid=spec.not_yet_valid,
         )
+    p12_password = None if spec.cert_pem is not None else new_p12_password()
+    if p12_password is not None:
+        write_client_p12(paths, client_id, p12_password)
     secret = new_secret()
     record = ClientRecord(
         client_id=client_id,
@@ -161,15 +169,18 @@ def enrol(
         "cert": str(paths.client_cert(client_id)),
         "key": None if spec.cert_pem is not None else str(paths.client_key(client_id)),
         "ca": str(paths.ca_cert),
+        "p12": None if p12_password is None else str(paths.client_p12(client_id)),
         "token_url": f"{origin}/token",
         "base_url": f"{origin}{GATEWAY_PREFIX}",
         "siret_demandeur": sirets[0] if sirets else "",
         "motifs": list(motifs),
     }
-    if spec.cert_pem is not None:
+    if p12_password is not None:
+        creds["p12_password"] = p12_password
+    else:
         creds["key_note"] = (
-            "bring-your-own certificate: the sandbox has no private key for it; use the key "
-            "that goes with it in your own PKI"
+            "bring-your-own certificate: the sandbox has no private key for it (so no .p12 "
+            "either); use the key that goes with it in your own PKI"
         )
     write_credentials(paths.clients / f"{client_id}.json", creds)
     return creds
@@ -179,7 +190,7 @@ def _own_cert(paths: PkiPaths, client_id: str, pem: bytes) -> x509.Certificate:
     """Store an integrator's client certificate (the first of `pem`; the others are its
     intermediates) once it chains to a trusted CA now: a certificate the TLS listener would
     refuse at the handshake is refused here, with the reason. A key the sandbox issued
-    earlier for this id goes: it belongs to another certificate."""
+    earlier for this id goes, with its .p12: they belong to another certificate."""
     try:
         leaf, *intermediates = load_bundle(pem, "--cert")
         refused = ChainVerifier.of(paths).explain(
@@ -191,6 +202,7 @@ def _own_cert(paths: PkiPaths, client_id: str, pem: bytes) -> x509.Certificate:
         raise RegistryError(f"--cert: {refused} (register its CA first: --ca or `ca add`)")
     write_public(paths.client_cert(client_id), pem)
     paths.client_key(client_id).unlink(missing_ok=True)
+    paths.client_p12(client_id).unlink(missing_ok=True)
     return leaf
 
 

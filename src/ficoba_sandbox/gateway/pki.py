@@ -20,6 +20,7 @@ import base64
 import hashlib
 import ipaddress
 import os
+import secrets
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ficoba_sandbox.domain.private import private_dir
@@ -85,6 +87,9 @@ class PkiPaths:
 
     def client_key(self, client_id: str) -> Path:
         return self.clients / f"{client_id}.key"
+
+    def client_p12(self, client_id: str) -> Path:
+        return self.clients / f"{client_id}.p12"
 
 
 # --------------------------------------------------------------------------- files
@@ -422,6 +427,28 @@ def write_client_cert(
     write_private(paths.client_key(client_id), _key_pem(key))
     write_public(paths.client_cert(client_id), _cert_pem(cert))
     return cert
+
+
+def new_p12_password() -> str:
+    """128 random bits in hex: typed or pasted at a browser's import prompt, and safe in
+    `openssl pkcs12 -passin pass:...`. Not empty: some Firefox versions refuse to import a
+    PKCS#12 file whose password is empty (README, "From a browser")."""
+    return secrets.token_hex(16)
+
+
+def write_client_p12(paths: PkiPaths, client_id: str, password: str) -> Path:
+    """The client's key and certificate, with the sandbox CA, as one PKCS#12 file (RFC 7292), for
+    browsers, which import that and not PEM; encrypted with `password` (cryptography's best
+    available: PBES2, AES-256-CBC, PBKDF2), mode 0600 as the key."""
+    data = pkcs12.serialize_key_and_certificates(
+        name=client_id.encode("utf-8"),
+        key=load_key(paths.client_key(client_id)),
+        cert=load_cert(paths.client_cert(client_id)),
+        cas=[load_cert(paths.ca_cert)],
+        encryption_algorithm=serialization.BestAvailableEncryption(password.encode("utf-8")),
+    )
+    write_private(paths.client_p12(client_id), data)
+    return paths.client_p12(client_id)
 
 
 def client_ssl_context(ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
