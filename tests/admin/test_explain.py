@@ -96,3 +96,23 @@ def test_explain_a_refused_modality_names_it(admin: httpx.Client, api: httpx.Cli
     assert "dgfip_ficoba_compte" in ex["call"]["granted_scopes"].split()
     assert ex["fr"].endswith("Modalité requise : with_ficoba_iban.")
     assert ex["en"].endswith("Modality required: with_ficoba_iban.")
+
+
+def test_explain_a_missing_operation_scope_names_it(admin: httpx.Client, api: httpx.Client,
+                                                    qa_server: QAServer,
+                                                    closed_entry: dict[str, Any]) -> None:  # fmt: skip
+    """A token asked without the resource's operation scope: the journal keeps the scope the
+    resource requires, and `explain` says to ask for it rather than naming a modality."""
+    t = qa_server.target()
+    cid = qa_server.demo["client_id"]
+    r = api.post(t.token_url, data={"grant_type": "client_credentials", "scope": "RechercheParSpi"},
+                 auth=(t.client_id, t.client_secret))  # fmt: skip
+    token = r.json()["access_token"]
+    r = api.post(qa_server.origin + closed_entry["path"], json=closed_entry["body"],
+                 headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert r.status_code == 403 and r.json()["erreur"]["code"] == "900910"
+    assert 'scope="RechercheParNumCompte"' in r.headers["WWW-Authenticate"]
+    ex = admin.get(f"/__sandbox/explain/{cid}").json()
+    assert ex["call"]["required_operation_scope"] == "RechercheParNumCompte"
+    assert "RechercheParNumCompte" in ex["en"] and "scope parameter" in ex["en"]
+    assert "Modality required" not in ex["en"]

@@ -119,8 +119,19 @@ def _maintenance(ctx: Context) -> httpx.Response:
 
 
 def _no_modality(ctx: Context) -> httpx.Response:
-    creds = ctx.enrol("pipeline-rights", modalities=["with_ficoba_spi"])
+    # the operation scope registered, the modality not: the backend's right refuses
+    creds = ctx.enrol(
+        "pipeline-rights",
+        modalities=["with_ficoba_spi"],
+        operation_scopes=["RechercheParNumCompte", "RechercheParSpi"],
+    )
     return ctx.post("numCpte", envelope(creds, NUM), ctx.make_client(ctx.app, creds))
+
+
+def _no_operation_scope(ctx: Context) -> httpx.Response:
+    # every right registered; the token asked for the spi operation only
+    client = ctx.make_client(ctx.app, ctx.creds, scope="RechercheParSpi")
+    return ctx.post("numCpte", envelope(ctx.creds, NUM), client)
 
 
 def _crash(ctx: Context) -> httpx.Response:
@@ -156,6 +167,7 @@ CASES = [
     Case("unknown resource", 404, "HTTP404", "route",
          lambda c: c.post("inconnu", envelope(c.creds, NUM))),
     Case("wrong method", 405, "HTTP405", "route", lambda c: c.client.get(f"{GW}/comptes/spi")),
+    Case("operation scope", 403, "900910", "operation_scope", _no_operation_scope),
     Case("quota", 429, "900804", "quota", _quota_of_one),
     Case("maintenance", 503, "CAT001", "availability", _maintenance),
     Case("drill", 500, "CAT004", "drills", _drill),
@@ -230,9 +242,10 @@ def test_one_request_of_each_outcome(
         assert r.content == error_body(expected, FROZEN)  # the one writer's bytes
         if case.status == 401:
             assert headers["www-authenticate"].startswith("Bearer ")
-        if case.code == "900910":  # RFC 6750 §3.1
+        if case.code == "900910":  # RFC 6750 §3.1; the scope a token needs, if one would do
+            scope = ', scope="RechercheParNumCompte"' if case.name == "operation scope" else ""
             assert headers["www-authenticate"] == (
-                'Bearer realm="ficoba-sandbox", error="insufficient_scope"'
+                f'Bearer realm="ficoba-sandbox", error="insufficient_scope"{scope}'
             )
         elif case.refused_by != "bearer_token":  # its 400s carry error="invalid_request"
             assert "www-authenticate" not in headers
@@ -249,10 +262,13 @@ def test_one_request_of_each_outcome(
     # of the search type (numCpte: with_ficoba_iban) whoever refused the call
     if case.refused_by in ("correlation_ids", "bearer_token"):
         assert row["granted_scopes"] is None
+    elif case.name == "operation scope":
+        assert set(row["granted_scopes"].split()) == {*SCOPES, "RechercheParSpi"}, row
     else:
-        assert set(row["granted_scopes"].split()) == set(SCOPES), row
-    if case.name in ("search", "modality", "motif", "backend rule"):
+        assert set(row["granted_scopes"].split()) >= set(SCOPES), row
+    if case.name in ("search", "modality", "motif", "backend rule", "operation scope"):
         assert row["required_modality"] == "with_ficoba_iban"
+        assert row["required_operation_scope"] == "RechercheParNumCompte"
     if case.name == "drill":
         assert row["details"]["drill"] == "error_500"
     if case.name == "crash":
@@ -438,7 +454,10 @@ def test_the_token_endpoint_echoes_the_ids_and_journals_the_scopes_granted(
     with make_client(app, token=False, correlation=False) as http:
         ok = http.post(
             "/token",
-            data={"grant_type": "client_credentials", "scope": "dgfip_ficoba_compte"},
+            data={
+                "grant_type": "client_credentials",
+                "scope": "dgfip_ficoba_compte RechercheParSpi",
+            },
             auth=auth,
             headers={"X-Request-ID": "my-req-1", "X-Correlation-ID": correlation},
         )
@@ -466,7 +485,7 @@ def test_the_token_endpoint_echoes_the_ids_and_journals_the_scopes_granted(
     journal = app.sandbox.journal
     journal.flush()
     rows = {row["request_id"]: row for row in journal.query(limit=10)}
-    assert rows["my-req-1"]["granted_scopes"] == "dgfip_ficoba_compte"
+    assert rows["my-req-1"]["granted_scopes"] == "dgfip_ficoba_compte RechercheParSpi"
     assert rows["my-req-1"]["correlation_id"] == correlation
     assert rows["my-req-2"]["granted_scopes"] is None
     assert rows[odd.headers["x-request-id"]]["granted_scopes"] == odd.json()["scope"]

@@ -111,3 +111,31 @@ def test_revoke_and_replace_are_admin_events(
     assert lines[0].endswith("client_id=acme")
     assert main(["journal", "events", "--dir", d, "--format", "jsonl", "-n", "1"]) == 0
     assert json.loads(capsys.readouterr().out)["action"] == "client.revoke"
+
+
+def test_clients_add_operation_scopes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--operation-scope` registers the gateway's operation scopes; without it, those of the
+    modalities; `clients list` shows them; a registry written before them derives them too."""
+    d = tmp_path / "d"
+    add = ["clients", "add", "--dir", str(d)]
+    assert main([*add, "--id", "ops-default", "--modality", "with_ficoba_spi"]) == 0
+    assert main([*add, "--id", "ops-chosen", "--operation-scope", "VerifParIban"]) == 0
+    capsys.readouterr()
+    registry = Registry(d)
+    default, chosen = registry.get("ops-default"), registry.get("ops-chosen")
+    assert default is not None and default.operation_scopes == {"RechercheParSpi"}
+    assert chosen is not None and chosen.operation_scopes == {"VerifParIban"}
+    assert main(["clients", "list", "--dir", str(d)]) == 0
+    listed = capsys.readouterr().out
+    assert "operations RechercheParSpi" in listed and "operations VerifParIban" in listed
+    with pytest.raises(SystemExit):
+        main([*add, "--id", "ops-bad", "--operation-scope", "RechercheParSpy"])
+    capsys.readouterr()
+    # an older registry file: no `operation_scopes` key, the modalities decide
+    path = d / "registry.json"
+    data = json.loads(path.read_text())
+    del data["clients"]["ops-chosen"]["operation_scopes"]
+    data["clients"]["ops-chosen"]["modalities"] = ["with_ficoba_multi_detention"]
+    path.write_text(json.dumps(data))
+    reread = Registry(d).get("ops-chosen")
+    assert reread is not None and reread.operation_scopes == {"VerifMultiDetention"}

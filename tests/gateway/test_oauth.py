@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 
-from ficoba_sandbox.domain.access import SCOPES
+from ficoba_sandbox.domain.access import OPERATION_SCOPES, SCOPES
 from ficoba_sandbox.gateway.pki import x5t_s256
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -62,7 +62,7 @@ def test_client_secret_basic(anon: httpx.Client, creds: dict[str, Any]) -> None:
         headers={**FORM, **basic(creds["client_id"], creds["client_secret"])},
     )
     body = assert_ok(r)
-    assert body["scope"].split() == list(SCOPES)
+    assert body["scope"].split() == [*SCOPES, *OPERATION_SCOPES]
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
     assert claims["client_id"] == creds["client_id"]
     assert claims["cnf"]["x5t#S256"] == x5t_s256(Path(creds["cert"]).read_text())
@@ -109,7 +109,8 @@ def test_scope_subset_and_invalid_scope(anon: httpx.Client, creds: dict[str, Any
         auth=auth,
     )
     body = assert_ok(r)
-    assert body["scope"] == "dgfip_ficoba_compte dgfip_ficoba_iban"
+    # no operation scope asked: every one the client holds (a 2025-04 client knew none)
+    assert body["scope"].split() == ["dgfip_ficoba_compte", "dgfip_ficoba_iban", *OPERATION_SCOPES]
     for bad in ("default", "dgfip_ficoba_compte dgfip_ficoba_nope", "openid", "a  b"):
         r = anon.post("/token", data={"grant_type": "client_credentials", "scope": bad}, auth=auth)
         assert_error(r, 400, "invalid_scope")
@@ -128,7 +129,37 @@ def test_scope_beyond_the_clients_rights(
     )
     assert_error(r, 400, "invalid_scope")
     r = http.post("/token", data={"grant_type": "client_credentials"}, auth=auth)
-    assert assert_ok(r)["scope"] == "dgfip_ficoba_restitution_verification"
+    assert assert_ok(r)["scope"].split() == [
+        "dgfip_ficoba_restitution_verification",
+        *OPERATION_SCOPES,
+    ]
+
+
+def test_operation_scopes(
+    gw_app: Any,
+    anon: httpx.Client,
+    creds: dict[str, Any],
+    make_client: Callable[..., httpx.Client],
+    enrol_client: Callable[..., Any],
+) -> None:
+    """The gateway's operation scopes (OpenAPI 2026-01) beside the data scopes in `scope`."""
+    auth = (creds["client_id"], creds["client_secret"])
+    grant = {"grant_type": "client_credentials"}
+    r = anon.post("/token", data={**grant, "scope": "VerifParIban RechercheParSpi"}, auth=auth)
+    assert assert_ok(r)["scope"].split() == [*SCOPES, "RechercheParSpi", "VerifParIban"]
+    r = anon.post("/token", data={**grant, "scope": "RechercheParSpi dgfip_ficoba_iban"}, auth=auth)
+    assert assert_ok(r)["scope"] == "dgfip_ficoba_iban RechercheParSpi"
+    for bad in ("RechercheParSpy", "rechercheparspi", "RechercheParSpi RechercheParSpi"):
+        r = anon.post("/token", data={**grant, "scope": bad}, auth=auth)
+        assert_error(r, 400, "invalid_scope")
+    # registered by default: the operations the modalities open (spi only here)
+    spi = enrol_client("spi-only", modalities=["with_ficoba_spi"])
+    http = make_client(gw_app, spi, token=False)
+    spi_auth = (spi["client_id"], spi["client_secret"])
+    r = http.post("/token", data=grant, auth=spi_auth)
+    assert assert_ok(r)["scope"].split() == [*SCOPES, "RechercheParSpi"]
+    r = http.post("/token", data={**grant, "scope": "RechercheParNumCompte"}, auth=spi_auth)
+    assert_error(r, 400, "invalid_scope")
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])

@@ -31,6 +31,7 @@ def router(sandbox: Sandbox) -> APIRouter:
             "quota_per_minute": record.quota_per_minute,
             "modalities": sorted(record.modalities),
             "scopes": sorted(record.scopes),
+            "operation_scopes": sorted(record.operation_scopes),
             "sirets": sorted(record.sirets),
             "motifs": {m: sorted(str(t) for t in ts) for m, ts in record.motifs.items()},
             "cert_not_after": record.cert_not_after,

@@ -35,8 +35,10 @@ EXPLANATIONS: dict[str, tuple[str, str, str]] = {
         "§7, §6.4",
     ),
     "900910": (
-        "Votre habilitation ne couvre pas ce type de recherche (modalité DataPass absente).",
-        "Your authorisation does not cover this search type (DataPass modality not granted).",
+        "Votre habilitation ne couvre pas ce type de recherche (modalité DataPass absente), "
+        "ou le jeton ne porte pas le scope d'opération de cette ressource.",
+        "Your authorisation does not cover this search type (DataPass modality not granted), "
+        "or the token lacks the gateway's operation scope of this resource.",
         "§7.2, §6.4",
     ),
     "900804": (
@@ -199,11 +201,24 @@ def router(sandbox: Sandbox) -> APIRouter:
                 # the rights at stake: those of the token, the one the search type requires
                 "granted_scopes": (row or {}).get("granted_scopes"),
                 "required_modality": (row or {}).get("required_modality"),
+                "required_operation_scope": (row or {}).get("required_operation_scope"),
             },
             **explain(code, message),
         }
         modality = (row or {}).get("required_modality")
-        if code == "900910" and modality:
+        operation_scope = (row or {}).get("required_operation_scope")
+        granted = ((row or {}).get("granted_scopes") or "").split()
+        if code == "900910" and operation_scope and operation_scope not in granted:
+            # refused by the gateway's operation scope (gateway/checks.py), not the modality
+            out["fr"] += (
+                f" Le jeton ne porte pas le scope d'opération {operation_scope} :"
+                " demandez-le dans le paramètre scope de POST /token."
+            )
+            out["en"] += (
+                f" The token lacks the operation scope {operation_scope}:"
+                " ask for it in the scope parameter of POST /token."
+            )
+        elif code == "900910" and modality:
             out["fr"] += f" Modalité requise : {modality}."
             out["en"] += f" Modality required: {modality}."
         if seen and seen.get("scenario"):

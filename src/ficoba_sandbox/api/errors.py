@@ -9,8 +9,10 @@
   out of caches; the gateway's refusals always carried it;
 - `WWW-Authenticate` on every 401 (RFC 9110 §11.6.1; RFC 6750 §3 for its bearer parameters),
   and on the 403 `900910` with `error="insufficient_scope"` (RFC 6750 §3.1: the token is valid
-  but does not carry the right the request needs). No `scope` attribute: the right missing is a
-  DataPass modality of the client's authorisation, which no token request can add;
+  but does not carry the right the request needs). The backend's refusal has no `scope`
+  attribute: the right missing is a DataPass modality of the client's authorisation, which no
+  token request can add; the gateway's names the operation scope a token needs
+  (gateway/checks.py);
 - `Retry-After` on every 429 and 503 (RFC 9110 §10.2.3; RFC 6585 §4): the refusal's own value
   (the quota's reset, the end of a maintenance window or drill), else `RETRY_AFTER_DEFAULT`;
 - the call's `X-Correlation-ID` and `X-Request-ID` are added by the pipeline to every answer.

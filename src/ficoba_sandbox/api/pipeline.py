@@ -4,6 +4,7 @@
     bearer_token     401 900902, 401/400 900901                  token valid, bound (RFC 8705)
     ip_allow_list    403 HTTP403                                 the client's networks
     route            404 HTTP404, 405 HTTP405                    a resource of the API
+    operation_scope  403 900910                                  the token's operation scope
     quota            429 900804 (503 CAT001: storage down)       calls per minute, per client
     availability     503 CAT001                                  maintenance; the journal writes
     drills           401 900901, 429, 503, 500, a delay          the client's armed recette drills
@@ -68,6 +69,7 @@ from ficoba_sandbox.gateway.checks import (
     authenticate,
     check_correlation_id,
     check_ip,
+    check_operation_scope,
     new_request_id,
 )
 from ficoba_sandbox.gateway.connections import OVER_CAPACITY
@@ -116,6 +118,7 @@ class Pipeline:
             self.bearer_token,
             self.ip_allow_list,
             self.route,
+            self.operation_scope,
             self.quota,
             self.availability,
             self.drills,
@@ -418,6 +421,11 @@ class Pipeline:
         method = "GET" if call.method == "HEAD" else call.method
         if method != resource.method:
             raise FicobaError("HTTP405", headers={"Allow": resource.method})
+
+    def operation_scope(self, call: Call) -> None:
+        """The gateway's operation scope of the resource, in the token (OpenAPI 2026-01)."""
+        assert call.auth is not None and call.resource is not None
+        check_operation_scope(call.auth, call.resource.name)
 
     async def quota(self, call: Call) -> None:
         """Calls per minute of the client (docs/quota.md); the answer carries the RateLimit

@@ -45,7 +45,7 @@ from ficoba_sandbox.api.call import (
     USER_AGENT,
     Call,
 )
-from ficoba_sandbox.domain.access import MODALITY_OF, search_type_of
+from ficoba_sandbox.domain.access import MODALITY_OF, OPERATION_SCOPE_OF, search_type_of
 from ficoba_sandbox.journal import CallRecord, format_ts
 
 FORM = "application/x-www-form-urlencoded"
@@ -241,4 +241,7 @@ def call_record(call: Call, status: int) -> CallRecord:
         details=details,
         granted_scopes=granted,
         required_modality=MODALITY_OF[search_type] if search_type is not None else None,
+        required_operation_scope=(
+            OPERATION_SCOPE_OF.get(call.resource.name) if call.resource is not None else None
+        ),
     )

@@ -15,6 +15,9 @@ _DESCRIPTION = """OAuth 2.0 client credentials (RFC 6749 §4.4), form-encoded.
 Client authentication: `client_secret_basic`, `client_secret_post` or `tls_client_auth`
 (RFC 8705 §2.1). The TLS client certificate must be the one registered for the client.
 The access token is a JWT bound to that certificate (`cnf.x5t#S256`, RFC 8705 §3.1).
+`scope` (optional, space-separated): `dgfip_ficoba_*` data scopes and/or the gateway's
+operation scopes (`RechercheParSpi`...); a kind not named gives every scope of it the client
+holds; one the client does not hold gives `invalid_scope`.
 After repeated failed authentications of a `client_id` or from an address: 429 `slow_down`
 with `Retry-After`, the credentials not checked."""
 

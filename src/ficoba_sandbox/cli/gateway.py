@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ficoba_sandbox.domain.access import MODALITIES, SCOPES
+from ficoba_sandbox.domain.access import MODALITIES, OPERATION_SCOPES, SCOPES
 from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, admin_url, ensure_admin_key
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import DEFAULT_CLIENT_VALIDITY_DAYS, PkiPaths, ensure_pki
@@ -78,6 +78,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--scope",
         action="append",
         help="repeatable; dgfip_ficoba_* data scope (the prefix may be left out)",
+    )
+    add.add_argument(
+        "--operation-scope",
+        action="append",
+        choices=OPERATION_SCOPES,
+        help="repeatable; the gateway's operation scope a token may carry (default: those of "
+        "the resources the modalities open)",
     )
     add.add_argument(
         "--quota",
@@ -195,6 +202,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
             client_id=args.client_id,
             modalities=args.modality or MODALITIES,
             scopes=scopes,
+            operation_scopes=args.operation_scope,
             quota=args.quota,
             ips=args.ip or ClientSpec.ips,
             sirets=args.siret,
@@ -276,7 +284,8 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
         print(
             f"{r.client_id:<24} {status:<8} {r.cert_not_after:<26} {r.quota_per_minute or '-':>5}  "
             f"{','.join(map(str, r.ips))} / {len(r.modalities)} modalities, "
-            f"{len(r.scopes)} scopes, motifs {','.join(r.motifs)}"
+            f"{len(r.scopes)} scopes, motifs {','.join(r.motifs)}, operations "
+            f"{','.join(s for s in OPERATION_SCOPES if s in r.operation_scopes) or '-'}"
         )
     return 0
 

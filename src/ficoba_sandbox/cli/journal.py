@@ -92,6 +92,8 @@ def format_line(row: dict[str, Any]) -> str:
     ]
     if row.get("required_modality"):
         parts.append(f"modality={row['required_modality']}")
+    if row.get("required_operation_scope"):
+        parts.append(f"operation_scope={row['required_operation_scope']}")
     if row.get("granted_scopes") is not None:
         parts.append(f"scopes={','.join(row['granted_scopes'].split()) or '-'}")
     return "  ".join(str(p) for p in parts)

@@ -8,7 +8,7 @@ Sources: CGU §4 (the eleven search types), CONTRACT §1.2 (selectors), §7.1 (s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -107,6 +107,33 @@ MODALITY_OF: Mapping[SearchType, str] = {
 #: Calls per minute of a client whose authorisation says no other: the sandbox terms of use's
 #: default quota (CGU §9.2, CONTRACT §8). A server's `--default-quota` may set another.
 DEFAULT_QUOTA = 200
+
+#: The gateway's operation scopes (OpenAPI 2026-01 gateway view, `components.securitySchemes.
+#: default`), one per search resource; `etatSante` needs none. The export binds no scope to an
+#: operation (`security: [{"default": []}]`): the binding below follows the names, and `perPro`
+#: (professional person) is the legal-person search of protocol v11 §6 (docs/contract-choices.md).
+OPERATION_SCOPE_OF: Mapping[str, str] = {
+    "numCpte": "RechercheParNumCompte",
+    "spi": "RechercheParSpi",
+    "siretSiren": "RechercheParSiret",
+    "perPhy": "RechercheParPersonnePhysique",
+    "perPro": "RechercheParPersonneMorale",
+    "verifIban": "VerifParIban",
+    "multiDet": "VerifMultiDetention",
+}
+OPERATION_SCOPES: tuple[str, ...] = tuple(OPERATION_SCOPE_OF.values())
+
+
+def operation_scopes_for(modalities: Iterable[str]) -> frozenset[str]:
+    """The operation scopes a client holding `modalities` is registered for by default: those of
+    the resources serving at least one search type it may ask for."""
+    held = set(modalities)
+    return frozenset(
+        OPERATION_SCOPE_OF[path.rsplit("/", 1)[1]]
+        for stype, path in RESOURCE_OF.items()
+        if MODALITY_OF[stype] in held
+    )
+
 
 #: DataPass data scopes (CONTRACT §7.1).
 SCOPES: tuple[str, ...] = (

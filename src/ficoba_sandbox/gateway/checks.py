@@ -8,7 +8,11 @@
    tampered, revoked client → 401 `900901` `error="invalid_token"`;
 3. certificate binding: the token's `cnf.x5t#S256` must match the connection's certificate and the
    client's registered one → else 401 `900901` `error="invalid_token"` (RFC 8705 §3);
-4. caller IP in the client's allow-list → else 403 `HTTP403`.
+4. caller IP in the client's allow-list → else 403 `HTTP403`;
+5. (once the resource is known) the operation scope of the resource (OpenAPI 2026-01 gateway
+   view) among the token's, still held by the client → else 403 `900910` with
+   `WWW-Authenticate: Bearer ..., error="insufficient_scope", scope="<the scope>"` (RFC 6750
+   §3.1: a token asked with that scope would do).
 
 The modality right (900910) and the requester/motif checks are the backend's: it needs the parsed
 body to know the search type. It receives a `domain.access.Caller`.
@@ -22,7 +26,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from ficoba_sandbox.domain.access import Caller
+from ficoba_sandbox.domain.access import OPERATION_SCOPE_OF, Caller
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.domain.identifiers import UUID_RE
 from ficoba_sandbox.gateway.peer import Peer
@@ -152,3 +156,18 @@ def check_ip(record: ClientRecord, peer: Peer) -> None:
     """Step 4: the caller's IP in the client's allow-list, else 403 `HTTP403`."""
     if not record.ip_allowed(peer.ip):
         raise FicobaError("HTTP403")
+
+
+def check_operation_scope(auth: Authenticated, resource: str) -> None:
+    """Step 5: the token carries the operation scope of `resource` (`numCpte`, ...), and the
+    client still holds it, else 403 `900910` naming the scope needed. `etatSante` needs none."""
+    needed = OPERATION_SCOPE_OF.get(resource)
+    if needed is None or needed in auth.record.operation_scopes_of(auth.claims.scopes):
+        return
+    raise FicobaError(
+        "900910",
+        headers={
+            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope", '
+            f'scope="{needed}"'
+        },
+    )

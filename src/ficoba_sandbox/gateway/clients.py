@@ -22,7 +22,13 @@ from typing import Any
 from cryptography import x509
 from stdnum import luhn
 
-from ficoba_sandbox.domain.access import MODALITIES, SCOPES, SearchType
+from ficoba_sandbox.domain.access import (
+    MODALITIES,
+    OPERATION_SCOPES,
+    SCOPES,
+    SearchType,
+    operation_scopes_for,
+)
 from ficoba_sandbox.gateway.pki import (
     DEFAULT_CLIENT_VALIDITY_DAYS,
     PkiPaths,
@@ -89,6 +95,8 @@ class ClientSpec:
     client_id: str
     modalities: Iterable[str] = MODALITIES
     scopes: Iterable[str] = SCOPES
+    #: the gateway's operation scopes; None: those of the modalities (access.operation_scopes_for)
+    operation_scopes: Iterable[str] | None = None
     quota: int | None = None  # calls per minute; None: the server's --default-quota
     ips: Iterable[str] = DEFAULT_IPS
     sirets: Iterable[str] | None = None
@@ -113,7 +121,16 @@ def enrol(
     existing = registry.get(client_id)
     if existing is not None and not replace:
         raise RegistryError(f"client {client_id!r} already exists (use --replace to re-issue)")
-    bad = sorted(set(spec.modalities) - set(MODALITIES)) + sorted(set(spec.scopes) - set(SCOPES))
+    operation_scopes = (
+        frozenset(spec.operation_scopes)
+        if spec.operation_scopes is not None
+        else operation_scopes_for(spec.modalities)
+    )
+    bad = (
+        sorted(set(spec.modalities) - set(MODALITIES))
+        + sorted(set(spec.scopes) - set(SCOPES))
+        + sorted(operation_scopes - set(OPERATION_SCOPES))
+    )
     if bad:
         raise RegistryError(f"unknown modality or scope: {', '.join(bad)}")
     if spec.quota is not None and spec.quota < 1:
@@ -154,6 +171,7 @@ def enrol(
         grant_types=frozenset(spec.grant_types),
         modalities=frozenset(spec.modalities),
         scopes=frozenset(spec.scopes),
+        operation_scopes=operation_scopes,
         quota_per_minute=spec.quota,
         ips=ips,
         sirets=frozenset(sirets),

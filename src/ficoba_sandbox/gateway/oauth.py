@@ -14,9 +14,12 @@ Decisions (documented in the README and tested):
   `invalid_request`. In every case the TLS client certificate must be the one registered for the
   client (exact `x5t#S256` match), else 401 `invalid_client`. Every 401 carries
   `WWW-Authenticate: Basic realm="ficoba-sandbox"` (RFC 6749 §5.2, RFC 9110 §15.5.2).
-- `scope` (optional, space-separated `dgfip_ficoba_*`): every value must be one of the client's
-  scopes, else 400 `invalid_scope` (no silent narrowing); absent → all the client's scopes.
-  The response always carries the granted `scope`.
+- `scope` (optional, space-separated): DataPass data scopes `dgfip_ficoba_*` and/or the
+  gateway's operation scopes (`RechercheParSpi`..., OpenAPI 2026-01 gateway view). Every value
+  must be one the client is registered for, else 400 `invalid_scope` (RFC 6749 §5.2; no silent
+  narrowing). Each vocabulary absent from the request → all the client's scopes of it: a client
+  written against the 2025-04 contract, which knew only data scopes, keeps every operation
+  (docs/contract-choices.md). The response always carries the granted `scope`.
 - No refresh token (§4.4.3). `Cache-Control: no-store`, `Pragma: no-cache` on every answer.
 - Client authentication is the server's to afford (gateway/client_auth.py): the secret is
   hashed in a worker thread, never on the event loop; after repeated failures of a `client_id`
@@ -31,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from ficoba_sandbox.domain.access import SCOPES
+from ficoba_sandbox.domain.access import OPERATION_SCOPES, SCOPES
 from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.pki import x5t_s256
-from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS
+from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS, ClientRecord
 from ficoba_sandbox.gateway.state import REALM, Gateway
 from ficoba_sandbox.gateway.tokens import thumbprints_match
 
@@ -129,6 +132,27 @@ def _basic_credentials(value: str) -> tuple[str, str]:
         raise _invalid_client()
     # RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic encoding.
     return unquote_plus(client_id), unquote_plus(secret)
+
+
+def granted_scopes(record: ClientRecord, requested: str | None) -> list[str]:
+    """The scopes of the token: data scopes then operation scopes, in their canonical order.
+
+    Per vocabulary: the values asked for, or every one the client holds if the request names
+    none of that vocabulary. A value the client does not hold (unknown, or not registered) is
+    refused with `invalid_scope` (RFC 6749 §5.2), not left out."""
+    held_data = [s for s in SCOPES if s in record.scopes]
+    held_operations = [s for s in OPERATION_SCOPES if s in record.operation_scopes]
+    if requested is None:
+        return held_data + held_operations
+    values = requested.split(" ")
+    if any(v == "" for v in values) or len(set(values)) != len(values):
+        raise OAuthError("invalid_scope", "Malformed scope")
+    refused = [v for v in values if v not in held_data and v not in held_operations]
+    if refused:
+        raise OAuthError("invalid_scope", f"Scope not granted to this client: {_ascii(refused[0])}")
+    data = [s for s in held_data if s in values] or held_data
+    operations = [s for s in held_operations if s in values] or held_operations
+    return data + operations
 
 
 async def token_endpoint(
@@ -226,19 +250,7 @@ async def _token(
         )
 
     # -- scope
-    requested = params.get("scope")
-    if requested is None:
-        granted = [s for s in SCOPES if s in record.scopes]
-    else:
-        values = requested.split(" ")
-        if any(v == "" for v in values) or len(set(values)) != len(values):
-            raise OAuthError("invalid_scope", "Malformed scope")
-        unknown = [v for v in values if v not in record.scopes]
-        if unknown:
-            raise OAuthError(
-                "invalid_scope", f"Scope not granted to this client: {_ascii(unknown[0])}"
-            )
-        granted = [s for s in SCOPES if s in values]
+    granted = granted_scopes(record, params.get("scope"))
 
     token, expires_in = gw.tokens.issue(record.client_id, granted, record.cert_x5t_s256)
     return TokenResult(

@@ -15,6 +15,8 @@ so `ficoba-sandbox clients add|revoke` takes effect without a restart. Format::
           "grant_types": ["client_credentials"],
           "modalities": ["with_ficoba_iban", ...],       # DataPass modalities (access.MODALITIES)
           "scopes": ["dgfip_ficoba_compte", ...],        # DataPass data scopes (access.SCOPES)
+          "operation_scopes": ["RechercheParSpi", ...],  # gateway operation scopes (absent:
+                                                         # those of the modalities)
           "quota_per_minute": 500,                    # null: the server's --default-quota
           "ips": ["127.0.0.0/8", "::1/128"],             # caller IP allow-list (CIDR)
           "sirets": ["99000001000019"], "sirens": ["990000010"],   # requesters it may declare
@@ -54,7 +56,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ficoba_sandbox.domain.access import MODALITIES, SCOPES, Caller, SearchType
+from ficoba_sandbox.domain.access import (
+    MODALITIES,
+    OPERATION_SCOPES,
+    SCOPES,
+    Caller,
+    SearchType,
+    operation_scopes_for,
+)
 from ficoba_sandbox.domain.private import private_dir
 from ficoba_sandbox.domain.watch import Watch
 from ficoba_sandbox.gateway.networks import Network, ip_in, parse_networks
@@ -164,6 +173,8 @@ class ClientRecord:
     grant_types: frozenset[str] = frozenset({GRANT_CLIENT_CREDENTIALS})
     modalities: frozenset[str] = frozenset(MODALITIES)
     scopes: frozenset[str] = frozenset(SCOPES)
+    #: the gateway's operation scopes (access.OPERATION_SCOPES) the client may ask a token for
+    operation_scopes: frozenset[str] = frozenset(OPERATION_SCOPES)
     #: calls per minute; None: the server's default (`--default-quota`)
     quota_per_minute: int | None = None
     ips: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
@@ -184,6 +195,11 @@ class ClientRecord:
 
     def ip_allowed(self, ip: str | None) -> bool:
         return ip_in(ip, self.ips)
+
+    def operation_scopes_of(self, granted_scopes: Iterable[str]) -> frozenset[str]:
+        """The operation scopes a token carrying `granted_scopes` may use now: those it carries
+        that the client still holds (a registry change narrows the tokens already issued)."""
+        return self.operation_scopes.intersection(granted_scopes)
 
     def caller(self, granted_scopes: Iterable[str] | None = None) -> Caller:
         """The `Caller` handed to the backend; scopes narrowed to those the token carries."""
@@ -218,6 +234,7 @@ class ClientRecord:
             "grant_types": sorted(self.grant_types),
             "modalities": [m for m in MODALITIES if m in self.modalities],
             "scopes": [s for s in SCOPES if s in self.scopes],
+            "operation_scopes": [s for s in OPERATION_SCOPES if s in self.operation_scopes],
             "quota_per_minute": self.quota_per_minute,
             "ips": [str(n) for n in self.ips],
             "sirets": sorted(self.sirets),
@@ -235,6 +252,7 @@ class ClientRecord:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClientRecord:
         cert = data.get("cert") or {}
+        modalities = frozenset(data.get("modalities", MODALITIES))
         return cls(
             client_id=str(data["client_id"]),
             secret_hash=str(data["secret_hash"]),
@@ -242,8 +260,13 @@ class ClientRecord:
             cert_subject=str(cert.get("subject", "")),
             cert_not_after=str(cert.get("not_after", "")),
             grant_types=frozenset(data.get("grant_types", [GRANT_CLIENT_CREDENTIALS])),
-            modalities=frozenset(data.get("modalities", MODALITIES)),
+            modalities=modalities,
             scopes=frozenset(data.get("scopes", SCOPES)),
+            operation_scopes=(
+                frozenset(data["operation_scopes"])
+                if "operation_scopes" in data
+                else operation_scopes_for(modalities)
+            ),
             quota_per_minute=_quota(data.get("quota_per_minute")),
             ips=_networks(data.get("ips", DEFAULT_IPS)),
             sirets=frozenset(data.get("sirets", ())),

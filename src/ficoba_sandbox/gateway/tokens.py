@@ -5,7 +5,7 @@ tokens of the others (self-contained, no shared session state). Time comes from 
 clock so tests expire tokens without sleeping.
 
 Claims: `iss`, `aud`, `sub` (= client_id), `client_id`, `iat`, `nbf`, `exp`, `jti`, `scope`
-(space-separated granted `dgfip_ficoba_*` scopes) and `cnf: {"x5t#S256": ...}`. Header
+(space-separated granted `dgfip_ficoba_*` data scopes, then operation scopes) and `cnf: {"x5t#S256": ...}`. Header
 `typ: at+jwt`, `alg: ES256`, `kid`.
 """
 

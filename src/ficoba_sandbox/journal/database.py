@@ -26,8 +26,9 @@ from ficoba_sandbox.journal.masking import Masker, cap, dump_compact
 from ficoba_sandbox.journal.record import AdminEvent, CallRecord, format_ts
 
 JOURNAL_FILE = "journal.sqlite3"
-#: 2: `granted_scopes`, `required_modality` (added to a version 1 file when the server opens it)
-SCHEMA_VERSION = 2
+#: 2: `granted_scopes`, `required_modality`; 3: `required_operation_scope` (added to an older
+#: file when the server opens it)
+SCHEMA_VERSION = 3
 
 #: Columns of a journal row, in storage and export order.
 COLUMNS: tuple[str, ...] = (
@@ -54,10 +55,11 @@ COLUMNS: tuple[str, ...] = (
     "details",
     "granted_scopes",
     "required_modality",
+    "required_operation_scope",
 )
 #: the columns added since version 1, at the end of the table as `ALTER TABLE` puts them, so
 #: that a migrated file and a new one have the same layout
-ADDED_COLUMNS: tuple[str, ...] = ("granted_scopes", "required_modality")
+ADDED_COLUMNS: tuple[str, ...] = ("granted_scopes", "required_modality", "required_operation_scope")
 
 #: admin events (record.AdminEvent): their own table, so that neither a purge nor the bounds of
 #: the calls' rows take them away (docs/security.md, "The admin plane")
@@ -102,7 +104,8 @@ CREATE TABLE IF NOT EXISTS journal (
     request_body TEXT,
     details TEXT,
     granted_scopes TEXT,
-    required_modality TEXT
+    required_modality TEXT,
+    required_operation_scope TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_journal_client ON journal (client_id, id);
 CREATE INDEX IF NOT EXISTS ix_journal_ts ON journal (ts);
@@ -290,6 +293,7 @@ class Database:
             dump_compact(masked_details) if masked_details else None,
             t(call.granted_scopes, 1000),
             t(call.required_modality, 64),
+            t(call.required_operation_scope, 64),
         )
 
     def purge(self, client_id: str | None = None, event: AdminEvent | None = None) -> int:

@@ -67,6 +67,9 @@ class CallRecord:
     granted_scopes: str | None = None
     #: the DataPass modality the request's search type requires (the right 900910 checks)
     required_modality: str | None = None
+    #: the gateway's operation scope the resource requires (OpenAPI 2026-01, the right a 403
+    #: `900910` with `scope="..."` found missing in the token)
+    required_operation_scope: str | None = None
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in fields(CallRecord))
