@@ -25,7 +25,9 @@ the size cap), its peer (the one resolver, gateway/peer.py); the journal row is 
 call when it is answered, whatever happened (api/record.py), and the answer leaves once that row
 is committed (docs/journal.md, "Nothing answered is lost").
 
-Outside the steps: `/token` (the OAuth token endpoint, RFC 6749: public, its own error format)
+Outside the steps: `/token`, `/revoke`, `/introspect` (the OAuth endpoints, RFC 6749, 7009,
+7662: their own error format), the metadata and keys (`/.well-known/oauth-authorization-server`,
+`/jwks`, RFC 8414, RFC 7517)
 and the documentation (`/openapi.json`, `/docs`), which FastAPI serves. And a connection beyond
 `--max-connections` (gateway/connections.py): 503 CAT001, then the connection closes.
 """
@@ -73,7 +75,14 @@ from ficoba_sandbox.gateway.checks import (
     new_request_id,
 )
 from ficoba_sandbox.gateway.connections import OVER_CAPACITY
-from ficoba_sandbox.gateway.oauth import OAuthError, TokenResult, token_endpoint
+from ficoba_sandbox.gateway.oauth import (
+    OAuthError,
+    TokenResult,
+    introspection_endpoint,
+    revocation_endpoint,
+    token_endpoint,
+)
+from ficoba_sandbox.gateway.oauth import metadata as oauth_metadata
 from ficoba_sandbox.gateway.peer import resolve_peer
 from ficoba_sandbox.gateway.quota import QuotaStorageError, throttled
 from ficoba_sandbox.qa import magic
@@ -90,6 +99,14 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Step = Callable[[Call], Awaitable[None] | None]
 
 TOKEN_PATH = "/token"
+#: the OAuth endpoints beside /token, client-authenticated like it (gateway/oauth.py)
+OAUTH_ENDPOINTS = {
+    TOKEN_PATH: token_endpoint,
+    "/revoke": revocation_endpoint,  # RFC 7009
+    "/introspect": introspection_endpoint,  # RFC 7662
+}
+METADATA_PATH = "/.well-known/oauth-authorization-server"  # RFC 8414 §3
+JWKS_PATH = "/jwks"
 #: served by FastAPI, without a token (the TLS client certificate is still required)
 DOCUMENTATION_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 WELL_KNOWN = "/.well-known/"
@@ -142,6 +159,11 @@ class Pipeline:
                 call = self._call(scope, protected=True)
                 await self._over_capacity(call, send)
                 return
+            if path in (METADATA_PATH, JWKS_PATH):
+                call = self._call(scope, protected=False)
+                self._published(call)
+                await self._send(call, send)
+                return
             if (
                 path in DOCUMENTATION_PATHS
                 or path.startswith(WELL_KNOWN)
@@ -150,7 +172,7 @@ class Pipeline:
                 call = self._call(scope, protected=False)
                 await self._documentation(call, scope, receive, send)
                 return
-            token = path == TOKEN_PATH
+            token = path in OAUTH_ENDPOINTS
             call = self._call(scope, protected=not token)
             await self._read_body(call, receive, MAX_TOKEN_BODY if token else self.max_body)
             if call.disconnected:
@@ -216,7 +238,7 @@ class Pipeline:
             started=time.perf_counter(),
             resource=self.resources.get(path) if protected else None,
         )
-        if protected or path == TOKEN_PATH:
+        if protected or path in OAUTH_ENDPOINTS:
             given = headers.first(REQUEST_ID)
             call.request_id = (
                 given if given is not None and REQUEST_ID_RE.fullmatch(given) else new_request_id()
@@ -348,7 +370,7 @@ class Pipeline:
         if call.body_truncated:
             result: TokenResult = OAuthError("invalid_request", "Request body too large").result()
         else:
-            result = await token_endpoint(
+            result = await OAUTH_ENDPOINTS[call.path](
                 self.sandbox.gateway,
                 method=call.method,
                 query_string=call.query,
@@ -373,6 +395,23 @@ class Pipeline:
         call.answer = Answer(
             result.status, body, headers, error_code=error if isinstance(error, str) else None
         )
+
+    def _published(self, call: Call) -> None:
+        """The authorization server's metadata (RFC 8414) and its token-signing key (RFC 7517),
+        public as the OpenAPI document is. The endpoints are named at the origin the client
+        reached (its `Host`)."""
+        if call.method not in ("GET", "HEAD"):
+            body = orjson.dumps({"error": "invalid_request"})
+            call.answer = Answer(405, body, [*json_headers(body), (b"allow", b"GET")])
+            return
+        if call.path == JWKS_PATH:
+            document = self.sandbox.gateway.tokens.jwks()
+        else:
+            host = next((v for k, v in call.raw_headers if k.lower() == b"host"), b"")
+            origin = "https://" + (host.decode("latin-1") or "localhost")
+            document = oauth_metadata(origin)
+        body = orjson.dumps(document)
+        call.answer = Answer(200, body, json_headers(body))
 
     async def _documentation(self, call: Call, scope: Scope, receive: Receive, send: Send) -> None:
         """FastAPI's OpenAPI document and Swagger UI; journaled like every call, and held until

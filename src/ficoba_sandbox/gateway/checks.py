@@ -127,6 +127,8 @@ def authenticate(
         claims = gw.tokens.verify(token)
     except InvalidToken as exc:
         raise invalid_token(str(exc)) from None
+    if gw.revocations.is_revoked(claims.jti):
+        raise invalid_token("token revoked")
     if peer.cert_refused is not None:
         # A certificate forwarded by a trusted proxy that does not chain to a trusted CA at the
         # sandbox's clock: the token cannot be bound to it (RFC 8705 §3, gateway/trust.py).

@@ -28,6 +28,7 @@ Decisions (documented in the README and tested):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from ficoba_sandbox.gateway.peer import Peer
 from ficoba_sandbox.gateway.pki import x5t_s256
 from ficoba_sandbox.gateway.registry import GRANT_CLIENT_CREDENTIALS, ClientRecord
 from ficoba_sandbox.gateway.state import REALM, Gateway
-from ficoba_sandbox.gateway.tokens import thumbprints_match
+from ficoba_sandbox.gateway.tokens import InvalidToken, thumbprints_match
 
 FORM = "application/x-www-form-urlencoded"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -155,55 +156,17 @@ def granted_scopes(record: ClientRecord, requested: str | None) -> list[str]:
     return data + operations
 
 
-async def token_endpoint(
-    gw: Gateway,
-    *,
-    method: str,
-    query_string: bytes,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    peer: Peer,
-) -> TokenResult:
-    try:
-        return await _token(gw, method, query_string, headers, body, peer)
-    except OAuthError as exc:
-        result = exc.result()
-        if exc.status == 405:
-            result.headers["Allow"] = "POST"
-        return result
-
-
-async def _token(
-    gw: Gateway,
-    method: str,
-    query_string: bytes,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    peer: Peer,
-) -> TokenResult:
-    if method.upper() != "POST":
-        raise OAuthError("invalid_request", "Unsupported request method, use POST", 405)
-    if query_string:
-        raise OAuthError("invalid_request", "URL query parameters are not allowed")
-    content_types = _header(headers, b"content-type")
-    mime = content_types[0].split(";", 1)[0].strip().lower() if len(content_types) == 1 else ""
-    if mime != FORM:
-        raise OAuthError("invalid_request", f"Content-Type must be {FORM}")
-    params = _parse_form(body)
-
+async def _authenticate_client(
+    gw: Gateway, headers: list[tuple[bytes, bytes]], params: dict[str, str], peer: Peer
+) -> ClientRecord:
+    """The client's authentication, the same at `/token`, `/revoke` and `/introspect`
+    (RFC 7009 §2.1, RFC 7662 §2.1): secret or certificate, the certificate registered, the
+    back-off after repeated failures."""
     authorization = _header(headers, b"authorization")
     if len(authorization) > 1:
         raise OAuthError("invalid_request", "Repeated Authorization header")
     if authorization and "client_secret" in params:
         raise OAuthError("invalid_request", "More than one client authentication method")
-
-    grant_type = params.get("grant_type")
-    if grant_type is None:
-        raise OAuthError("invalid_request", "Missing parameter: grant_type")
-    if grant_type != GRANT_CLIENT_CREDENTIALS:
-        raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
-
-    # -- client authentication
     secret: str | None
     if authorization:
         client_id, secret = _basic_credentials(authorization[0])
@@ -243,6 +206,145 @@ async def _token(
     if record is None or not ok or not cert_ok:
         raise _invalid_client()
     gw.client_auth.succeeded(attempt)
+    return record
+
+
+def _form_request(
+    method: str, query_string: bytes, headers: list[tuple[bytes, bytes]], body: bytes
+) -> dict[str, str]:
+    """POST, no query, a form body: the request shape of RFC 6749 §3.2, RFC 7009 §2.1 and
+    RFC 7662 §2.1."""
+    if method.upper() != "POST":
+        raise OAuthError("invalid_request", "Unsupported request method, use POST", 405)
+    if query_string:
+        raise OAuthError("invalid_request", "URL query parameters are not allowed")
+    content_types = _header(headers, b"content-type")
+    mime = content_types[0].split(";", 1)[0].strip().lower() if len(content_types) == 1 else ""
+    if mime != FORM:
+        raise OAuthError("invalid_request", f"Content-Type must be {FORM}")
+    return _parse_form(body)
+
+
+async def _about_a_token(
+    gw: Gateway,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> tuple[ClientRecord, str]:
+    """The authenticated client and the `token` parameter of a revocation or introspection
+    request (RFC 7009 §2.1, RFC 7662 §2.1)."""
+    params = _form_request(method, query_string, headers, body)
+    token = params.get("token")
+    if token is None:
+        raise OAuthError("invalid_request", "Missing parameter: token")
+    return await _authenticate_client(gw, headers, params, peer), token
+
+
+async def revocation_endpoint(
+    gw: Gateway,
+    *,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> TokenResult:
+    """`POST /revoke` (RFC 7009): the client revokes one of its access tokens, refused with
+    401 `900901` from then on, by every server on the state directory (gateway/revocation.py).
+    An invalid or expired token is answered 200 (§2.2: nothing to revoke); another client's
+    token is refused with `unauthorized_client` (§2.1) and stays valid."""
+    try:
+        record, token = await _about_a_token(gw, method, query_string, headers, body, peer)
+        try:
+            claims = gw.tokens.verify(token)
+        except InvalidToken:
+            return TokenResult(200, dict[str, Any](), dict(NO_STORE))
+        if claims.client_id != record.client_id:
+            raise OAuthError("unauthorized_client", "The token was not issued to this client")
+        await asyncio.to_thread(gw.revocations.revoke, claims.jti, claims.expires_at)
+        return TokenResult(200, dict[str, Any](), dict(NO_STORE))
+    except OAuthError as exc:
+        return _refused(exc)
+
+
+async def introspection_endpoint(
+    gw: Gateway,
+    *,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> TokenResult:
+    """`POST /introspect` (RFC 7662): the state of one of the client's own tokens. A token that
+    is invalid, expired, revoked or another client's is `{"active": false}` and nothing else
+    (§2.2: no hint to a prober)."""
+    try:
+        record, token = await _about_a_token(gw, method, query_string, headers, body, peer)
+        inactive = TokenResult(200, {"active": False}, dict(NO_STORE))
+        try:
+            claims = gw.tokens.verify(token)
+        except InvalidToken:
+            return inactive
+        if claims.client_id != record.client_id or gw.revocations.is_revoked(claims.jti):
+            return inactive
+        raw = claims.raw
+        answer: dict[str, Any] = {
+            "active": True,
+            "scope": " ".join(claims.scopes),
+            "client_id": claims.client_id,
+            "token_type": "Bearer",
+            **{
+                k: raw[k]
+                for k in ("exp", "iat", "nbf", "sub", "aud", "iss", "jti", "cnf")
+                if k in raw
+            },
+        }
+        return TokenResult(200, answer, dict(NO_STORE))
+    except OAuthError as exc:
+        return _refused(exc)
+
+
+def _refused(exc: OAuthError) -> TokenResult:
+    result = exc.result()
+    if exc.status == 405:
+        result.headers["Allow"] = "POST"
+    return result
+
+
+async def token_endpoint(
+    gw: Gateway,
+    *,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> TokenResult:
+    try:
+        return await _token(gw, method, query_string, headers, body, peer)
+    except OAuthError as exc:
+        return _refused(exc)
+
+
+async def _token(
+    gw: Gateway,
+    method: str,
+    query_string: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    peer: Peer,
+) -> TokenResult:
+    params = _form_request(method, query_string, headers, body)
+    grant_type = params.get("grant_type")
+    if grant_type is None:
+        raise OAuthError("invalid_request", "Missing parameter: grant_type")
+    if grant_type != GRANT_CLIENT_CREDENTIALS:
+        raise OAuthError("unsupported_grant_type", "Only client_credentials is supported")
+
+    record = await _authenticate_client(gw, headers, params, peer)
 
     if GRANT_CLIENT_CREDENTIALS not in record.grant_types:
         raise OAuthError(
@@ -263,3 +365,35 @@ async def _token(
         },
         dict(NO_STORE),
     )
+
+
+def metadata(origin: str) -> dict[str, Any]:
+    """RFC 8414 §2 authorization-server metadata; `origin`: `https://host:port` as the client
+    reached the server (its endpoints are there)."""
+    return {
+        "issuer": origin,
+        "token_endpoint": f"{origin}/token",
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "tls_client_auth",
+        ],
+        "grant_types_supported": [GRANT_CLIENT_CREDENTIALS],
+        "response_types_supported": [],
+        "scopes_supported": [*SCOPES, *OPERATION_SCOPES],
+        "jwks_uri": f"{origin}/jwks",
+        "revocation_endpoint": f"{origin}/revoke",
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "tls_client_auth",
+        ],
+        "introspection_endpoint": f"{origin}/introspect",
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "tls_client_auth",
+        ],
+        # RFC 8705 §3.3
+        "tls_client_certificate_bound_access_tokens": True,
+    }

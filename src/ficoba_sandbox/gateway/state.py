@@ -14,6 +14,7 @@ from ficoba_sandbox.gateway.client_auth import BackoffPolicy, ClientAuthenticati
 from ficoba_sandbox.gateway.networks import Network, loopback_overlaps, parse_networks
 from ficoba_sandbox.gateway.pki import PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.registry import Registry
+from ficoba_sandbox.gateway.revocation import RevocationList
 from ficoba_sandbox.gateway.tokens import TokenService
 from ficoba_sandbox.gateway.trust import ChainVerifier
 
@@ -51,6 +52,8 @@ class Gateway:
     tokens: TokenService
     clock: Clock
     client_auth: ClientAuthentication
+    #: tokens revoked at `/revoke` (RFC 7009), shared through the state directory
+    revocations: RevocationList
     trusted_proxies: tuple[Network, ...] = ()
     #: checks the certificates the trusted proxies forward (None: no trusted proxy)
     forwarded_certs: ChainVerifier | None = None
@@ -83,6 +86,7 @@ class Gateway:
             forwarded_certs=ChainVerifier.of(paths) if proxies else None,
             proxy_tls_client_auth=proxy_tls_client_auth,
             client_auth=ClientAuthentication(clock, backoff),
+            revocations=RevocationList(paths.root, clock),
         )
 
     @property

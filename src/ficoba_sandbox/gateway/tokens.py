@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 from collections import OrderedDict
@@ -84,6 +85,12 @@ class TokenService:
             claims, self._key, algorithm=ALGORITHM, headers={"typ": TYP, "kid": self.kid}
         )
         return token, self.ttl
+
+    def jwks(self) -> dict[str, Any]:
+        """The public key that verifies the tokens, as an RFC 7517 JWK Set (RFC 7518 §6.2 EC)."""
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self._public))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": ALGORITHM})
+        return {"keys": [jwk]}
 
     def verify(self, token: str) -> TokenClaims:
         """Signature, header, issuer, audience and times (against the injected clock).
