@@ -257,3 +257,31 @@ def test_a_secret_sent_in_any_encoding_stays_out_of_the_row(
     assert secret not in repr(rows) and alone.rstrip("=") not in repr(rows)
     journal.close()
     assert secret.encode() not in _db_bytes(tmp_path)
+
+
+def test_an_x_jwt_assertion_is_accepted_and_journalled_as_a_fingerprint(
+    journaled: Callable[..., tuple[SandboxApp, Journal]],
+    make_client: Callable[..., httpx.Client],
+    demo_creds: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    """`X-JWT-Assertion` (optional on every operation, OpenAPI 2025-10 and 2024-11): the call is
+    answered as without it; the row holds its fingerprint, never the assertion."""
+    app, journal = journaled(masker=Masker(enabled=True, keep=2))
+    client = make_client(app)
+    payload = base64.urlsafe_b64encode(b'{"sub":"agent-fictif-42"}').decode().rstrip("=")
+    assertion = f"eyJhbGciOiJub25lIn0.{payload}.c2lnbmF0dXJlLWZpY3RpdmU"
+    body = envelope(demo_creds, {"iban": magic.IBAN_JOINT, "verificationCompte": "1"})
+    r = client.post(f"{GW}/numCpte", json=body, headers={"X-JWT-Assertion": assertion})
+    assert r.status_code == 200, r.text
+    r = client.get("/ficoba-api/v2/etatSante", headers={"X-JWT-Assertion": assertion})
+    assert r.status_code == 200, r.text
+    journal.flush()
+    rows = journal.query(limit=10)
+    calls = [row for row in rows if row["path"].startswith("/ficoba-api/")]
+    assert len(calls) == 2
+    refs = {row["details"].get("jwt_assertion_ref") for row in calls}
+    assert len(refs) == 1 and None not in refs
+    raw = _db_bytes(tmp_path)
+    journal.close()
+    assert assertion.encode() not in raw and payload.encode() not in raw

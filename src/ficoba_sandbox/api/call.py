@@ -32,6 +32,9 @@ USER_AGENT = b"user-agent"
 SCENARIO = b"x-sandbox-scenario"
 CLIENT_CERT = b"client-cert"
 FORWARDED_FOR = b"x-forwarded-for"
+#: optional on every operation since the 2025-10 OpenAPI (and in 2024-11): journalled as a
+#: fingerprint, never required, never stored (api/record.py)
+JWT_ASSERTION = b"x-jwt-assertion"
 _READ = frozenset(
     {
         AUTHORIZATION,
@@ -44,6 +47,7 @@ _READ = frozenset(
         SCENARIO,
         CLIENT_CERT,
         FORWARDED_FOR,
+        JWT_ASSERTION,
     }
 )
 

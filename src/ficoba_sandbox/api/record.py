@@ -41,6 +41,7 @@ from ficoba_sandbox.api.call import (
     AUTHORIZATION,
     CONTENT_TYPE,
     CORRELATION_ID,
+    JWT_ASSERTION,
     REQUEST_ID,
     USER_AGENT,
     Call,
@@ -209,6 +210,9 @@ def call_record(call: Call, status: int) -> CallRecord:
         details["query_keys"] = sorted(
             {p.split(b"=")[0].decode("latin-1")[:40] for p in call.query.split(b"&") if p}
         )
+    assertion = headers.first(JWT_ASSERTION)
+    if assertion:  # a credential: its fingerprint only, as the token's (docs/journal.md)
+        details["jwt_assertion_ref"] = token_ref(assertion)
     user_agent = headers.first(USER_AGENT)
     if user_agent:
         details["user_agent"] = user_agent[:200]
