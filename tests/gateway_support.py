@@ -168,14 +168,15 @@ def spawn_serve(
     *options: str,
     env: Mapping[str, str] | None = None,
     own_group: bool = False,
+    admin_port: int | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`ficoba-sandbox serve` on `state_dir` at `port` (its admin plane on a free port), its log
-    in `log`. The test run's `FICOBA_SANDBOX_*` variables are left out: `options` and `env` say
+    """`ficoba-sandbox serve` on `state_dir` at `port` (its admin plane on `admin_port`, or a free
+    port), its log in `log`. The test run's `FICOBA_SANDBOX_*` variables are left out: `options` and `env` say
     everything. `own_group`: its own process group (the server and its journal's writer child,
     to be signalled together)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FICOBA_SANDBOX_")}
     command = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(state_dir)]
-    command += ["--port", str(port), "--admin-port", str(free_port()), *options]
+    command += ["--port", str(port), "--admin-port", str(admin_port or free_port()), *options]
     with log.open("wb") as stderr:
         return subprocess.Popen(
             command,
