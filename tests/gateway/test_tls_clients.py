@@ -1,4 +1,6 @@
-"""The README's Python examples, over the real mutual-TLS listener: httpx, then Authlib."""
+"""Authlib's OAuth2 client over the real mutual-TLS listener: what it sees of `/token` (a bearer
+token, no refresh token) and a search with it. The README's httpx and Authlib snippets run as
+printed in tests/test_readme_walkthrough.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import uuid
 import warnings
 from typing import Any
 
-import httpx
 import pytest
 
 pytestmark = pytest.mark.tls
@@ -28,27 +29,7 @@ def _creds(tls_server: Any) -> dict[str, Any]:
     return {**tls_server.demo, "token_url": tls_server.token_url, "base_url": tls_server.base_url}
 
 
-def test_with_httpx(tls_server: Any) -> None:
-    creds = _creds(tls_server)
-    # httpx 0.28: pass the client certificate inside an SSLContext (cert= is ignored with verify=path)
-    ctx = ssl.create_default_context(cafile=creds["ca"])
-    ctx.load_cert_chain(creds["cert"], creds["key"])
-    with httpx.Client(verify=ctx) as http:
-        token = http.post(
-            creds["token_url"],
-            data={"grant_type": "client_credentials"},
-            auth=(creds["client_id"], creds["client_secret"]),
-        ).json()["access_token"]
-        r = http.post(
-            f"{creds['base_url']}/comptes/numCpte",
-            json=_search_body(creds),
-            headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": str(uuid.uuid4())},
-        )
-    assert r.status_code == 200, r.text
-    assert r.json()["referenceDemande"].startswith("FCB_")
-
-
-def test_with_authlib(tls_server: Any) -> None:
+def test_authlib_gets_a_bearer_token_without_refresh_and_searches(tls_server: Any) -> None:
     # Authlib 1.9 warns at import that its httpx integration prefers httpx2 (docs/pitfalls.md); it forces
     # that warning with simplefilter("always"), so only recording it keeps it quiet.
     with warnings.catch_warnings(record=True) as caught:
