@@ -64,6 +64,8 @@ BLOCK_TIMEOUT = 40
 SUBSTITUTIONS = {"https://localhost:8443": "https://localhost:{port}",
                  "http://127.0.0.1:8081": "http://127.0.0.1:{admin_port}"}  # fmt: skip
 
+Done = subprocess.CompletedProcess[str]
+
 #: repository entries the walkthrough's working directory does not link (its own `.sandbox`)
 NOT_LINKED = {".git", ".sandbox"}
 
@@ -172,17 +174,15 @@ class Terminal:
                 return Path(shlex.split(last[3:])[0])
         return self.workdir
 
-    def bash(self, script: str, exit_status: int = 0) -> subprocess.CompletedProcess[str]:
+    def bash(self, script: str, exit_status: int = 0) -> Done:
         command = ["bash", "-euo", "pipefail", "-c", PROLOGUE + script]
         env = {**self.env, "WALKTHROUGH_EXIT": str(exit_status)}
         return self.run(command, None, cwd=self.workdir, env=env)
 
-    def python(self, code: str) -> subprocess.CompletedProcess[str]:
+    def python(self, code: str) -> Done:
         return self.run(["python", "-"], code, cwd=self.cwd(), env=self.env)
 
-    def run(
-        self, command: list[str], stdin: str | None, **kw: Any
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, command: list[str], stdin: str | None, **kw: Any) -> Done:
         """`command` in its own process group, stopped with all it started (a block that would
         leave a server running or hang fails; nothing outlives the test)."""
         proc = subprocess.Popen(
@@ -293,31 +293,36 @@ def substituted(text: str, env: dict[str, str]) -> str:
     return text
 
 
-def failure(term: Terminal, block: Block, what: str, done: subprocess.CompletedProcess[str]) -> str:
-    return term.redacted(
-        f"{block.where}: {what}\n--- block\n{block.text}--- exit status {done.returncode}\n"
-        f"--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
-    )
+def check(ok: bool, term: Terminal, block: Block, what: str, done: Done) -> None:
+    """Fails with the block, its status and output, secrets redacted (and without pytest's
+    rendering of `done`, which would show them)."""
+    if not ok:
+        pytest.fail(
+            term.redacted(
+                f"{block.where}: {what}\n--- block\n{block.text}--- exit status {done.returncode}"
+                f"\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+            ),
+            pytrace=False,
+        )
 
 
 def run_block(term: Terminal, block: Block) -> None:
     text = substituted(block.text, term.env)
+    expected = block.exit_status
     if block.lang == "python":
         done = term.python(text)
-        assert done.returncode == block.exit_status, failure(term, block, "exit status", done)
+        check(done.returncode == expected, term, block, "exit status", done)
         for shown in re.findall(r"^\s*print\(.*\)\s+#\s*(.+)$", text, re.MULTILINE):
-            assert shown.strip() in done.stdout, failure(term, block, f"no {shown!r}", done)
+            check(shown.strip() in done.stdout, term, block, f"no {shown.strip()!r}", done)
         return
     if block.lang != "console":
-        done = term.bash(text, block.exit_status)
-        assert done.returncode == block.exit_status, failure(term, block, "exit status", done)
+        done = term.bash(text, expected)
+        check(done.returncode == expected, term, block, "exit status", done)
         return
     for command, output in console_commands(text):
-        done = term.bash(command + "\n", block.exit_status)
-        assert done.returncode == block.exit_status, failure(term, block, "exit status", done)
-        assert output_matches(output, done.stdout), failure(
-            term, block, "not the output shown", done
-        )
+        done = term.bash(command + "\n", expected)
+        check(done.returncode == expected, term, block, "exit status", done)
+        check(output_matches(output, done.stdout), term, block, "not the output shown", done)
 
 
 def test_every_readme_block_runs_as_printed(terminal: Terminal) -> None:
