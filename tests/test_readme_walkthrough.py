@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,6 +49,7 @@ import httpx
 import pytest
 
 from gateway_support import free_port, spawn_serve
+from system_deps import skip_or_fail
 
 pytestmark = [pytest.mark.slow, pytest.mark.tls]
 
@@ -57,6 +59,8 @@ README = ROOT / "README.md"
 FENCE = re.compile(r"^```(\w*)\s*$")
 MARKER = re.compile(r"^<!--\s*walkthrough:\s*(skip|exit)\s*(.*?)\s*-->\s*$")
 RUN = {"sh", "bash", "console", "python"}
+#: what the README's commands call besides the project's virtualenv (the Quick start lists them)
+USER_PROGRAMS = ("bash", "curl", "less")
 #: seconds a block may take
 BLOCK_TIMEOUT = 40
 
@@ -246,6 +250,9 @@ def wait_ready(admin: str, token: str, server: subprocess.Popen[bytes], log: Pat
 
 @pytest.fixture
 def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    missing = [program for program in USER_PROGRAMS if shutil.which(program) is None]
+    if missing:
+        skip_or_fail(f"the README's commands need {', '.join(missing)}")
     workdir = tmp_path / "repository"
     workdir.mkdir()
     for entry in ROOT.iterdir():
