@@ -337,9 +337,13 @@ def test_every_readme_block_runs_as_printed(terminal: Terminal) -> None:
     assert sum(b.skip is None for b in blocks) >= 10, "the walkthrough lost its blocks"
     before = {p.name for p in terminal.workdir.iterdir()}
     skipped = [b for b in blocks if b.skip]
+    took: list[str] = []
     for block in blocks:
         if block.skip is None:
+            start = time.monotonic()
             run_block(terminal, block)
+            took.append(f"{block.line}: {time.monotonic() - start:.1f} s")
+    print(f"README walkthrough: seconds per block (by line): {', '.join(took)}")
     print(f"README walkthrough: {len(blocks) - len(skipped)} blocks run, {len(skipped)} skipped:")
     for block in skipped:
         print(f"  skipped {block.where}: {block.skip}")
