@@ -131,6 +131,11 @@ def console_commands(text: str) -> list[tuple[str, list[str]]]:
     return commands
 
 
+def printed_outputs(code: str) -> list[str]:
+    """What a python block says it prints: the comment of each `print(...)  # text` line."""
+    return [m.strip() for m in re.findall(r"^\s*print\(.*\)\s+#\s*(.+)$", code, re.MULTILINE)]
+
+
 def output_matches(expected: list[str], actual: str) -> bool:
     pattern = "\n".join(expected).strip().replace("[", "[[]").replace("...", "*")
     return fnmatch.fnmatchcase(actual.strip(), pattern)
@@ -319,7 +324,7 @@ def run_block(term: Terminal, block: Block) -> None:
     if block.lang == "python":
         done = term.python(text)
         check(done.returncode == expected, term, block, "exit status", done)
-        for shown in re.findall(r"^\s*print\(.*\)\s+#\s*(.+)$", text, re.MULTILINE):
+        for shown in printed_outputs(text):
             check(shown.strip() in done.stdout, term, block, f"no {shown.strip()!r}", done)
         return
     if block.lang != "console":
@@ -368,3 +373,5 @@ def test_markers_and_console_blocks_are_read_as_documented() -> None:
     assert commands == [("echo a \\\n  b", ["a b"]), ("date", ["..."])]
     assert output_matches(["a ... c", "[x]"], "a b c\n[x]\n")
     assert not output_matches(["a b"], "a c")
+    code = "x = 1  # one\nprint(x)   # 1\n    print(x, 2)  # 1 2 \nprint(x)\n"
+    assert printed_outputs(code) == ["1", "1 2"]
