@@ -41,7 +41,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,6 @@ class Terminal:
     workdir: Path
     env: dict[str, str]
     session: Path
-    secrets: list[str] = field(repr=False)
 
     def cwd(self) -> Path:
         """The directory the session is in (python blocks run there too)."""
@@ -216,7 +215,8 @@ class Terminal:
 
     def redacted(self, text: str) -> str:
         """`text` without the secrets the walkthrough handled (a failure's message is kept)."""
-        for secret in self.secrets + self.session_tokens():
+        secrets = state_secrets(self.workdir / ".sandbox") + self.session_tokens()
+        for secret in secrets:  # the clients a block added included
             text = text.replace(secret, "<secret>")
         return text
 
@@ -285,7 +285,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     state = workdir / ".sandbox"
     log = tmp_path / "serve.log"
     server = spawn_serve(state, port, log, admin_port=admin_port)
-    term = Terminal(workdir, env, tmp_path / "session.sh", state_secrets(state))
+    term = Terminal(workdir, env, tmp_path / "session.sh")
     term.env["WALKTHROUGH_PORT"] = str(port)
     term.env["WALKTHROUGH_ADMIN_PORT"] = str(admin_port)
     try:
