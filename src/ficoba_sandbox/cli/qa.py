@@ -17,6 +17,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--personas-dir", action="append", type=Path, default=None,
         help="extra persona directories the server loads (persona names are checked)",
     )  # fmt: skip
+    ck.add_argument(
+        "--portable", action="store_true",
+        help="list each step's portability and fail unless every step is portable",
+    )  # fmt: skip
     ck.set_defaults(handler=cmd_check)
     scsub.add_parser("schema", help="print the JSON Schema of a pack").set_defaults(
         handler=cmd_schema
@@ -56,20 +60,85 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="state directory whose admin.json to read (default: the --target file's)",
     )
     rp.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report")
+    rp.add_argument(
+        "--portable-only", action="store_true",
+        help="run only the portable steps (the others are listed as skipped)",
+    )  # fmt: skip
+    add_variable_options(rp)
     rp.add_argument("--timeout", type=float, default=30.0)
     rp.set_defaults(handler=cmd_replay)
 
 
+def add_variable_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE",
+        help="a pack variable (${NAME} in a request), repeatable",
+    )  # fmt: skip
+    parser.add_argument(
+        "--vars", action="append", type=Path, default=[], metavar="FILE",
+        help="a YAML or JSON mapping NAME: VALUE of pack variables (--var wins)",
+    )  # fmt: skip
+
+
+def read_variables(args: argparse.Namespace) -> dict[str, str]:
+    """--vars files, then --var pairs; ValueError with a clear reason on bad input."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for f in args.vars:
+        try:
+            doc = yaml.safe_load(f.read_text("utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{f}: cannot read the variables: {exc}") from None
+        if not isinstance(doc, dict):
+            raise ValueError(f"{f}: a variables file is a mapping NAME: VALUE")
+        out.update({str(k): "" if v is None else str(v) for k, v in doc.items()})
+    for pair in args.var:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--var {pair!r}: expected NAME=VALUE")
+        out[name] = value
+    return out
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    from ficoba_sandbox.qa.pack import check, default_persona_ids, pack_files, persona_ids
+    from ficoba_sandbox.qa.pack import (
+        check,
+        default_persona_ids,
+        load_pack,
+        pack_files,
+        persona_ids,
+        portability,
+        variables_of,
+    )
 
     ids = default_persona_ids() | persona_ids(args.personas_dir or [])
     files = pack_files(args.paths)
     errors = check(files, ids)
     for err in errors:
         print(err, file=sys.stderr)
-    print(f"{len(files) - len(errors)}/{len(files)} packs valid")
-    return 1 if errors or not files else 0
+    not_portable = 0
+    if args.portable:
+        bad = {e.path for e in errors}
+        for f in files:
+            if str(f) in bad:
+                continue
+            pack = load_pack(f, ids)
+            print(f"{pack.name}  {f}")
+            for i, step in enumerate(pack.steps, 1):
+                p = portability(step)
+                not_portable += not p.portable
+                why = ", ".join(p.reasons) or ("declared" if p.declared is False else "")
+                mark = "portable" if p.portable else "sandbox-only"
+                extra = f" ({why})" if why and not p.portable else ""
+                if p.portable and p.data:
+                    extra = f" (declared portable despite {', '.join(p.data)})"
+                names = variables_of(step)
+                uses = f"  uses ${{{'}, ${'.join(names)}}}" if names else ""
+                print(f"   {i:>2} {mark:<12} {step.name}{extra}{uses}")
+    print(f"{len(files) - len(errors)}/{len(files)} packs valid"
+          + (f", {not_portable} sandbox-only step(s)" if args.portable else ""))  # fmt: skip
+    return 1 if errors or not files or not_portable else 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -124,7 +193,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         except PackError as exc:
             print(exc, file=sys.stderr)
             failed_load = True
-    runner = Runner(target, timeout=args.timeout)
+    try:
+        variables = read_variables(args)
+    except ValueError as exc:
+        print(f"replay: {exc}", file=sys.stderr)
+        return 2
+    runner = Runner(
+        target, timeout=args.timeout, variables=variables, portable_only=args.portable_only
+    )
     try:
         results = [runner.run_pack(p, str(f)) for f, p in packs]
     finally:

@@ -8,7 +8,9 @@ resources) and raises `PackError("<file>: <place> (line N): <reason>")` on the f
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,10 +66,23 @@ class RequestSpec(_M):
         return self
 
 
+#: JSON types a loose expectation names (`fields.types`), as RFC 8259 section 3 lists them,
+#: with "integer" for a number without fraction.
+JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
+JsonType = Literal["string", "number", "integer", "boolean", "array", "object", "null"]
+
+
 class FieldsExpect(_M):
     equal: dict[str, Any] = Field(default_factory=dict, description="JSON path -> value")
-    present: list[str] = Field(default_factory=list)
-    absent: list[str] = Field(default_factory=list)
+    present: list[str] = Field(
+        default_factory=list, description="JSON paths; `a[].b`: in every element of a"
+    )
+    absent: list[str] = Field(default_factory=list, description="JSON paths; `a[].b` allowed")
+    types: dict[str, JsonType | list[JsonType]] = Field(
+        default_factory=dict,
+        description="JSON path -> JSON type (or a list of them) for loose expectations where "
+        "the real data is unknown: `comptes[].iban: string` (every element, at least one)",
+    )
 
 
 class HeadersExpect(_M):
@@ -119,6 +134,12 @@ class AdminAction(_M):
 
 class Step(_M):
     name: str
+    portable: bool | None = Field(
+        None,
+        description="true: the outcome does not depend on sandbox-only data or controls (runs "
+        "against any FICOBA target); false: sandbox-only. Derived when absent "
+        "(fixtures/scenarios/README.md, 'Portability')",
+    )
     request: RequestSpec | None = None
     expect: Expect | None = None
     admin: AdminAction | None = None
@@ -249,6 +270,102 @@ def check_names(pack: Pack, path: Path, root: yaml.Node | None, personas: set[st
                           "from_magic needs request.magic or request.scenario")  # fmt: skip
 
 
+# --- portability -----------------------------------------------------------------------------
+
+#: A variable the user gives (`--var NAME=VALUE`, `--vars FILE`): `${IBAN}`.
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class Portability:
+    portable: bool
+    controls: tuple[str, ...]  # sandbox-only controls: never portable
+    data: tuple[str, ...]  # sandbox-only data: portable only when declared so
+    declared: bool | None
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return self.controls + self.data
+
+
+def _texts(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _texts(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _texts(v)
+
+
+def _reserved() -> dict[str, str]:
+    return {value: kind for kind, value in magic.reserved_values()}
+
+
+def portability(step: Step) -> Portability:
+    """Whether a step runs the same against any FICOBA target: sandbox-only controls (admin
+    actions, the scenario header or justification token, the magic catalogue's expectations)
+    and sandbox-only data (magic entries, personas, protocol examples, reserved identifiers:
+    the bank 99999, names `SANDBOX ...`) make it sandbox-only; `portable: true` vouches for
+    the data, never for a control."""
+    controls: list[str] = []
+    data: list[str] = []
+    req = step.request
+    if step.admin is not None:
+        controls.append("admin action")
+    if req is not None:
+        if req.scenario or any(h.lower() == magic.HEADER.lower() for h in req.headers):
+            controls.append(f"{magic.HEADER} header")
+        if step.expect is not None and step.expect.from_magic:
+            controls.append("expectation from the magic catalogue")
+        if req.magic:
+            data.append(f"magic entry {req.magic}")
+        if req.persona:
+            data.append(f"sandbox persona {req.persona}")
+        if req.example:
+            data.append(f"protocol example {req.example}")
+        texts = list(_texts([req.criteres, req.body, req.raw_body, req.headers]))
+        if any(magic.JUSTIFICATION_TOKEN.search(t) for t in texts):
+            controls.append("sandbox-scenario justification token")
+        reserved = _reserved()
+        for t in texts:
+            kind = reserved.get(t)
+            if kind is not None:
+                data.append(f"reserved {kind} {t}")
+            elif t.upper().startswith("SANDBOX "):
+                data.append(f"reserved name {t}")
+            elif t.upper().startswith("FR") and t[4:9] == magic.BANK:
+                data.append(f"reserved bank {magic.BANK} in {t}")
+        if req.criteres and not req.magic and magic.by_trigger(
+            req.resource, {"criteresRecherche": req.criteres}
+        ):  # fmt: skip
+            data.append("criteria of a magic entry")
+    portable = not controls and (not data if step.portable is None else step.portable)
+    if step.portable is False:
+        portable = False
+    return Portability(portable, tuple(dict.fromkeys(controls)), tuple(dict.fromkeys(data)),
+                       step.portable)  # fmt: skip
+
+
+def variables_of(step: Step) -> list[str]:
+    """The `${NAME}` variables a step's request uses, in order."""
+    if step.request is None:
+        return []
+    req = step.request
+    texts = _texts([req.criteres, req.body, req.raw_body, req.headers, req.correlation_id])
+    return list(dict.fromkeys(m for t in texts for m in VARIABLE.findall(t)))
+
+
+def check_portability(pack: Pack, path: Path, root: yaml.Node | None) -> None:
+    for i, step in enumerate(pack.steps):
+        p = portability(step)
+        if step.portable is True and p.controls:
+            raise _at(path, root, ["steps", i, "portable"],
+                      f"declared portable but uses {', '.join(p.controls)} (sandbox-only)")  # fmt: skip
+
+
 def load_pack(path: Path | str, personas: set[str] | None = None) -> Pack:
     path = Path(path)
     try:
@@ -271,6 +388,7 @@ def load_pack(path: Path | str, personas: set[str] | None = None) -> Pack:
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         raise _at(path, root, loc, err["msg"]) from None
     check_names(pack, path, root, personas if personas is not None else default_persona_ids())
+    check_portability(pack, path, root)
     return pack
 
 

@@ -19,7 +19,7 @@ import ssl
 import time
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -30,7 +30,15 @@ import httpx
 from ficoba_sandbox.domain.examples import REQUEST_EXAMPLES
 from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, DEFAULT_ADMIN_URL, find_admin_access
 from ficoba_sandbox.qa import magic
-from ficoba_sandbox.qa.pack import AdminAction, Expect, Pack, RequestSpec, Step
+from ficoba_sandbox.qa.pack import (
+    VARIABLE,
+    AdminAction,
+    Expect,
+    Pack,
+    RequestSpec,
+    Step,
+    portability,
+)
 
 PREFIXES = {"gateway": "/ficoba-api/v2", "backend": "/fcb-masrestit/api/v2"}
 
@@ -99,6 +107,7 @@ class StepResult:
     failures: list[str] = field(default_factory=list)
     status: int | None = None
     request: str = ""
+    skipped: str | None = None  # why the step did not run (--portable-only)
 
 
 @dataclass
@@ -138,6 +147,58 @@ def get_path(doc: Any, path: str) -> Any:
     return node
 
 
+def get_all(doc: Any, path: str) -> list[Any]:
+    """Every value at `path`, where `a[]` stands for each element of the list `a` (an empty
+    list: nothing found); without `[]`, the one value of get_path or nothing."""
+    if "[]" not in path:
+        got = get_path(doc, path)
+        return [] if got is _MISSING else [got]
+    head, _, rest = path.partition("[]")
+    node = get_path(doc, head) if head else doc
+    if not isinstance(node, list):
+        return []
+    rest = rest.removeprefix(".")
+    return [v for item in node for v in (get_all(item, rest) if rest else [item])]
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a decoded value (RFC 8259 section 3), `integer` for a whole number."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _type_ok(value: Any, want: str | Sequence[str]) -> bool:
+    wanted = [want] if isinstance(want, str) else want
+    got = json_type(value)
+    return got in wanted or (got == "integer" and "number" in wanted)
+
+
+def fill_variables(value: Any, variables: dict[str, str]) -> Any:
+    """`${NAME}` replaced by the user's value; a missing one is a RuntimeError naming it."""
+
+    def one(m: re.Match[str]) -> str:
+        if m[1] not in variables:
+            raise RuntimeError(f"variable {m[1]} not given (--var {m[1]}=VALUE or --vars FILE)")
+        return variables[m[1]]
+
+    if isinstance(value, str):
+        return VARIABLE.sub(one, value)
+    if isinstance(value, dict):
+        return {k: fill_variables(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill_variables(v, variables) for v in value]
+    return value
+
+
 def remove_path(doc: Any, path: str) -> None:
     parts = path.split(".")
     node = doc
@@ -175,8 +236,17 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class Runner:
-    def __init__(self, target: Target, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        target: Target,
+        *,
+        timeout: float = 30.0,
+        variables: dict[str, str] | None = None,
+        portable_only: bool = False,
+    ) -> None:
         self.t = target
+        self.variables = dict(variables or {})
+        self.portable_only = portable_only
         self.http = httpx.Client(verify=target.ssl_context(), timeout=timeout)
         headers = {"Authorization": f"Bearer {target.admin_token}"} if target.admin_token else {}
         self.admin = (
@@ -293,7 +363,7 @@ class Runner:
         today = self.today()
         names = {"today": today, "siret": siret, "motif": motif, "client_id": self.t.client_id}
         if req.raw_body is not None:
-            return None, substitute(req.raw_body, names)
+            return None, substitute(fill_variables(req.raw_body, self.variables), names)
         if req.resource == "etatSante":
             return None, None
         if req.magic:
@@ -317,9 +387,9 @@ class Runner:
             body = magic.envelope(siret, motif, today, {})
         if req.criteres:
             body["criteresRecherche"] = deep_merge(body.get("criteresRecherche") or {},
-                                                   req.criteres)  # fmt: skip
+                                                   fill_variables(req.criteres, self.variables))  # fmt: skip
         if req.body:
-            body = deep_merge(body, req.body)
+            body = deep_merge(body, fill_variables(req.body, self.variables))
         for p in req.remove:
             remove_path(body, p)
         return substitute(body, names), None
@@ -330,14 +400,14 @@ class Runner:
         if req.correlation_id is True:
             headers["X-Correlation-ID"] = str(uuid.uuid4())
         elif isinstance(req.correlation_id, str):
-            headers["X-Correlation-ID"] = req.correlation_id
+            headers["X-Correlation-ID"] = fill_variables(req.correlation_id, self.variables)
         if req.token in ("valid", "fresh"):
             headers["Authorization"] = f"Bearer {self.token(fresh=req.token == 'fresh')}"
         elif req.token == "invalid":
             headers["Authorization"] = "Bearer not.a.token"
         if req.scenario:
             headers[magic.HEADER] = req.scenario
-        headers.update(req.headers)
+        headers.update(fill_variables(req.headers, self.variables))
         url = self.t.origin + PREFIXES[req.prefix]
         if req.resource == "etatSante":
             url += "/etatSante"
@@ -392,11 +462,18 @@ class Runner:
             if not _same(got, want):
                 problems.append(f"{path} = {_show(got)}, expected {want!r}")
         for path in present:
-            if get_path(doc, path) is _MISSING:
+            if not get_all(doc, path):
                 problems.append(f"{path} absent, expected present")
         for path in absent:
-            if get_path(doc, path) is not _MISSING:
+            if get_all(doc, path):
                 problems.append(f"{path} present, expected absent")
+        for path, want in exp.fields.types.items():
+            values = get_all(doc, path)
+            if not values:
+                problems.append(f"{path} absent, expected {want}")
+            bad = sorted({json_type(v) for v in values if not _type_ok(v, want)})
+            if bad:
+                problems.append(f"{path} is {'/'.join(bad)}, expected {want}")
         for name in hdr_present:
             if name not in r.headers:
                 problems.append(f"header {name} absent")
@@ -416,6 +493,11 @@ class Runner:
 
     def run_step(self, step: Step) -> StepResult:
         start = time.monotonic()
+        if self.portable_only:
+            p = portability(step)
+            if not p.portable:
+                why = ", ".join(p.reasons) or "declared sandbox-only"
+                return StepResult(step.name, True, 0.0, request="skipped", skipped=why)
         try:
             if step.admin is not None:
                 self.do_admin(step.admin)
@@ -454,7 +536,7 @@ def _show(v: Any) -> str:
 
 def report(results: Iterable[PackResult]) -> str:
     lines: list[str] = []
-    total = failed = 0
+    total = failed = skipped = 0
     for pr in results:
         mark = "PASS" if pr.ok else "FAIL"
         n_ok = sum(s.ok for s in pr.steps)
@@ -462,6 +544,10 @@ def report(results: Iterable[PackResult]) -> str:
             f"{mark}  {pr.name}  ({n_ok}/{len(pr.steps)} steps, {pr.seconds:.2f}s)  {pr.file}"
         )
         for i, s in enumerate(pr.steps, 1):
+            if s.skipped is not None:
+                skipped += 1
+                lines.append(f"   - step {i} {s.name!r} skipped: sandbox-only ({s.skipped})")
+                continue
             total += 1
             if not s.ok:
                 failed += 1
@@ -470,7 +556,9 @@ def report(results: Iterable[PackResult]) -> str:
         if pr.error:
             lines.append(f"   ! {pr.error}")
     lines.append(
-        f"{total - failed}/{total} steps passed" + (f", {failed} failed" if failed else "")
+        f"{total - failed}/{total} steps passed"
+        + (f", {failed} failed" if failed else "")
+        + (f", {skipped} sandbox-only skipped" if skipped else "")
     )
     return "\n".join(lines)
 
@@ -496,7 +584,9 @@ def junit_xml(results: Iterable[PackResult]) -> str:
                 suite, "testcase", classname=pr.name, name=f"{i:02d} {s.name}",
                 time=f"{s.seconds:.3f}",
             )  # fmt: skip
-            if not s.ok:
+            if s.skipped is not None:
+                ET.SubElement(case, "skipped", message=f"sandbox-only: {s.skipped}")
+            elif not s.ok:
                 fail = ET.SubElement(case, "failure", message=s.failures[0] if s.failures else "")
                 fail.text = "\n".join([s.request, *s.failures])
         if pr.error:
