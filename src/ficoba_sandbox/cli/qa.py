@@ -68,6 +68,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rp.add_argument("--timeout", type=float, default=30.0)
     rp.set_defaults(handler=cmd_replay)
 
+    pa = sub.add_parser(
+        "parity",
+        help="run the portable steps of packs against two targets and report the differences",
+        description="A target is a client file as `init` writes it (URLs, certificate, key, "
+        "secret); the secret is never printed nor written to the report.",
+    )
+    pa.add_argument("paths", nargs="+", type=Path, help="pack files or directories")
+    pa.add_argument("--a", dest="target_a", type=Path, required=True, help="client file of A")
+    pa.add_argument("--b", dest="target_b", type=Path, required=True, help="client file of B")
+    pa.add_argument(
+        "--out", type=Path, default=Path("parity"),
+        help="report path without extension: writes .html, .json and .md (default: parity)",
+    )  # fmt: skip
+    pa.add_argument("--table", type=Path, default=None, help="parity table (default: shipped)")
+    pa.add_argument(
+        "--latency-tolerance", type=float, default=1.0, metavar="SECONDS",
+        help="response-time gap reported as a difference (default 1.0)",
+    )  # fmt: skip
+    pa.add_argument("--timeout", type=float, default=30.0)
+    add_variable_options(pa)
+    pa.set_defaults(handler=cmd_parity)
+
 
 def add_variable_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -209,3 +231,48 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.junit is not None:
         args.junit.write_text(junit_xml(results), "utf-8")
     return 1 if failed_load or not packs or not all(r.ok for r in results) else 0
+
+
+def cmd_parity(args: argparse.Namespace) -> int:
+    from ficoba_sandbox.qa.pack import PackError, load_pack, pack_files
+    from ficoba_sandbox.qa.runner import Runner, Target
+    from ficoba_sandbox.recette import parity
+
+    try:
+        variables = read_variables(args)
+        table = (parity.load_table(args.table.read_text("utf-8")) if args.table
+                 else parity.default_table())  # fmt: skip
+        # no admin plane: portable steps need none, and a DGFiP target has none
+        targets = [Target.from_file(f, admin_url=None) for f in (args.target_a, args.target_b)]
+        targets = [dataclasses.replace(t, admin_url=None, admin_token=None) for t in targets]
+    except (OSError, KeyError, ValueError) as exc:
+        print(f"parity: {exc}", file=sys.stderr)
+        return 2
+    packs = []
+    for f in pack_files(args.paths):
+        try:
+            packs.append(load_pack(f))
+        except PackError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    if not packs:
+        print("parity: no pack found", file=sys.stderr)
+        return 2
+    runners = [Runner(t, timeout=args.timeout, variables=variables) for t in targets]
+    try:
+        steps = parity.run_parity(runners[0], runners[1], packs, table=table,
+                                  latency_tolerance=args.latency_tolerance)  # fmt: skip
+    finally:
+        for r in runners:
+            r.close()
+    name_a, name_b = (t.base_url for t in targets)
+    for fmt in ("html", "json", "md"):
+        out = args.out.with_name(args.out.name + "." + fmt)
+        out.write_text(parity.render(steps, name_a, name_b, fmt=fmt), "utf-8")
+    bad = parity.unexpected(steps)
+    for sp, d in bad:
+        print(f"unexpected  {sp.pack} / {sp.step}: {d.aspect}: A {d.a!r}, B {d.b!r}")
+    n_exp = sum(d.expected for sp in steps for d in sp.differences)
+    print(f"{sum(sp.skipped is None for sp in steps)} steps compared, {len(bad)} unexpected, "
+          f"{n_exp} expected difference(s); report: {args.out}.html|.json|.md")  # fmt: skip
+    return 1 if bad else 0
