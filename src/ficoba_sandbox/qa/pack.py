@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,8 +69,14 @@ class RequestSpec(_M):
 
 #: JSON types a loose expectation names (`fields.types`), as RFC 8259 section 3 lists them,
 #: with "integer" for a number without fraction.
-JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
-JsonType = Literal["string", "number", "integer", "boolean", "array", "object", "null"]
+class JsonType(StrEnum):  # an Enum: its schema keeps this order (a Literal's may not)
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    ARRAY = "array"
+    OBJECT = "object"
+    NULL = "null"
 
 
 class FieldsExpect(_M):
