@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
+import httpx
 import yaml
 
 from ficoba_sandbox.qa.pack import Pack, portability
@@ -112,9 +113,7 @@ def observe(runner: Runner, pack: Pack, index: int) -> Observation:
     assert step.request is not None
     try:
         r, secs, _ = runner.send(step.request)
-    except (RuntimeError, OSError, KeyError) as exc:
-        return Observation(error=f"{type(exc).__name__}: {exc}")
-    except Exception as exc:  # httpx errors: the target did not answer
+    except (RuntimeError, OSError, KeyError, httpx.HTTPError) as exc:  # no answer
         return Observation(error=f"{type(exc).__name__}: {exc}")
     try:
         doc: Any = r.json()
