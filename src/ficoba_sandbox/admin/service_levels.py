@@ -1,4 +1,5 @@
-"""`GET|POST maintenance` (forced down, forced up, or back to the schedule) and `GET|PUT latency`
+"""`GET service-levels` (all of them, and the TLS handshakes the API listener refused, counted
+by reason), `GET|POST maintenance` (forced down, forced up, or back to the schedule) and `GET|PUT latency`
 (the emulated latency): the service levels the pipeline consults at each call (docs/quota.md).
 The quota, the third service level, is driven per client (admin/clients.py)."""
 
@@ -28,6 +29,11 @@ def router(sandbox: Sandbox) -> APIRouter:
     def latency_json() -> dict[str, Any]:
         levels = sandbox.levels
         return {"latency": levels.latency.describe(), "request_timeout": levels.request_timeout}
+
+    @r.get("/service-levels", summary="Quota, service hours, latency, refused TLS handshakes")
+    def service_levels() -> dict[str, Any]:
+        # the handshakes the API listener refused, by reason (gateway/handshakes.py)
+        return sandbox.levels.describe()
 
     @r.get("/maintenance", summary="Maintenance state and schedule")
     def maintenance() -> dict[str, Any]:

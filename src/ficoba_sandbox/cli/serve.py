@@ -261,10 +261,13 @@ def uvicorn_config(app: Any, settings: Settings, paths: PkiPaths, **extra: Any) 
 
 
 def api_server(config: Any, settings: Settings) -> Any:
-    """The API listener's uvicorn server: its TLS handshakes bounded (gateway/connections.py)."""
+    """The API listener's uvicorn server: its TLS handshakes bounded (gateway/connections.py),
+    the refused ones logged and counted in the app's sandbox (gateway/handshakes.py)."""
     from ficoba_sandbox.gateway.connections import BoundedServer, ConnectionLimits
 
-    return BoundedServer(config, ConnectionLimits.from_settings(settings))
+    sandbox = getattr(config.app, "sandbox", None)
+    handshakes = sandbox.levels.handshakes if sandbox is not None else None
+    return BoundedServer(config, ConnectionLimits.from_settings(settings), handshakes)
 
 
 def demo_search(sandbox: Sandbox, creds: dict[str, Any]) -> tuple[str, dict[str, Any]]:

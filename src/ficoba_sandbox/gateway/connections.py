@@ -8,7 +8,7 @@ CVE-2007-6750) holds a connection for as long as it likes, and asyncio gives a T
 
 | phase | bound | what happens at the bound |
 |---|---|---|
-| TLS handshake | `tls_handshake_timeout` | asyncio aborts the handshake |
+| TLS handshake | `tls_handshake_timeout` | asyncio aborts the handshake (logged and counted: gateway/handshakes.py) |
 | the first request's line and headers, from the handshake | `header_timeout` | closed |
 | a later request's line and headers, from its first byte | `header_timeout` | closed |
 | a request's body, from its headers | `body_timeout` | closed (the app sees a disconnect) |
@@ -36,6 +36,7 @@ from typing import Any
 import h11
 import uvicorn
 
+from ficoba_sandbox.gateway.handshakes import HandshakeRefusals, ObservedTLSProtocol
 from ficoba_sandbox.gateway.tls import TLSExtensionH11Protocol
 
 log = logging.getLogger(__name__)
@@ -165,25 +166,48 @@ def http_protocol(limits: ConnectionLimits) -> Any:
 
 
 class BoundedServer(uvicorn.Server):
-    """A uvicorn server whose TLS listener gives a handshake `tls_handshake_timeout` seconds.
-    uvicorn does not pass `ssl_handshake_timeout` to `loop.create_server` (asyncio's default is
-    60 s), so the running loop's `create_server` is given it for the start-up only."""
+    """A uvicorn server whose TLS listener gives a handshake `tls_handshake_timeout` seconds and
+    reports the handshakes it refuses to `handshakes` (gateway/handshakes.py). uvicorn passes
+    neither `ssl_handshake_timeout` to `loop.create_server` (asyncio's default is 60 s) nor a way
+    to see a failed handshake (asyncio logs it only in debug mode), so the running loop's
+    `create_server` is wrapped for the start-up only: a TLS listener gets a plain socket whose
+    protocol does the TLS itself (`ObservedTLSProtocol`, what asyncio's own `ssl=` builds)."""
 
-    def __init__(self, config: uvicorn.Config, limits: ConnectionLimits) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        limits: ConnectionLimits,
+        handshakes: HandshakeRefusals | None = None,
+    ) -> None:
         super().__init__(config)
         self.limits = limits
+        self.handshakes = handshakes if handshakes is not None else HandshakeRefusals()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         loop = asyncio.get_running_loop()
         create_server = loop.create_server
         timeout = self.limits.tls_handshake_timeout
+        handshakes = self.handshakes
 
-        def bounded(*args: Any, **kwargs: Any) -> Any:
+        def bounded(protocol_factory: Any, *args: Any, **kwargs: Any) -> Any:
             # only TLS listeners: another server starting on the loop meanwhile (the admin
-            # plane, plain HTTP) must not get the argument, which asyncio refuses without TLS
-            if kwargs.get("ssl") is not None:
-                kwargs.setdefault("ssl_handshake_timeout", timeout)
-            return create_server(*args, **kwargs)
+            # plane, plain HTTP) keeps its arguments
+            context = kwargs.pop("ssl", None)
+            if context is None:
+                return create_server(protocol_factory, *args, **kwargs)
+
+            def tls_protocol() -> ObservedTLSProtocol:
+                return ObservedTLSProtocol(
+                    loop,
+                    protocol_factory(),
+                    context,
+                    None,  # no waiter: the handshake's outcome is the protocol's to report
+                    server_side=True,
+                    ssl_handshake_timeout=timeout,
+                    refusals=handshakes,
+                )
+
+            return create_server(tls_protocol, *args, **kwargs)
 
         loop.create_server = bounded  # type: ignore[method-assign]
         try:

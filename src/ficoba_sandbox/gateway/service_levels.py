@@ -1,4 +1,5 @@
-"""The service levels of one sandbox: quota, service hours, emulated latency, request timeout.
+"""The service levels of one sandbox: quota, service hours, emulated latency, request timeout,
+and the TLS handshakes the API listener refused (counted by reason: gateway/handshakes.py).
 
 What the pipeline's `quota`, `availability` and `latency` steps consult (docs/architecture.md),
 and the admin plane's handle on them (quota state and reset, forced maintenance, latency).
@@ -10,6 +11,7 @@ from typing import Any
 
 from ficoba_sandbox.domain.clock import Clock
 from ficoba_sandbox.domain.durations import parse_duration
+from ficoba_sandbox.gateway.handshakes import HandshakeRefusals
 from ficoba_sandbox.gateway.latency import Latency
 from ficoba_sandbox.gateway.quota import Quota
 from ficoba_sandbox.gateway.registry import ClientRecord, Registry
@@ -32,6 +34,8 @@ class ServiceLevels:
         self.registry = registry
         #: an emulated delay above it is answered 408 after waiting this long (None: never)
         self.request_timeout = request_timeout
+        #: the API listener's refused TLS handshakes (cli/serve.py hands it to the listener)
+        self.handshakes = HandshakeRefusals()
 
     @classmethod
     def from_settings(cls, settings: Any, *, clock: Clock, registry: Registry) -> ServiceLevels:
@@ -88,6 +92,7 @@ class ServiceLevels:
             "service": self.service_state(),
             "latency": self.latency.describe(),
             "request_timeout_seconds": self.request_timeout,
+            "tls_handshakes_refused": self.handshakes.describe(),
         }
 
     async def aclose(self) -> None:
