@@ -144,6 +144,7 @@ ROUTES = {
     ("POST", "/__sandbox/clock/unfreeze", "clock"),
     ("POST", "/__sandbox/clock/advance", "clock"),
     ("POST", "/__sandbox/clock/reset", "clock"),
+    ("GET", "/__sandbox/service-levels", "service"),
     ("GET", "/__sandbox/maintenance", "service"),
     ("POST", "/__sandbox/maintenance", "service"),
     ("GET", "/__sandbox/latency", "service"),
