@@ -239,3 +239,14 @@ def test_a_flood_is_logged_in_a_bounded_number_of_lines(
         "the client closed the connection during the handshake"
     )
     assert refusals.describe() == {"total": 501, "by_reason": {"other": 500, "client_closed": 1}}
+
+
+def test_a_port_probe_is_no_refused_handshake(
+    listener: Listener, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = listener.counts()
+    with caplog.at_level(logging.WARNING, logger=handshakes.__name__):
+        socket.create_connection(("127.0.0.1", listener.port), timeout=5).close()
+        time.sleep(0.3)
+    assert listener.counts() == before
+    assert not [r for r in caplog.records if r.name == handshakes.__name__]

@@ -169,13 +169,19 @@ class ObservedTLSProtocol(sslproto.SSLProtocol):
     def __init__(self, *args: Any, refusals: HandshakeRefusals, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._refusals = refusals
+        #: a client gone before its first byte (a port probe) did not try a handshake
+        self._received = False
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._received = self._received or nbytes > 0
+        super().buffer_updated(nbytes)
 
     def _peer(self) -> Any:
         transport = self._transport
         return transport.get_extra_info("peername") if transport is not None else None
 
     def _on_handshake_complete(self, handshake_exc: Any) -> None:
-        if handshake_exc is not None:
+        if handshake_exc is not None and self._received:
             self._refusals.note(handshake_exc, self._peer())
         super()._on_handshake_complete(handshake_exc)
 
