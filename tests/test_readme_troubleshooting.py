@@ -76,11 +76,10 @@ def test_the_readme_troubleshooting_messages_are_what_curl_and_the_server_say(
     closed = free_port()
 
     def adapted(command: str) -> str:
-        return (
-            command.replace(".sandbox", str(served.paths.root))
-            .replace("8443", str(served.port))
-            .replace("8999", str(closed))
-        )
+        # the ports first: the state directory's path may hold any digits
+        command = re.sub(r":8443\b", f":{served.port}", command)
+        command = re.sub(r":8999\b", f":{closed}", command)
+        return command.replace(".sandbox", str(served.paths.root))
 
     try:
         deadline = time.monotonic() + 120
