@@ -46,6 +46,7 @@ def test_describe_reports_the_settings(open_app: Callable[..., SandboxApp]) -> N
         },
         "latency": {"numCpte": "p50=80ms,p99=400ms", "*": "20ms"},
         "request_timeout_seconds": 2.0,
+        "tls_handshakes_refused": {"total": 0, "by_reason": {}},
     }
     # a Redis storage is named, not reached, when the app is built
     redis = open_app(quota_storage=f"redis://127.0.0.1:{free_port()}/0")
