@@ -21,7 +21,7 @@ from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli.serve import api_server, uvicorn_config
 from ficoba_sandbox.gateway import handshakes
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol
-from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
+from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
 from ficoba_sandbox.settings import Settings
 from gateway_support import free_port, run_on_asgi_loop
 
@@ -217,6 +217,29 @@ def test_counts_on_the_admin_plane(
     refused = r.json()["tls_handshakes_refused"]
     assert refused["by_reason"]["no_certificate"] == before.get("no_certificate", 0) + 1
     assert refused["total"] == sum(before.values()) + 1
+
+
+def test_the_recette_report_served_by_the_server_says_them(
+    listener: Listener, admin_of: Callable[[Any], httpx.Client]
+) -> None:
+    """A client whose certificate is refused never reaches the journal: the recette report the
+    admin plane serves says how many handshakes the server refused, by reason, in each format."""
+    creds = enrol(PkiPaths(listener.dir), ClientSpec("handshake-recette"), listener.origin)
+    _fails(listener.origin, listener.context(None))()
+    deadline = time.monotonic() + 5
+    while not listener.counts().get("no_certificate"):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    total = sum(listener.counts().values())
+    admin = admin_of(listener.app)
+    report = admin.get(f"/__sandbox/recette/{creds['client_id']}?format=json")
+    assert report.status_code == 200, report.text
+    refused = report.json()["header"]["tls_handshakes_refused"]
+    assert refused["total"] == total and refused["by_reason"]["no_certificate"] >= 1
+    md = admin.get(f"/__sandbox/recette/{creds['client_id']}?format=md&lang=en").text
+    assert f"TLS handshakes the server refused since its start** : {total} (" in md
+    page = admin.get(f"/__sandbox/recette/{creds['client_id']}?format=html").text
+    assert "Poignées de main TLS refusées" in page and "no_certificate" in page
 
 
 def test_a_flood_is_logged_in_a_bounded_number_of_lines(

@@ -49,6 +49,9 @@ def router(sandbox: Sandbox) -> APIRouter:
     ) -> Response:
         sandbox.journal.flush(timeout=5.0)
         server = server_info(settings.seed, settings.size, settings.default_quota, sandbox.store)
+        # the TLS handshakes this server refused (gateway/handshakes.py): a client whose
+        # certificate is refused never reaches the journal, so the report says it from here
+        server["tls_handshakes_refused"] = sandbox.levels.handshakes.describe()
         try:
             recette = build_recette(state_dir(), client_id, since, server=server)
         except RecetteError as exc:

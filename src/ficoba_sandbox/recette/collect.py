@@ -112,5 +112,7 @@ def build_recette(
         "modalities": sorted(profile.modalities),
         "motifs": {m: sorted(t) for m, t in profile.motifs.items()},
         "drill_plan": plan.to_json() if plan else None,
+        # known to the server that serves the report only (admin plane); None from the CLI
+        "tls_handshakes_refused": server.get("tls_handshakes_refused"),
     }
     return Recette(evaluation=evaluation, header=header)

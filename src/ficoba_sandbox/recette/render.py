@@ -198,6 +198,7 @@ UI: dict[str, dict[str, str]] = {
         "from_start": "depuis le dernier « recette start »",
         "version": "Version du bac à sable",
         "digest": "Empreinte du jeu de données",
+        "handshakes": "Poignées de main TLS refusées par le serveur depuis son démarrage",
         "calls": "Appels journalisés",
         "verdict": "Verdict",
         "criteria": "Critères",
@@ -238,6 +239,7 @@ UI: dict[str, dict[str, str]] = {
         "from_start": "since the last `recette start`",
         "version": "Sandbox version",
         "digest": "Dataset digest",
+        "handshakes": "TLS handshakes the server refused since its start",
         "calls": "Journaled calls",
         "verdict": "Verdict",
         "criteria": "Criteria",
@@ -344,6 +346,16 @@ def _period(h: dict[str, Any], t: dict[str, str]) -> str:
     return f"{a or '—'} → {b or '—'}{window}"
 
 
+def _handshakes(h: dict[str, Any]) -> str:
+    """`12 (no_certificate 10, unknown_ca 2)`, or "" when the report was not made by the server
+    (the command line reads the journal only)."""
+    refused = h.get("tls_handshakes_refused")
+    if not refused:
+        return ""
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(refused["by_reason"].items()))
+    return f"{refused['total']} ({reasons})" if reasons else str(refused["total"])
+
+
 def render_md(recette: Recette, lang: str = "fr") -> str:
     doc = to_json(recette, lang)
     t = UI[lang]
@@ -358,6 +370,7 @@ def render_md(recette: Recette, lang: str = "fr") -> str:
         f"- **{t['period']}** : {_period(h, t)}",
         f"- **{t['version']}** : {h.get('sandbox_version')}",
         f"- **{t['digest']}** : `{h.get('dataset_digest') or '—'}`",
+        *([f"- **{t['handshakes']}** : {_handshakes(h)}"] if _handshakes(h) else []),
         f"- **{t['calls']}** : {doc['calls']}",
         f"- **{t['verdict']}** : **{t[doc['verdict']].upper()}**",
         "",
@@ -453,6 +466,7 @@ def render_html(recette: Recette, lang: str = "fr") -> str:
         (t["period"], _period(h, t)),
         (t["version"], h.get("sandbox_version") or "—"),
         (t["digest"], h.get("dataset_digest") or "—"),
+        *([(t["handshakes"], _handshakes(h))] if _handshakes(h) else []),
         (t["calls"], str(doc["calls"])),
     ):
         parts.append(f"<dt>{e(label)}</dt><dd><code>{e(str(value))}</code></dd>")
