@@ -215,11 +215,12 @@ class TLSServer:
 
 
 @contextlib.contextmanager
-def serve_in_thread(config: Any) -> Iterator[None]:
-    """A uvicorn server on `config`, in a daemon thread, until the block ends."""
+def serve_in_thread(config: Any, server: Any = None) -> Iterator[None]:
+    """A uvicorn server on `config` (or `server`, already built on it), in a daemon thread,
+    until the block ends."""
     import uvicorn
 
-    server = uvicorn.Server(config)
+    server = server if server is not None else uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -232,6 +233,22 @@ def serve_in_thread(config: Any) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def run_api_server(settings: Settings, app: Any) -> Iterator[PkiPaths]:
+    """The API listener as `serve` runs it (`cli.serve.api_server`: its bounds on slow clients,
+    its log of refused handshakes), in a thread until the block ends; the sandbox is closed
+    after it."""
+    from ficoba_sandbox.cli.serve import api_server, uvicorn_config
+
+    paths, _ = ensure_pki(settings.state_dir)
+    config = uvicorn_config(app, settings, paths, log_level="warning")
+    try:
+        with serve_in_thread(config, api_server(config, settings)):
+            yield paths
+    finally:
+        run_on_asgi_loop(app.sandbox.aclose())
 
 
 @contextlib.contextmanager

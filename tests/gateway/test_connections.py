@@ -20,11 +20,10 @@ import httpx
 import pytest
 
 from ficoba_sandbox.app import create_app
-from ficoba_sandbox.cli.serve import api_server, uvicorn_config
 from ficoba_sandbox.gateway import connections
-from ficoba_sandbox.gateway.pki import client_ssl_context, ensure_pki
+from ficoba_sandbox.gateway.pki import client_ssl_context
 from ficoba_sandbox.settings import Settings
-from gateway_support import fetch_token, free_port, run_on_asgi_loop
+from gateway_support import fetch_token, free_port, run_api_server
 
 pytestmark = pytest.mark.tls
 
@@ -73,22 +72,9 @@ def listener(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[Listener
         tls_handshake_timeout=HANDSHAKE,
         max_connections=CAP,
     )
-    app = create_app(settings)
-    paths, _ = ensure_pki(sandbox_dir)
-    server = api_server(uvicorn_config(app, settings, paths, log_level="warning"), settings)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    ctx = client_ssl_context(paths.ca_cert, Path(demo_creds["cert"]), Path(demo_creds["key"]))
-    try:
+    with run_api_server(settings, create_app(settings)) as paths:
+        ctx = client_ssl_context(paths.ca_cert, Path(demo_creds["cert"]), Path(demo_creds["key"]))
         yield Listener(settings.port, ctx, demo_creds)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        run_on_asgi_loop(app.sandbox.aclose())
 
 
 def _closed_within(sock: socket.socket, seconds: float) -> float | None:

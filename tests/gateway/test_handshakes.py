@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,12 +17,11 @@ import httpx
 import pytest
 
 from ficoba_sandbox.app import create_app
-from ficoba_sandbox.cli.serve import api_server, uvicorn_config
 from ficoba_sandbox.gateway import handshakes
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol
 from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
 from ficoba_sandbox.settings import Settings
-from gateway_support import free_port, run_on_asgi_loop
+from gateway_support import free_port, run_api_server
 
 pytestmark = pytest.mark.tls
 
@@ -52,20 +50,8 @@ class Listener:
 def listener(sandbox_dir: Path) -> Iterator[Listener]:
     settings = Settings(state_dir=sandbox_dir, size=500, host="127.0.0.1", port=free_port())
     app = create_app(settings)
-    paths, _ = ensure_pki(sandbox_dir)
-    server = api_server(uvicorn_config(app, settings, paths, log_level="warning"), settings)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.02)
-    try:
+    with run_api_server(settings, app):
         yield Listener(settings.port, sandbox_dir, app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        run_on_asgi_loop(app.sandbox.aclose())
 
 
 def _refused_once(
