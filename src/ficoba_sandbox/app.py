@@ -24,6 +24,7 @@ from ficoba_sandbox.api.resources import PREFIXES, documentation_router
 from ficoba_sandbox.api.token import router as token_router
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.domain.contract import ContractVersion
 from ficoba_sandbox.recette.server_info import publish_server_info
 from ficoba_sandbox.sandbox import Sandbox
 from ficoba_sandbox.settings import Settings
@@ -70,8 +71,32 @@ class SandboxApp(FastAPI):
             for name, definition in js.pop("$defs", {}).items():
                 components.setdefault(name, definition)
             components[model.__name__] = js
-        self.openapi_schema = spec
-        return spec
+        self.openapi_schema = versioned(spec, self.sandbox.contract)
+        return self.openapi_schema
+
+
+def versioned(spec: dict[str, Any], contract: ContractVersion) -> dict[str, Any]:
+    """The document as the chosen contract version says where versions differ
+    (docs/contract-versions.md): its name in `info`, `/etatSante`'s `X-Correlation-ID` required
+    or not, the answers' field names."""
+    spec["info"]["description"] += (
+        f"\n\nVersion du contrat suivie : **{contract.name}** (`--contract-version`), "
+        f"document officiel `docs/reference/{contract.document}`."
+    )
+    for path, item in spec["paths"].items():
+        if path.endswith("/etatSante"):
+            for operation in item.values():
+                operation["parameters"] = [
+                    {**p, "required": contract.health_requires_correlation_id}
+                    if p.get("name") == "X-Correlation-ID"
+                    else p
+                    for p in operation.get("parameters", [])
+                ]
+    for schema in spec.get("components", {}).get("schemas", {}).values():
+        properties = schema.get("properties")
+        if properties and any(name in properties for name in contract.renamed_fields):
+            schema["properties"] = contract.rename(properties)
+    return spec
 
 
 def create_app(

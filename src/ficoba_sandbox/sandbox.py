@@ -17,6 +17,7 @@ from ficoba_sandbox.data.build import CacheWriter, build_store
 from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
+from ficoba_sandbox.domain.contract import ContractVersion, contract_version
 from ficoba_sandbox.gateway.client_auth import BackoffPolicy
 from ficoba_sandbox.gateway.service_levels import ServiceLevels
 from ficoba_sandbox.gateway.state import Gateway
@@ -50,6 +51,8 @@ class Sandbox:
     drills: DrillRunner
     #: writes the dataset cache after the start-up, when the dataset was built afresh
     cache_writer: CacheWriter
+    #: the published contract followed where versions differ (docs/contract-versions.md)
+    contract: ContractVersion
 
     @classmethod
     def open(
@@ -90,6 +93,7 @@ class Sandbox:
             feedback=Feedback(),
             drills=DrillRunner(Path(settings.state_dir), clock),
             cache_writer=cache_writer,
+            contract=contract_version(settings.contract_version),
         )
 
     async def aclose(self) -> None:

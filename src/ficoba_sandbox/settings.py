@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ficoba_sandbox.domain.access import DEFAULT_QUOTA
+from ficoba_sandbox.domain.contract import NEWEST, VERSIONS, contract_version
 
 # A list setting read from the environment as `a,b,c` (or a JSON array).
 CommaList = Annotated[list[str], NoDecode]
@@ -127,10 +128,20 @@ class Settings(BaseSettings):
         "of the last 50 ms",
     )
     log_json: bool = False
+    contract_version: str = Field(
+        NEWEST,
+        description=f"the published contract followed where versions differ: {', '.join(VERSIONS)} "
+        "(docs/contract-versions.md)",
+    )
     demo_client_ips: CommaList = Field(
         default_factory=lambda: ["127.0.0.0/8", "::1/128"],
         description="networks the demo client may call from (set when it is first created)",
     )
+
+    @field_validator("contract_version")
+    @classmethod
+    def _known_version(cls, value: str) -> str:
+        return contract_version(value).name
 
     @field_validator("trusted_proxies", "san", "demo_client_ips", mode="before")
     @classmethod

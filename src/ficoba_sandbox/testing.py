@@ -316,8 +316,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"natural persons in the ficoba_sandbox fixture's dataset (default {DEFAULT_SIZE})",
     )
     group.addoption("--ficoba-sandbox-seed", type=int, default=None, help="dataset seed")
+    group.addoption(
+        "--ficoba-sandbox-contract-version",
+        default=None,
+        help="the published contract the ficoba_sandbox fixture follows (2024-11, 2025-04, "
+        "2025-10, 2026-01; default the newest)",
+    )
     parser.addini("ficoba_sandbox_size", f"ficoba_sandbox dataset size ({DEFAULT_SIZE})")
     parser.addini("ficoba_sandbox_seed", f"ficoba_sandbox dataset seed ({DEFAULT_SEED})")
+    parser.addini("ficoba_sandbox_contract_version", "ficoba_sandbox contract version (newest)")
 
 
 def _option(config: pytest.Config, name: str, default: int) -> int:
@@ -341,5 +348,14 @@ def ficoba_sandbox(
         size=_option(config, "size", DEFAULT_SIZE),
         seed=_option(config, "seed", DEFAULT_SEED),
         cache_dir=cache_dir,
+        **_contract_version(config),
     ) as sandbox:
         yield sandbox
+
+
+def _contract_version(config: pytest.Config) -> dict[str, str]:
+    """`contract_version=...` when the run names one (Settings refuses an unknown one)."""
+    value = config.getoption("--ficoba-sandbox-contract-version") or config.getini(
+        "ficoba_sandbox_contract_version"
+    )
+    return {"contract_version": str(value)} if value else {}

@@ -11,7 +11,7 @@ from gateway_support import free_port
 
 
 def test_health_and_ready(admin: httpx.Client) -> None:
-    assert admin.get("/__sandbox/health").json() == {"status": "ok"}
+    assert admin.get("/__sandbox/health").json() == {"status": "ok", "contract_version": "2026-01"}
     ready = admin.get("/__sandbox/ready")
     assert ready.json()["status"] == "ready"
     assert ready.status_code == 200
@@ -42,4 +42,4 @@ def test_not_ready_while_the_quota_storage_is_unreachable(
             "quota_storage": False,
         },
     }
-    assert admin.get("/__sandbox/health").json() == {"status": "ok"}
+    assert admin.get("/__sandbox/health").json() == {"status": "ok", "contract_version": "2026-01"}

@@ -345,7 +345,10 @@ def test_a_registry_that_does_not_load_keeps_the_last_version_served(
         registry.write_text(good, "utf-8")
         wait_for_file_watch()
         assert admin.get("/__sandbox/ready").status_code == 200
-        assert admin.get("/__sandbox/health").json() == {"status": "ok"}
+        assert admin.get("/__sandbox/health").json() == {
+            "status": "ok",
+            "contract_version": "2026-01",
+        }
         assert token().status_code == 200
         said = [r for r in caplog.records if r.name == "ficoba_sandbox.gateway.registry"]
         assert len(said) == 2 and "readable again" in said[1].getMessage()

@@ -22,9 +22,11 @@ def router(sandbox: Sandbox) -> APIRouter:
     @r.get("/health", summary="Liveness")
     def health() -> dict[str, Any]:
         fault = sandbox.gateway.registry.check()
+        # the published contract followed (docs/contract-versions.md)
+        version = sandbox.contract.name
         if fault is None:
-            return {"status": "ok"}
-        return {"status": "degraded", "problems": {"registry": fault}}
+            return {"status": "ok", "contract_version": version}
+        return {"status": "degraded", "problems": {"registry": fault}, "contract_version": version}
 
     @r.get("/ready", summary="Readiness: data, gateway keys, journal, quota")
     async def ready() -> JSONResponse:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -433,8 +434,18 @@ class Pipeline:
     # -- the steps -----------------------------------------------------------------------------
 
     def correlation_ids(self, call: Call) -> None:
-        """`X-Correlation-ID` present once and a UUID (CONTRACT §2.1, §6.4)."""
+        """`X-Correlation-ID` present once and a UUID (CONTRACT §2.1, §6.4). From the 2025-10
+        contract on, `/etatSante` may come without one (its parameters are not `required`):
+        the answer carries one made up, as the gateway's answers always carry one."""
         values = call.headers.all(CORRELATION_ID)
+        if (
+            not values
+            and not self.sandbox.contract.health_requires_correlation_id
+            and call.resource is not None
+            and call.resource.read is None  # the health check, the one resource without a body
+        ):
+            call.correlation_id = new_request_id()
+            return
         call.correlation_id = check_correlation_id(
             values[0] if len(values) == 1 else None,
             backend_path=call.path.lower().startswith(BACKEND_PREFIX.lower()),
@@ -462,8 +473,12 @@ class Pipeline:
             raise FicobaError("HTTP405", headers={"Allow": resource.method})
 
     def operation_scope(self, call: Call) -> None:
-        """The gateway's operation scope of the resource, in the token (OpenAPI 2026-01)."""
+        """The gateway's operation scope of the resource, in the token (OpenAPI 2026-01). The
+        versions before it have no operation scopes: their clients never ask for one, and the
+        modality rights (step `rights`) still decide (docs/contract-versions.md)."""
         assert call.auth is not None and call.resource is not None
+        if not self.sandbox.contract.operation_scopes:
+            return
         check_operation_scope(call.auth, call.resource.name)
 
     async def quota(self, call: Call) -> None:
@@ -594,6 +609,12 @@ class Pipeline:
             call.answer = self._search(call, call.json())
         if call.scenario is not None:
             await self._apply_scenario(call)
+        answer = call.answer
+        if self.sandbox.contract.renamed_fields and answer is not None and answer.status == 200:
+            # an older contract's field names (2024-11): the answer re-read and renamed, on
+            # that version only (docs/contract-versions.md)
+            body = orjson.dumps(self.sandbox.contract.rename(orjson.loads(answer.body)))
+            call.answer = dataclasses.replace(answer, body=body, headers=data_headers(body))
 
     # -- the resource's work -------------------------------------------------------------------
 

@@ -29,11 +29,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ficoba_sandbox.admin import AdminConfigError, create_admin_app
 from ficoba_sandbox.admin.app import check_access_settings
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli import start
 from ficoba_sandbox.cli.gateway import settings_from
+from ficoba_sandbox.domain.contract import NEWEST, VERSIONS
 from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, TOKEN_ENV, admin_url
 from ficoba_sandbox.gateway.clients import (
     GATEWAY_PREFIX,
@@ -182,6 +185,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "server loses no answered call; batch: answers do not wait, faster, a kill may lose the "
         "last 50 ms of rows (docs/reliability.md)",
     )
+    p.add_argument(
+        "--contract-version",
+        default=None,
+        metavar="VERSION",
+        help=f"the published contract followed where versions differ: {', '.join(VERSIONS)} "
+        f"(default {NEWEST}, env FICOBA_SANDBOX_CONTRACT_VERSION; docs/contract-versions.md)",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.add_argument(
         "--log-json",
@@ -222,6 +232,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         max_connections="max_connections",
         journal_writer="journal_writer",
         journal_durability="journal_durability",
+        contract_version="contract_version",
     )
 
 
@@ -340,6 +351,8 @@ def banner(settings: Settings, creds: dict[str, Any], sandbox: Sandbox) -> str:
     lines = [
         f"ficoba-sandbox: API {origin}{GATEWAY_PREFIX} (mutual TLS, {mode}), token {origin}/token",
         admin_line(settings),
+        f"contract version {settings.contract_version} (--contract-version, "
+        "docs/contract-versions.md)",
         f"demo client credentials (its secret too): {credentials_file}",
         "Try it (token, then a search):",
         "",
@@ -382,7 +395,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ficoba_sandbox.cli import ops  # first start, admin token, JSON logs, SIGTERM
 
     ops.exit_cleanly_on_sigterm()
-    settings = serve_settings(args)
+    try:
+        settings = serve_settings(args)
+    except ValidationError as exc:  # a flag or FICOBA_SANDBOX_* value refused: one line
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"])
+        print(f"ficoba-sandbox: {name}: {first['msg']}", file=sys.stderr)
+        return 2
     try:  # before anything is created or built: one line, exit code 2
         trusted_proxy_networks(
             settings.trusted_proxies, trust_loopback=settings.trust_loopback_proxy
