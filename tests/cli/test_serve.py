@@ -74,6 +74,7 @@ def _check_serve(proc: subprocess.Popen[str], port: int, admin_port: int, tmp_pa
         assert '"nombreReponses":"001"' in out.replace(" ", ""), out
         assert (tmp_path / "D" / "demo-client.json").exists()  # serve ran init on a fresh D
         _check_admin_key(lines, tmp_path / "D", admin_port)
+        assert any(line.startswith("contract version 2026-01 ") for line in lines), lines
     finally:
         proc.terminate()
         try:
@@ -107,6 +108,24 @@ def test_admin_open_beyond_loopback_is_refused_at_once(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "serves loopback only" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "d").exists()  # nothing made
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_an_unknown_contract_version_is_refused_at_once(tmp_path: Path, how: str) -> None:
+    """One line naming the versions, exit 2, nothing made (docs/contract-versions.md)."""
+    cmd = [sys.executable, "-m", "ficoba_sandbox", "serve", "--dir", str(tmp_path / "d")]
+    env = dict(os.environ)
+    if how == "flag":
+        cmd += ["--contract-version", "2023-01"]
+    else:
+        env["FICOBA_SANDBOX_CONTRACT_VERSION"] = "2023-01"
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "'2023-01': one of 2024-11, 2025-04, 2025-10, 2026-01" in proc.stderr
+    assert not (tmp_path / "d").exists()
+    args = build_parser().parse_args(["serve", "--contract-version", "2024-11"])
+    assert serve_settings(args).contract_version == "2024-11"
 
 
 def test_the_banner_says_when_the_admin_plane_is_open(tmp_path: Path) -> None:

@@ -351,9 +351,9 @@ def banner(settings: Settings, creds: dict[str, Any], sandbox: Sandbox) -> str:
     lines = [
         f"ficoba-sandbox: API {origin}{GATEWAY_PREFIX} (mutual TLS, {mode}), token {origin}/token",
         admin_line(settings),
+        f"demo client credentials (its secret too): {credentials_file}",
         f"contract version {settings.contract_version} (--contract-version, "
         "docs/contract-versions.md)",
-        f"demo client credentials (its secret too): {credentials_file}",
         "Try it (token, then a search):",
         "",
         *curl_lines(
