@@ -63,7 +63,7 @@ from ficoba_sandbox.api.errors import data_headers, error_body, error_headers, j
 from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
-from ficoba_sandbox.api.resources import BACKEND_PREFIX, resource_table
+from ficoba_sandbox.api.resources import BACKEND_PREFIX, HEALTH_RESOURCE, resource_table
 from ficoba_sandbox.backend.results import Resultat
 from ficoba_sandbox.domain.clock import horodatage
 from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
@@ -442,7 +442,7 @@ class Pipeline:
             not values
             and not self.sandbox.contract.health_requires_correlation_id
             and call.resource is not None
-            and call.resource.read is None  # the health check, the one resource without a body
+            and call.resource.name == HEALTH_RESOURCE
         ):
             call.correlation_id = new_request_id()
             return

@@ -111,6 +111,8 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 HEALTH = "/etatSante"
+#: the health check's resource name (the one without a body)
+HEALTH_RESOURCE = "etatSante"
 
 
 def resource_table() -> dict[str, Resource]:
@@ -118,7 +120,7 @@ def resource_table() -> dict[str, Resource]:
     table: dict[str, Resource] = {}
     for prefix in PREFIXES:
         backend = prefix == BACKEND_PREFIX
-        table[prefix + HEALTH] = Resource("etatSante", "GET", backend_prefix=backend)
+        table[prefix + HEALTH] = Resource(HEALTH_RESOURCE, "GET", backend_prefix=backend)
         for op in OPERATIONS:
             table[prefix + op.path] = Resource(
                 op.name, "POST", read=op.read, model=op.answer, backend_prefix=backend
