@@ -252,3 +252,36 @@ def test_wal_mode(journal: Journal) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
+
+
+def test_depth_and_write_lag_while_the_storage_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """What the metrics read (metrics.py): the rows waiting, the age of the oldest, the failed
+    writes; all back to 0 once the storage writes again."""
+    journal = Journal.in_dir(tmp_path, writer="thread")
+    original = journal._write
+    failing = {"on": True}
+
+    def flaky(calls: list[CallRecord]) -> None:
+        if failing["on"]:
+            raise sqlite3.OperationalError("disk I/O error")
+        original(calls)
+
+    monkeypatch.setattr(journal, "_write", flaky)
+    assert (journal.depth(), journal.write_lag()) == (0, 0.0)
+    for n in range(3):
+        journal.record(call(n))
+    assert not journal.flush(timeout=0.5)
+    assert journal.depth() == 3
+    assert journal.write_lag() >= 0.5
+    assert journal.write_failures >= 1
+    failing["on"] = False
+    assert journal.flush(timeout=5)
+    assert (journal.depth(), journal.write_lag(), journal.lost) == (0, 0.0, 0)
+    journal.close()
+
+
+def test_write_lag_is_not_measured_when_told_not_to(tmp_path: Path) -> None:
+    journal = Journal.in_dir(tmp_path, writer="thread", measure=False)
+    journal.record(call(1))
+    assert (journal.depth(), journal.write_lag(), journal.queued) == (0, 0.0, 0)
+    journal.close()

@@ -131,6 +131,7 @@ class Host(Protocol):
     """The journal a writer process works for (writer.py's `Journal`)."""
 
     written: int
+    write_failures: int
     last_error: str | None
     outage: Outage
 
@@ -204,6 +205,7 @@ class WriterProcess:
                     self.host.outage.recovered()
                 elif message[0] == "status":
                     self.healthy = bool(message[1])
+                    self.host.write_failures += 1
                     self.host.last_error = message[2]
                     # once, not at every retry (docs/reliability.md)
                     self.host.outage.failed(f"{message[2]} (the calls are kept and retried)")

@@ -14,6 +14,7 @@ queued so far to be committed (and cuts the window short); `close()` flushes and
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import queue
@@ -78,6 +79,7 @@ class Journal(JournalReader):
         writer: str = "thread",
         durability: str = "commit",
         busy_timeout: float = Database.busy_timeout,
+        measure: bool = True,
     ) -> None:
         if writer not in WRITERS:
             raise ValueError(f"journal writer must be one of {', '.join(WRITERS)}: {writer!r}")
@@ -115,6 +117,16 @@ class Journal(JournalReader):
         #: the bounds' deletions fail with the storage too: said once each way, not every 5 s
         self.prune_outage = Outage(log, "journal storage (bounds)")
         self.written = 0
+        #: rows queued, and rows lost (a storage still failing at close): with `written`, the
+        #: queue's depth; failed write attempts (each retried). Read by the metrics (metrics.py).
+        self.queued = 0
+        self.lost = 0
+        self.write_failures = 0
+        #: `measure`: the arrival (monotonic) of each row not yet written or lost, oldest first,
+        #: for the write lag; rows leave in the order they came (one queue, one writer)
+        self.measure = measure
+        self._arrivals: collections.deque[float] = collections.deque()
+        self._gone = 0  # rows written or lost whose arrival left `_arrivals`
         self._conn = self.database.open_writer()
         self._last_prune = 0.0
         self._process: WriterProcess | None = None
@@ -139,6 +151,7 @@ class Journal(JournalReader):
                 digest_key=state_key(Path(settings.state_dir), BODY_DIGEST),
             ),
         }
+        options["measure"] = bool(getattr(settings, "metrics", True))
         for name in ("max_rows", "max_bytes", "retention_days", "writer", "durability"):
             value = getattr(settings, f"journal_{name}", None)
             if value is not None:
@@ -158,6 +171,8 @@ class Journal(JournalReader):
     def record(self, call: CallRecord) -> None:
         """Queue one call, waited for by nobody (a client that went away). Never blocks, never
         raises on the caller's path."""
+        if self.measure:
+            self._arrived()
         if self._closed:
             self._late_write(call)
             return
@@ -169,6 +184,8 @@ class Journal(JournalReader):
         retried; data calls are refused meanwhile, docs/journal.md). With `durability="batch"`
         it is False at once: the answer does not wait. Never blocks."""
         waiter: Waiter = asyncio.get_running_loop().create_future()
+        if self.measure:
+            self._arrived()
         if self._closed:
             waiter.set_result(self._late_write(call))
         elif self.durability == "batch" or not self.healthy:  # nothing to wait for
@@ -178,6 +195,32 @@ class Journal(JournalReader):
             self._queue.put((call, waiter))
         return waiter
 
+    def _arrived(self) -> None:
+        self.queued += 1
+        arrivals = self._arrivals
+        arrivals.append(time.monotonic())
+        if len(arrivals) > 1024:  # bounded between two scrapes: what is written leaves
+            self._forget_written()
+
+    def _forget_written(self) -> None:
+        arrivals = self._arrivals
+        gone = min(self.written + self.lost - self._gone, len(arrivals))
+        for _ in range(gone):
+            arrivals.popleft()
+        self._gone += gone
+
+    def depth(self) -> int:
+        """Rows queued and not yet written (nor lost); 0 without `measure`."""
+        return max(0, self.queued - self.written - self.lost) if self.measure else 0
+
+    def write_lag(self) -> float:
+        """Seconds since the oldest row not yet written arrived (0: none waits). Call it from
+        the thread that queues (the event loop): it trims the arrivals it shares with nobody
+        else."""
+        self._forget_written()
+        arrivals = self._arrivals
+        return max(0.0, time.monotonic() - arrivals[0]) if arrivals else 0.0
+
     def _late_write(self, call: CallRecord) -> bool:
         """A call after shutdown: written synchronously rather than lost."""
         with self._lock:
@@ -185,6 +228,7 @@ class Journal(JournalReader):
                 self._write([call])
             except sqlite3.Error:
                 log.exception("journal: late write failed")
+                self.lost += 1
                 return False
         return True
 
@@ -221,6 +265,7 @@ class Journal(JournalReader):
                     settle(waiters, True)
                 except sqlite3.Error:
                     log.exception("journal: %d entries lost at close", len(leftovers))
+                    self.lost += len(leftovers)
                     settle(waiters, False)
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -243,6 +288,7 @@ class Journal(JournalReader):
                     settle(waiters, True)
                 except sqlite3.Error:
                     log.exception("journal: %d entries lost at close", len(late))
+                    self.lost += len(late)
                     settle(waiters, False)
 
     # -- admin operations -------------------------------------------------------------------
@@ -330,6 +376,7 @@ class Journal(JournalReader):
                     Exception
                 ) as exc:  # keep the entries, retry; the pipeline fails closed meanwhile
                     self._healthy = False
+                    self.write_failures += 1
                     self.last_error = f"{type(exc).__name__}: {exc}"
                     self.outage.failed(f"{self.last_error} (the calls are kept and retried)")
                     settle(waiters, False)  # their answers go; the rows stay queued
