@@ -22,6 +22,7 @@ from ficoba_sandbox.gateway.client_auth import BackoffPolicy
 from ficoba_sandbox.gateway.service_levels import ServiceLevels
 from ficoba_sandbox.gateway.state import Gateway
 from ficoba_sandbox.journal import Journal
+from ficoba_sandbox.metrics import Metrics
 from ficoba_sandbox.qa.drills import DrillRunner
 from ficoba_sandbox.qa.faults import Faults
 from ficoba_sandbox.qa.feedback import Feedback
@@ -53,6 +54,8 @@ class Sandbox:
     cache_writer: CacheWriter
     #: the published contract followed where versions differ (docs/contract-versions.md)
     contract: ContractVersion
+    #: its own Prometheus registry and counts (metrics.py, docs/metrics.md)
+    metrics: Metrics
 
     @classmethod
     def open(
@@ -79,22 +82,34 @@ class Sandbox:
         )
         cache_writer = CacheWriter()
         store = store if store is not None else open_store(settings, cache_writer)
-        return cls(
+        levels = ServiceLevels.from_settings(settings, clock=clock, registry=gateway.registry)
+        # the journal keeps wall-clock time (its `ts` and retention), not this clock: a moved
+        # sandbox clock must not stamp rows in the future (docs/journal.md, "Time")
+        journal = Journal.from_settings(settings)
+        registry = gateway.registry
+        sandbox = cls(
             settings=settings,
             clock=clock,
             store=store,
             backend=Backend(store, clock),
             gateway=gateway,
-            levels=ServiceLevels.from_settings(settings, clock=clock, registry=gateway.registry),
-            # the journal keeps wall-clock time (its `ts` and retention), not this clock: a moved
-            # sandbox clock must not stamp rows in the future (docs/journal.md, "Time")
-            journal=Journal.from_settings(settings),
+            levels=levels,
+            journal=journal,
             faults=Faults(settings.seed),
             feedback=Feedback(),
             drills=DrillRunner(Path(settings.state_dir), clock),
             cache_writer=cache_writer,
             contract=contract_version(settings.contract_version),
+            metrics=Metrics(
+                handshakes=levels.handshakes,
+                journal=journal,
+                known_client=lambda client_id: registry.get(client_id, recent=True) is not None,
+                enabled=settings.metrics,
+            ),
         )
+        # the security events, read at scrape time from the sandbox once it has them
+        sandbox.metrics.owner = sandbox
+        return sandbox
 
     async def aclose(self) -> None:
         """At shutdown: every journal row committed, the dataset cache written, the quota

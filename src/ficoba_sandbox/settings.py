@@ -127,6 +127,11 @@ class Settings(BaseSettings):
         "server loses no answered call); batch: answers do not wait, a kill may lose the rows "
         "of the last 50 ms",
     )
+    metrics: bool = Field(
+        True,
+        description="count every call for the admin plane's /metrics (docs/metrics.md); off, "
+        "the per-call counting is skipped",
+    )
     log_json: bool = False
     contract_version: str = Field(
         NEWEST,

@@ -1,7 +1,7 @@
 """The admin plane: `create_admin_app(sandbox, settings)`, a FastAPI app on its own listener.
 
 Plain HTTP on loopback by default (`--admin-host`, `--admin-port`, 8081), so mutual TLS never
-locks QA out (docs/architecture.md). Every route is under `/__sandbox/`; its OpenAPI is
+locks QA out (docs/architecture.md). Every route is under `/__sandbox/` (but `/metrics`); its OpenAPI is
 `/__sandbox/openapi.json` (Swagger UI: `/__sandbox/docs`).
 
 Access: every call needs the admin token (`D/admin.json`, written by `init` and the first `serve`;
@@ -17,7 +17,8 @@ Swagger UI are served without the token: they describe the routes, they drive no
 The routes drive the running `Sandbox` (its clock, service levels, faults, journal, registry,
 dataset, feedback, drills); nothing here is rebuilt. One router per concern, each in its module:
 `health`, `catalogue` (magic values), `journal`, `clients` (and their quota), `clock`,
-`service_levels` (maintenance, latency), `faults`, `reset`, `dataset`, `explain`, `recette`.
+`service_levels` (maintenance, latency), `faults`, `reset`, `dataset`, `explain`, `recette`;
+and `metrics`, at Prometheus' default path `/metrics` (token required as everywhere).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ficoba_sandbox.admin.faults import router as faults_router
 from ficoba_sandbox.admin.health import router as health_router
 from ficoba_sandbox.admin.index import add_index
 from ficoba_sandbox.admin.journal import router as journal_router
+from ficoba_sandbox.admin.metrics import router as metrics_router
 from ficoba_sandbox.admin.recette import router as recette_router
 from ficoba_sandbox.admin.reset import router as reset_router
 from ficoba_sandbox.admin.service_levels import router as service_levels_router
@@ -60,6 +62,7 @@ ROUTERS = (
     dataset_router,
     explain_router,
     recette_router,
+    metrics_router,
 )
 
 

@@ -86,6 +86,8 @@ from ficoba_sandbox.gateway.oauth import (
 from ficoba_sandbox.gateway.oauth import metadata as oauth_metadata
 from ficoba_sandbox.gateway.peer import resolve_peer
 from ficoba_sandbox.gateway.quota import QuotaStorageError, throttled
+from ficoba_sandbox.journal import CallRecord
+from ficoba_sandbox.metrics import OTHER_ROUTE
 from ficoba_sandbox.qa import magic
 from ficoba_sandbox.sandbox import Sandbox
 
@@ -113,6 +115,8 @@ DOCUMENTATION_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirec
 WELL_KNOWN = "/.well-known/"
 #: the documentation pages' JavaScript and CSS (docs_ui), served like the pages
 DOCUMENTATION_ASSETS = docs_ui.ASSETS_PATH
+#: the paths outside the resource table that are a route of the metrics (metrics.py)
+FIXED_ROUTES = frozenset({*OAUTH_ENDPOINTS, METADATA_PATH, JWKS_PATH, *DOCUMENTATION_PATHS})
 #: the token endpoint's body cap: a form of four short parameters
 MAX_TOKEN_BODY = 8 * 1024
 HEALTHY = orjson.dumps({"descriptif": "L'API est opérationnelle"})
@@ -319,7 +323,9 @@ class Pipeline:
         call.finished = time.perf_counter()  # the answer is ready: what `latency_ms` measures
         call.journaled = True
         try:
-            waiter = self.sandbox.journal.commit(call_record(call, call.status or CLIENT_CLOSED))
+            record = call_record(call, call.status or CLIENT_CLOSED)
+            self._count(call, record)
+            waiter = self.sandbox.journal.commit(record)
         except Exception:  # the journal must never break an answer
             log.exception("journal: could not build the record")
             return
@@ -333,13 +339,36 @@ class Pipeline:
         status = call.status if call.status is not None else CLIENT_CLOSED
         if not call.journaled:
             try:
-                self.sandbox.journal.record(call_record(call, status))
+                record = call_record(call, status)
+                self._count(call, record)
+                self.sandbox.journal.record(record)
             except Exception:  # the journal must never break an answer
                 log.exception("journal: could not build the record")
         try:
             self._feedback(call, status)
         except Exception:  # nor the feedback (the answer has left: see _crashed)
             log.exception("feedback: could not record the refusal")
+
+    def _count(self, call: Call, record: CallRecord) -> None:
+        """The call in the metrics (metrics.py), from its journal row: counted once, here."""
+        metrics = self.sandbox.metrics
+        if not metrics.enabled:
+            return
+        path = call.path
+        if call.resource is not None or path in FIXED_ROUTES:
+            route = path  # a path of the table: the route itself, no identifier in it
+        elif path.startswith(DOCUMENTATION_ASSETS):
+            route = DOCUMENTATION_ASSETS
+        else:
+            route = OTHER_ROUTE
+        metrics.observe(
+            route,
+            record.status,
+            record.error_code,
+            record.client_id,
+            record.client_id_source == "gateway",
+            record.latency_ms / 1000,
+        )
 
     def _feedback(self, call: Call, status: int) -> None:
         sandbox = self.sandbox

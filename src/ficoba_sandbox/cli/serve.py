@@ -192,6 +192,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"the published contract followed where versions differ: {', '.join(VERSIONS)} "
         f"(default {NEWEST}, env FICOBA_SANDBOX_CONTRACT_VERSION; docs/contract-versions.md)",
     )
+    p.add_argument(
+        "--metrics",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="count every call for the admin plane's /metrics (default on; --no-metrics skips "
+        "the per-call counting, docs/metrics.md)",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.add_argument(
         "--log-json",
@@ -233,6 +240,7 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         journal_writer="journal_writer",
         journal_durability="journal_durability",
         contract_version="contract_version",
+        metrics="metrics",
     )
 
 
