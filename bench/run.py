@@ -1,7 +1,7 @@
 """The benchmark, in one run, on this machine (loopback only; stops by itself):
 
     python bench/run.py [--requests 5000] [--concurrency 8] [--rounds 8] [--skip-big] [--out FILE]
-                        [--only throughput|startup|data|auth] [--auth-seconds 4]
+                        [--only throughput|startup|data|auth|metrics] [--auth-seconds 4]
 
 (a) throughput and latency of `numCpte` and `perPhy` over mutual TLS with keep-alive: the full
     sandbox (`ficoba-sandbox serve`: gateway, token, binding, quota, journal, backend, store) next
@@ -25,6 +25,10 @@
     streams post wrong secrets to `/token`, over mutual TLS; the ratios burst/quiet. Twice: the
     failure back-off off (what the worker threads alone give: scrypt off the event loop) and at
     its defaults (the guesses soon answered 429 without hashing). docs/security.md.
+(e) the cost of the metrics (docs/metrics.md): the `numCpte` throughput of two sandboxes on copies
+    of one state directory, running at once, one with `--metrics` (the default) and one with
+    `--no-metrics`, measured alternately as in (a) (ROUNDS rounds, the order swapped every other
+    round); the cost is 1 - the median of the rounds' on/off ratios (target <= 3 %).
 
 Prints one JSON document (progress on stderr).
 """
@@ -566,6 +570,72 @@ def auth(size: int, args: Any) -> dict[str, Any]:
     return out
 
 
+#: the throughput the per-call counting of the metrics may cost (docs/metrics.md)
+METRICS_MAX_COST = 0.03
+
+
+def metrics_cost(size: int, args: Any) -> dict[str, Any]:
+    path = "/ficoba-api/v2/comptes/numCpte"
+    out: dict[str, Any] = {
+        "path": path,
+        "method": (
+            "interleaved: a --metrics and a --no-metrics sandbox (copies of one state directory) "
+            "running at once; per round one batch of each back to back, the order swapped every "
+            "other round; cost = 1 - median of the rounds' on/off ratios"
+        ),
+        "rounds": args.rounds,
+        "requests_per_run": args.requests,
+        "concurrency": args.concurrency,
+    }
+    with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
+        state = Path(tmp) / "state"
+        subprocess.run(
+            [CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True
+        )
+        creds = json.loads(
+            subprocess.run(
+                [CLI, "clients", "add", "--dir", str(state), "--id", "bench", *QUOTA_UNREACHED],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        log("metrics: building request bodies from the dataset")
+        body_file = Path(tmp) / "numCpte.json"
+        body_file.write_text(json.dumps(bodies(state, size, creds)["numCpte"]))
+        # the same CA, clients, token key and dataset cache; a journal each
+        state_off = Path(tmp) / "state-off"
+        shutil.copytree(state, state_off)
+        with (
+            sandbox(state, size, "--metrics") as (on_port, _),
+            sandbox(state_off, size, "--no-metrics") as (off_port, _),
+        ):
+            servers = {
+                "on": (on_port, token_for(on_port, creds)),
+                "off": (off_port, token_for(off_port, creds)),
+            }
+            runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
+            for rnd in range(args.rounds):
+                for who in ("on", "off") if rnd % 2 == 0 else ("off", "on"):
+                    port, token = servers[who]
+                    res = load(port, path, body_file, creds, token, args)
+                    runs[who].append(res)
+                    log(f"metrics: round {rnd + 1}/{args.rounds} {who}: {res['rps']} req/s")
+    ratios = [round(a["rps"] / b["rps"], 3) for a, b in zip(runs["on"], runs["off"], strict=True)]
+    ratio = statistics.median(ratios)
+    out.update(
+        metrics_on=summary(runs["on"]),
+        metrics_off=summary(runs["off"]),
+        ratios_per_round=ratios,
+        ratio_rps=round(ratio, 3),
+        cost=round(1 - ratio, 3),
+        target_max_cost=METRICS_MAX_COST,
+        meets_target=1 - ratio <= METRICS_MAX_COST,
+    )
+    log(f"metrics: on/off ratios {ratios}, median {out['ratio_rps']}, cost {out['cost']}")
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000, help="dataset size (default 10000)")
@@ -583,11 +653,11 @@ def main() -> int:
         "--auth-seconds", type=float, default=4.0, help="seconds per authentication measure"
     )
     parser.add_argument(
-        "--only", choices=["throughput", "startup", "data", "auth"], action="append"
+        "--only", choices=["throughput", "startup", "data", "auth", "metrics"], action="append"
     )
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
-    parts = args.only or ["throughput", "startup", "data", "auth"]
+    parts = args.only or ["throughput", "startup", "data", "auth", "metrics"]
     result: dict[str, Any] = {"machine": machine()}
     t0 = time.perf_counter()
     if "throughput" in parts:
@@ -598,6 +668,8 @@ def main() -> int:
         result["data"] = data(args)
     if "auth" in parts:
         result["auth"] = auth(args.size, args)
+    if "metrics" in parts:
+        result["metrics"] = metrics_cost(args.size, args)
     result["bench_seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(result, indent=2)
     print(text)
