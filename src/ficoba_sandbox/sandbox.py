@@ -9,7 +9,7 @@ admin plane; nothing else holds state (no globals). Each part is owned by its pa
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ficoba_sandbox.backend.searches import Backend
@@ -54,8 +54,8 @@ class Sandbox:
     cache_writer: CacheWriter
     #: the published contract followed where versions differ (docs/contract-versions.md)
     contract: ContractVersion
-    #: its own Prometheus registry and counts (metrics.py, docs/metrics.md)
-    metrics: Metrics
+    #: its own Prometheus registry and counts (metrics.py, docs/metrics.md), built on the rest
+    metrics: Metrics = field(init=False)
 
     @classmethod
     def open(
@@ -82,30 +82,28 @@ class Sandbox:
         )
         cache_writer = CacheWriter()
         store = store if store is not None else open_store(settings, cache_writer)
-        levels = ServiceLevels.from_settings(settings, clock=clock, registry=gateway.registry)
-        # the journal keeps wall-clock time (its `ts` and retention), not this clock: a moved
-        # sandbox clock must not stamp rows in the future (docs/journal.md, "Time")
-        journal = Journal.from_settings(settings)
-        registry = gateway.registry
         sandbox = cls(
             settings=settings,
             clock=clock,
             store=store,
             backend=Backend(store, clock),
             gateway=gateway,
-            levels=levels,
-            journal=journal,
+            levels=ServiceLevels.from_settings(settings, clock=clock, registry=gateway.registry),
+            # the journal keeps wall-clock time (its `ts` and retention), not this clock: a moved
+            # sandbox clock must not stamp rows in the future (docs/journal.md, "Time")
+            journal=Journal.from_settings(settings),
             faults=Faults(settings.seed),
             feedback=Feedback(),
             drills=DrillRunner(Path(settings.state_dir), clock),
             cache_writer=cache_writer,
             contract=contract_version(settings.contract_version),
-            metrics=Metrics(
-                handshakes=levels.handshakes,
-                journal=journal,
-                known_client=lambda client_id: registry.get(client_id, recent=True) is not None,
-                enabled=settings.metrics,
-            ),
+        )
+        registry = gateway.registry
+        sandbox.metrics = Metrics(
+            handshakes=sandbox.levels.handshakes,
+            journal=sandbox.journal,
+            known_client=lambda client_id: registry.get(client_id, recent=True) is not None,
+            enabled=settings.metrics,
         )
         # the security events, read at scrape time from the sandbox once it has them
         sandbox.metrics.owner = sandbox
