@@ -152,10 +152,14 @@ def probe(port: int, creds_file: Path) -> bool:
 
 @contextlib.contextmanager
 def sandbox(
-    state: Path, size: int, *extra: str, env: dict[str, str] | None = None
+    state: Path,
+    size: int,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    pids: list[int] | None = None,
 ) -> Iterator[tuple[int, float]]:
     """`ficoba-sandbox serve` in a subprocess (`env`: more FICOBA_SANDBOX_* settings); yields
-    (port, seconds until healthy)."""
+    (port, seconds until healthy). `pids` receives the server's process id."""
     port, admin_port = free_port(), free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -164,6 +168,8 @@ def sandbox(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    if pids is not None:
+        pids.append(proc.pid)
     try:
         deadline = t0 + 300
         while not probe(port, state / "demo-client.json"):
@@ -570,6 +576,24 @@ def auth(size: int, args: Any) -> dict[str, Any]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (the journal's writer process),
+    from /proc (proc(5): fields 14 and 15 of `stat`, in clock ticks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ...; utime and stime are the 12th and 13th
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 #: the throughput the per-call counting of the metrics may cost (docs/metrics.md)
 METRICS_MAX_COST = 0.03
 
@@ -586,6 +610,7 @@ def metrics_cost(size: int, args: Any) -> dict[str, Any]:
         "rounds": args.rounds,
         "requests_per_run": args.requests,
         "concurrency": args.concurrency,
+        "baseline": f"--{args.metrics_baseline}",
     }
     with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
         state = Path(tmp) / "state"
@@ -606,24 +631,42 @@ def metrics_cost(size: int, args: Any) -> dict[str, Any]:
         # the same CA, clients, token key and dataset cache; a journal each
         state_off = Path(tmp) / "state-off"
         shutil.copytree(state, state_off)
+        on_pid: list[int] = []
+        off_pid: list[int] = []
         with (
-            sandbox(state, size, "--metrics") as (on_port, _),
-            sandbox(state_off, size, "--no-metrics") as (off_port, _),
+            sandbox(state, size, "--metrics", pids=on_pid) as (on_port, _),
+            sandbox(state_off, size, f"--{args.metrics_baseline}", pids=off_pid) as (off_port, _),
         ):
             servers = {
-                "on": (on_port, token_for(on_port, creds)),
-                "off": (off_port, token_for(off_port, creds)),
+                "on": (on_port, token_for(on_port, creds), on_pid[0]),
+                "off": (off_port, token_for(off_port, creds), off_pid[0]),
             }
             runs: dict[str, list[dict[str, Any]]] = {"on": [], "off": []}
             for rnd in range(args.rounds):
                 for who in ("on", "off") if rnd % 2 == 0 else ("off", "on"):
-                    port, token = servers[who]
+                    port, token, pid = servers[who]
+                    cpu = cpu_seconds(pid)
                     res = load(port, path, body_file, creds, token, args)
+                    # the server's CPU per call: what the counting adds, less at the mercy of
+                    # the machine's other jobs than req/s (warm-up calls included)
+                    calls = sum(res["statuses"].values()) + args.warmup
+                    res["cpu_us_per_call"] = round((cpu_seconds(pid) - cpu) / calls * 1e6, 1)
                     runs[who].append(res)
-                    log(f"metrics: round {rnd + 1}/{args.rounds} {who}: {res['rps']} req/s")
+                    log(
+                        f"metrics: round {rnd + 1}/{args.rounds} {who}: {res['rps']} req/s, "
+                        f"{res['cpu_us_per_call']} µs CPU per call"
+                    )
     ratios = [round(a["rps"] / b["rps"], 3) for a, b in zip(runs["on"], runs["off"], strict=True)]
     ratio = statistics.median(ratios)
+    cpu_ratios = [
+        round(a["cpu_us_per_call"] / b["cpu_us_per_call"], 3)
+        for a, b in zip(runs["on"], runs["off"], strict=True)
+    ]
     out.update(
+        cpu_us_per_call_on=statistics.median(r["cpu_us_per_call"] for r in runs["on"]),
+        cpu_us_per_call_off=statistics.median(r["cpu_us_per_call"] for r in runs["off"]),
+        cpu_ratios_per_round=cpu_ratios,
+        cpu_ratio=round(statistics.median(cpu_ratios), 3),
         metrics_on=summary(runs["on"]),
         metrics_off=summary(runs["off"]),
         ratios_per_round=ratios,
@@ -632,7 +675,10 @@ def metrics_cost(size: int, args: Any) -> dict[str, Any]:
         target_max_cost=METRICS_MAX_COST,
         meets_target=1 - ratio <= METRICS_MAX_COST,
     )
-    log(f"metrics: on/off ratios {ratios}, median {out['ratio_rps']}, cost {out['cost']}")
+    log(
+        f"metrics: on/off req/s ratios {ratios}, median {out['ratio_rps']}, cost {out['cost']}; "
+        f"CPU per call ratios {cpu_ratios}, median {out['cpu_ratio']}"
+    )
     return out
 
 
@@ -654,6 +700,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--only", choices=["throughput", "startup", "data", "auth", "metrics"], action="append"
+    )
+    parser.add_argument(
+        "--metrics-baseline",
+        choices=["no-metrics", "metrics"],
+        default="no-metrics",
+        help="the second sandbox of --only metrics; `metrics`: both alike, the noise floor",
     )
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
