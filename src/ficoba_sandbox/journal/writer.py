@@ -127,6 +127,9 @@ class Journal(JournalReader):
         self.measure = measure
         self._arrivals: collections.deque[float] = collections.deque()
         self._gone = 0  # rows written or lost whose arrival left `_arrivals`
+        # the queueing thread and a scrape from another thread (tests run the admin plane on a
+        # thread of its own) both trim; `serve` runs both on one loop
+        self._trim_lock = threading.Lock()
         self._conn = self.database.open_writer()
         self._last_prune = 0.0
         self._process: WriterProcess | None = None
@@ -204,22 +207,24 @@ class Journal(JournalReader):
 
     def _forget_written(self) -> None:
         arrivals = self._arrivals
-        gone = min(self.written + self.lost - self._gone, len(arrivals))
-        for _ in range(gone):
-            arrivals.popleft()
-        self._gone += gone
+        with self._trim_lock:
+            gone = min(self.written + self.lost - self._gone, len(arrivals))
+            for _ in range(gone):
+                arrivals.popleft()
+            self._gone += gone
 
     def depth(self) -> int:
         """Rows queued and not yet written (nor lost); 0 without `measure`."""
         return max(0, self.queued - self.written - self.lost) if self.measure else 0
 
     def write_lag(self) -> float:
-        """Seconds since the oldest row not yet written arrived (0: none waits). Call it from
-        the thread that queues (the event loop): it trims the arrivals it shares with nobody
-        else."""
+        """Seconds since the oldest row not yet written arrived (0: none waits)."""
         self._forget_written()
-        arrivals = self._arrivals
-        return max(0.0, time.monotonic() - arrivals[0]) if arrivals else 0.0
+        try:
+            oldest = self._arrivals[0]
+        except IndexError:  # emptied by the queueing thread meanwhile
+            return 0.0
+        return max(0.0, time.monotonic() - oldest)
 
     def _late_write(self, call: CallRecord) -> bool:
         """A call after shutdown: written synchronously rather than lost."""
