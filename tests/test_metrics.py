@@ -161,6 +161,12 @@ def test_counts_after_real_calls(
     assert delta(tokens, outcome="issued", error="", client_id=small["client_id"]) == 1
     assert delta(tokens, outcome="refused", error="invalid_client", client_id=demo) == 1
     assert delta("ficoba_sandbox_tls_handshakes_refused_total", reason="no_certificate") == 1
+    # the security events of these calls, from the sandbox's events log (events/log.py)
+    events = "ficoba_sandbox_security_events_total"
+    assert delta(events, type="tls_handshake_refused") == 1
+    assert delta(events, type="client_auth_failed") == 1
+    assert delta(events, type="quota_saturated") == 1
+    assert sum(after[events].values()) - sum(before.get(events, {}).values()) == 3
 
     # the latency histogram: the calls of the route, in cumulative buckets up to +Inf
     buckets = "ficoba_sandbox_call_duration_seconds_bucket"
@@ -191,35 +197,6 @@ def test_a_claimed_client_id_that_is_not_registered_is_unknown(live: Live) -> No
     name = "ficoba_sandbox_tokens_total"
     labels = {"outcome": "refused", "error": "invalid_client", "client_id": "unknown"}
     assert value(after, name, **labels) - value(before, name, **labels) == 1
-
-
-class FakeEvents:
-    """What the security events expose to the metrics: their counts by type."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        self._counts = counts
-
-    def counts(self) -> dict[str, int]:
-        return dict(self._counts)
-
-
-def test_security_events_by_type(open_app: Callable[..., SandboxApp]) -> None:
-    """Read from the sandbox's `events` at scrape time; none exported while it has none."""
-    app = open_app()
-    metrics = app.sandbox.metrics
-    text = _render(metrics)
-    assert "ficoba_sandbox_security_events_total{" not in text
-    owner = _Owner(FakeEvents({"tls_handshake_refused": 2, "token_binding_violation": 1}))
-    metrics.owner = owner
-    samples = parse(_render(metrics))
-    name = "ficoba_sandbox_security_events_total"
-    assert value(samples, name, type="tls_handshake_refused") == 2
-    assert value(samples, name, type="token_binding_violation") == 1
-
-
-@dataclass
-class _Owner:
-    events: FakeEvents
 
 
 def _render(metrics: Metrics) -> str:

@@ -6,8 +6,8 @@ one process keep their own counts). One collector writes every family at scrape 
 - the calls, counted once per call where its journal row is built (`observe`, on the event loop:
   a few dictionary updates, no lock, no library call on the request path);
 - the counters others already keep, read when Prometheus scrapes: the refused TLS handshakes
-  (gateway/handshakes.py), the journal's queue (journal/writer.py), the security events of the
-  sandbox's `events`, when it has them (`counts()`, a mapping of event type to count).
+  (gateway/handshakes.py), the journal's queue (journal/writer.py), the security events by type
+  (`counts()` of the sandbox's events log, events/log.py).
 
 Label values stay bounded: a route is a path of the API's table or one of its fixed paths (else
 `other`), a client id one the registry knows (else `unknown`), a code one of the contract's or of
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Protocol
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -40,6 +40,12 @@ TOKEN_ROUTE = "/token"
 QUOTA_CODE = "900804"
 
 
+class EventCounts(Protocol):
+    """What the metrics read of the security events (events/log.py `EventLog`)."""
+
+    def counts(self) -> Mapping[str, int]: ...
+
+
 class Metrics:
     """The registry of one sandbox and the counts its collector writes."""
 
@@ -49,6 +55,7 @@ class Metrics:
         handshakes: HandshakeRefusals,
         journal: Journal,
         known_client: Callable[[str], bool],
+        events: EventCounts,
         enabled: bool = True,
     ) -> None:
         #: False (`--no-metrics`): the calls are not counted, the other families stay
@@ -65,8 +72,8 @@ class Metrics:
         self.quota_rejections: dict[str, int] = {}
         #: (outcome, error, client) -> answers of /token
         self.tokens: dict[tuple[str, str, str], int] = {}
-        #: what has the security events (the sandbox): read as `owner.events.counts()`
-        self.owner: object | None = None
+        #: the security events, counted by type by their log
+        self.events = events
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(self))
 
@@ -108,13 +115,8 @@ class Metrics:
             self.tokens[token_key] = self.tokens.get(token_key, 0) + 1
 
     def event_counts(self) -> Mapping[str, int]:
-        """The security events by type, if the owner has them (else nothing)."""
-        events: Any = getattr(self.owner, "events", None)
-        counts = getattr(events, "counts", None)
-        if counts is None:
-            return {}
-        result = counts()
-        return result if isinstance(result, Mapping) else {}
+        """The security events by type (every type, 0 included)."""
+        return self.events.counts()
 
 
 class _Collector(Collector):

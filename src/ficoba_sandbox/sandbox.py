@@ -18,6 +18,7 @@ from ficoba_sandbox.data.personas import default_personas_dir
 from ficoba_sandbox.data.store import Store
 from ficoba_sandbox.domain.clock import Clock, SystemClock
 from ficoba_sandbox.domain.contract import ContractVersion, contract_version
+from ficoba_sandbox.events import Detectors, EventLog, EventPolicy
 from ficoba_sandbox.gateway.client_auth import BackoffPolicy
 from ficoba_sandbox.gateway.service_levels import ServiceLevels
 from ficoba_sandbox.gateway.state import Gateway
@@ -37,6 +38,19 @@ def open_store(settings: Settings, writer: CacheWriter | None = None) -> Store:
     return build_store(settings.seed, settings.size, personas, settings.state_dir / "cache", writer)
 
 
+def event_policy(settings: Settings) -> EventPolicy:
+    return EventPolicy(
+        auth_burst=settings.events_auth_burst,
+        auth_peer_burst=settings.events_auth_peer_burst,
+        auth_window=settings.events_auth_window,
+        enumeration_distinct=settings.events_enumeration_distinct,
+        enumeration_no_result=settings.events_enumeration_no_result,
+        enumeration_window=settings.events_enumeration_window,
+        correlation_window=settings.events_correlation_window,
+        retry_after_repeats=settings.events_retry_after_repeats,
+    )
+
+
 @dataclass(slots=True, eq=False)
 class Sandbox:
     settings: Settings
@@ -54,6 +68,9 @@ class Sandbox:
     cache_writer: CacheWriter
     #: the published contract followed where versions differ (docs/contract-versions.md)
     contract: ContractVersion
+    #: the security events (events/, docs/security.md) and the pattern detectors feeding them
+    events: EventLog
+    detectors: Detectors
     #: its own Prometheus registry and counts (metrics.py, docs/metrics.md), built on the rest
     metrics: Metrics = field(init=False)
 
@@ -80,6 +97,11 @@ class Sandbox:
                 peer_failures=settings.token_backoff_peer_failures,
             ),
         )
+        events = EventLog(
+            path=settings.events_file or Path(settings.state_dir) / "events.jsonl",
+            stdout=settings.events_stdout,
+            max_bytes=settings.events_max_bytes,
+        )
         cache_writer = CacheWriter()
         store = store if store is not None else open_store(settings, cache_writer)
         sandbox = cls(
@@ -97,16 +119,18 @@ class Sandbox:
             drills=DrillRunner(Path(settings.state_dir), clock),
             cache_writer=cache_writer,
             contract=contract_version(settings.contract_version),
+            events=events,
+            detectors=Detectors(event_policy(settings)),
         )
+        sandbox.levels.handshakes.observe(events, clock)
         registry = gateway.registry
         sandbox.metrics = Metrics(
             handshakes=sandbox.levels.handshakes,
             journal=sandbox.journal,
             known_client=lambda client_id: registry.get(client_id, recent=True) is not None,
+            events=events,
             enabled=settings.metrics,
         )
-        # the security events, read at scrape time from the sandbox once it has them
-        sandbox.metrics.owner = sandbox
         return sandbox
 
     async def aclose(self) -> None:
@@ -115,3 +139,4 @@ class Sandbox:
         await asyncio.to_thread(self.journal.close)
         await asyncio.to_thread(self.cache_writer.finish)
         await self.levels.aclose()
+        await asyncio.to_thread(self.events.close)

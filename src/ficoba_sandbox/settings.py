@@ -132,6 +132,39 @@ class Settings(BaseSettings):
         description="count every call for the admin plane's /metrics (docs/metrics.md); off, "
         "the per-call counting is skipped",
     )
+    # Security events (events/, docs/security.md "Security events")
+    events_file: Path | None = Field(
+        None, description="the security events' ECS JSON lines (default: D/events.jsonl)"
+    )
+    events_stdout: bool = Field(False, description="security events on stdout too (ECS lines)")
+    events_max_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="events file size before its one rotation"
+    )
+    events_auth_burst: int = Field(
+        5, ge=0, description="failed client authentications in the window making a burst (0: off)"
+    )
+    events_auth_peer_burst: int = Field(
+        20,
+        ge=0,
+        description="failed client authentications from one address in the window "
+        "making a burst (0: off)",
+    )
+    events_auth_window: float = Field(60.0, gt=0, description="seconds of the burst window")
+    events_enumeration_distinct: int = Field(
+        50, ge=0, description="distinct search criteria of one client in the window (0: off)"
+    )
+    events_enumeration_no_result: int = Field(
+        20, ge=0, description="no-result answers of one client in the window (0: off)"
+    )
+    events_enumeration_window: float = Field(
+        300.0, gt=0, description="seconds of the enumeration window"
+    )
+    events_correlation_window: float = Field(
+        600.0, ge=0, description="seconds a client's X-Correlation-ID must not come back (0: off)"
+    )
+    events_retry_after_repeats: int = Field(
+        3, ge=0, description="429s before Retry-After is over making an event (0: off)"
+    )
     log_json: bool = False
     contract_version: str = Field(
         NEWEST,

@@ -37,6 +37,7 @@ from ficoba_sandbox.admin.clients import router as clients_router
 from ficoba_sandbox.admin.clock import router as clock_router
 from ficoba_sandbox.admin.common import CREDENTIAL_STATE, PREFIX
 from ficoba_sandbox.admin.dataset import router as dataset_router
+from ficoba_sandbox.admin.events import router as events_router
 from ficoba_sandbox.admin.explain import router as explain_router
 from ficoba_sandbox.admin.faults import router as faults_router
 from ficoba_sandbox.admin.health import router as health_router
@@ -63,6 +64,7 @@ ROUTERS = (
     explain_router,
     recette_router,
     metrics_router,
+    events_router,
 )
 
 

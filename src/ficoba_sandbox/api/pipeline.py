@@ -64,6 +64,7 @@ from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
 from ficoba_sandbox.api.resources import BACKEND_PREFIX, HEALTH_RESOURCE, resource_table
+from ficoba_sandbox.api.security import SecurityEvents
 from ficoba_sandbox.backend.results import Resultat
 from ficoba_sandbox.domain.clock import horodatage
 from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
@@ -135,6 +136,7 @@ class Pipeline:
         self.resources = resource_table()
         self.memo = DumpMemo()
         self.max_body = sandbox.settings.max_body_bytes
+        self.security = SecurityEvents(sandbox)
         self.steps: tuple[Step, ...] = (
             self.correlation_ids,
             self.bearer_token,
@@ -334,8 +336,8 @@ class Pipeline:
         await waiter
 
     def _after(self, call: Call) -> None:
-        """The journal row of a call not answered (the client went away), and, for a refused
-        resource call of a known client, its feedback."""
+        """The journal row of a call not answered (the client went away), for a refused
+        resource call of a known client its feedback, and the call's security events."""
         status = call.status if call.status is not None else CLIENT_CLOSED
         if not call.journaled:
             try:
@@ -348,6 +350,14 @@ class Pipeline:
             self._feedback(call, status)
         except Exception:  # nor the feedback (the answer has left: see _crashed)
             log.exception("feedback: could not record the refusal")
+        try:
+            if call.path in OAUTH_ENDPOINTS:
+                error = call.answer.error_code if call.answer is not None else None
+                self.security.client_authentication(call, error)
+            elif call.refused_by is not None or call.auth is not None:
+                self.security.observe(call)
+        except Exception:  # nor the security events (api/security.py)
+            log.exception("security events: could not derive the events of a call")
 
     def _count(self, call: Call, record: CallRecord) -> None:
         """The call in the metrics (metrics.py), from its journal row: counted once, here."""

@@ -93,6 +93,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="calls per minute (default: the server's --default-quota, 200)",
     )
     add.add_argument("--ip", action="append", help="allowed caller network, CIDR (repeatable)")
+    add.add_argument(
+        "--hours",
+        default=None,
+        metavar="HH:MM-HH:MM",
+        help="declared calling hours, Europe/Paris (a call outside them is a security event)",
+    )
     add.add_argument("--siret", action="append", help="requester SIRET it may declare")
     add.add_argument("--siren", action="append", help="requester SIREN it may declare")
     add.add_argument(
@@ -213,6 +219,7 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
             expired=args.expired,
             not_yet_valid=args.not_yet_valid,
             grant_types=() if args.no_client_credentials else ClientSpec.grant_types,
+            hours=args.hours,
             cert_pem=own,
         )
         existed = args.replace and Registry(paths.root).get(args.client_id) is not None
@@ -286,6 +293,7 @@ def cmd_clients_list(args: argparse.Namespace) -> int:
             f"{','.join(map(str, r.ips))} / {len(r.modalities)} modalities, "
             f"{len(r.scopes)} scopes, motifs {','.join(r.motifs)}, operations "
             f"{','.join(s for s in OPERATION_SCOPES if s in r.operation_scopes) or '-'}"
+            f"{f', hours {r.hours}' if r.hours else ''}"
         )
     return 0
 

@@ -199,6 +199,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="count every call for the admin plane's /metrics (default on; --no-metrics skips "
         "the per-call counting, docs/metrics.md)",
     )
+    p.add_argument(
+        "--events-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="security events as ECS JSON lines (default D/events.jsonl, 0600, one rotation; "
+        "docs/security.md)",
+    )
+    p.add_argument(
+        "--events-stdout",
+        action="store_const",
+        const=True,
+        default=None,
+        help="security events on stdout too, ECS JSON lines (env FICOBA_SANDBOX_EVENTS_STDOUT=1)",
+    )
     p.add_argument("--log-level", default="info", help="uvicorn log level")
     p.add_argument(
         "--log-json",
@@ -241,6 +256,8 @@ def serve_settings(args: argparse.Namespace) -> Settings:
         journal_durability="journal_durability",
         contract_version="contract_version",
         metrics="metrics",
+        events_file="events_file",
+        events_stdout="events_stdout",
     )
 
 

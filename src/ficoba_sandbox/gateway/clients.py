@@ -51,6 +51,7 @@ from ficoba_sandbox.gateway.registry import (
     _networks,
     hash_secret,
     new_secret,
+    parse_hours,
     validate_client_id,
 )
 from ficoba_sandbox.gateway.trust import ChainVerifier, TrustError, der_bytes, load_bundle
@@ -110,6 +111,8 @@ class ClientSpec:
     #: bring-your-own: the PEM of the client's certificate from the integrator's PKI (then its
     #: intermediates, if any), instead of one the sandbox CA issues
     cert_pem: bytes | None = None
+    #: declared hours, `HH:MM-HH:MM` Europe/Paris (a call outside them: a security event)
+    hours: str | None = None
 
 
 def enrol(
@@ -179,6 +182,7 @@ def enrol(
         motifs=motifs,
         codes_etablissement=frozenset(spec.codes_etablissement),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        hours=parse_hours(spec.hours),
     )
     registry.put(record)
     creds = {

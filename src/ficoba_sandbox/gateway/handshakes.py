@@ -20,7 +20,11 @@ import ssl
 import time
 from asyncio import sslproto
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
+
+from ficoba_sandbox.domain.clock import Clock
+from ficoba_sandbox.events import EventLog, EventType, SecurityEvent, Severity
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,17 @@ NO_SHARED_CIPHER = "no_shared_cipher"
 CLIENT_CLOSED = "client_closed"
 TIMEOUT = "timeout"
 OTHER = "other"
+
+#: the reasons that are about the client's certificate (a higher event severity)
+CERTIFICATE_REASONS = frozenset(
+    {
+        NO_CERTIFICATE,
+        UNKNOWN_CA,
+        CERTIFICATE_EXPIRED,
+        CERTIFICATE_NOT_YET_VALID,
+        CERTIFICATE_INVALID,
+    }
+)
 
 #: the reason codes and their sentence in the log line
 SENTENCES = {
@@ -134,6 +149,12 @@ class HandshakeRefusals:
         self._window_start = -window
         self._logged = 0
         self._unlogged = 0
+        self._events: EventLog | None = None
+        self._clock: Clock | None = None
+
+    def observe(self, events: EventLog, clock: Clock) -> None:
+        """Each refused handshake also becomes one security event (docs/security.md)."""
+        self._events, self._clock = events, clock
 
     def note(self, exc: BaseException | type[BaseException], peer: Any) -> str:
         code, sentence = classify(exc)
@@ -142,6 +163,8 @@ class HandshakeRefusals:
 
     def record(self, code: str, sentence: str, peer: Any) -> None:
         self.by_reason[code] += 1
+        if self._events is not None:
+            self._event(self._events, code, sentence, peer)
         now = time.monotonic()
         if now - self._window_start >= self.window:
             if self._unlogged:
@@ -156,6 +179,20 @@ class HandshakeRefusals:
             return
         self._logged += 1
         log.warning("TLS handshake refused from %s: %s", peer_text(peer), sentence)
+
+    def _event(self, events: EventLog, code: str, sentence: str, peer: Any) -> None:
+        at = self._clock.now() if self._clock is not None else datetime.now(UTC)
+        ip = str(peer[0]) if isinstance(peer, tuple) and peer else None
+        events.emit(
+            SecurityEvent(
+                EventType.TLS_HANDSHAKE_REFUSED,
+                at,
+                peer_ip=ip,
+                evidence={"reason": code, "detail": sentence},
+                # a certificate problem is the client's to fix, or an intruder's; the rest is noise
+                severity=Severity.MEDIUM if code in CERTIFICATE_REASONS else Severity.LOW,
+            )
+        )
 
     def describe(self) -> dict[str, Any]:
         """Admin plane: the counts since the start, by reason code."""

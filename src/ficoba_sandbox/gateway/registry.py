@@ -22,6 +22,8 @@ so `ficoba-sandbox clients add|revoke` takes effect without a restart. Format::
           "sirets": ["99000001000019"], "sirens": ["990000010"],   # requesters it may declare
           "motifs": {"0001": ["compte", "spi", ...]},    # motif -> search types (access.SearchType)
           "codes_etablissement": [],                     # banks it is linked to (multiDet; [] = any)
+          "hours": "08:00-19:00",                        # declared hours, Europe/Paris (absent:
+                                                         # none; a call outside: a security event)
           "revoked": false, "created_at": "<ISO 8601>", "revoked_at": null
         }
       }
@@ -66,6 +68,7 @@ from ficoba_sandbox.domain.access import (
 )
 from ficoba_sandbox.domain.private import private_dir
 from ficoba_sandbox.domain.watch import Watch
+from ficoba_sandbox.events.patterns import Hours
 from ficoba_sandbox.gateway.networks import Network, ip_in, parse_networks
 from ficoba_sandbox.gateway.pki import write_private
 
@@ -187,6 +190,8 @@ class ClientRecord:
     revoked: bool = False
     created_at: str = ""
     revoked_at: str | None = None
+    #: the hours it declared it calls in, `HH:MM-HH:MM` Europe/Paris (events.Hours); None: any
+    hours: str | None = None
     #: granted scopes -> the Caller built for them (a record is immutable, and so is a Caller:
     #: one per token scope set, not one per call); not part of the record's value
     _callers: dict[frozenset[str] | None, Caller] = field(
@@ -247,6 +252,7 @@ class ClientRecord:
             "revoked": self.revoked,
             "created_at": self.created_at,
             "revoked_at": self.revoked_at,
+            **({"hours": self.hours} if self.hours else {}),
         }
 
     @classmethod
@@ -279,7 +285,18 @@ class ClientRecord:
             revoked=bool(data.get("revoked", False)),
             created_at=str(data.get("created_at", "")),
             revoked_at=data.get("revoked_at"),
+            hours=parse_hours(data.get("hours")),
         )
+
+
+def parse_hours(value: Any) -> str | None:
+    """Declared hours, checked (`HH:MM-HH:MM`, Europe/Paris); None when absent."""
+    if value is None or value == "":
+        return None
+    try:
+        return str(Hours.parse(str(value)))
+    except ValueError as exc:
+        raise RegistryError(str(exc)) from None
 
 
 def validate_client_id(client_id: str) -> str:
