@@ -16,9 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ficoba-sandbox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Command groups register themselves; imported here (the CLI may import every layer).
-    from ficoba_sandbox.cli import data, gateway, journal, ops, qa, recette, serve
+    from ficoba_sandbox.cli import data, events, gateway, journal, ops, qa, recette, serve
 
-    for group in (data, journal, gateway, serve, ops, recette, qa):
+    for group in (data, journal, events, gateway, serve, ops, recette, qa):
         group.register(sub)
     return parser
 
