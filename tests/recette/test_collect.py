@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 from ficoba_sandbox.app import SandboxApp
+from ficoba_sandbox.events import EventLog, EventType, SecurityEvent
 from ficoba_sandbox.journal import JournalReader
-from ficoba_sandbox.recette.collect import build_recette
+from ficoba_sandbox.recette.collect import build_recette, security_events_of
 from ficoba_sandbox.recette.criteria import parse_ts
 
 
@@ -61,3 +62,18 @@ def test_the_report_starts_at_the_last_recette_start_and_the_journal_keeps_wall_
     explicit = build_recette(state_dir, "window-client", before - timedelta(seconds=1))
     assert explicit.header["window"] == "since"
     assert explicit.evaluation.calls == 3  # the token, the exploring call, the run's
+
+
+def test_the_security_events_of_the_client_in_the_window(tmp_path: Path) -> None:
+    """The report's "security events" section: the client's events of the window only."""
+    log = EventLog(path=tmp_path / "events.jsonl")
+    early, late = datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC)
+    log.emit(SecurityEvent(EventType.TOKEN_EXPIRED, early, client_id="c1"))
+    log.emit(SecurityEvent(EventType.ENUMERATION, late, client_id="c1", evidence={"n": 4}))
+    log.emit(SecurityEvent(EventType.ENUMERATION, late, client_id="other"))
+    log.close()
+    found = security_events_of(tmp_path, "c1", "2026-12-02T00:00:00Z")
+    assert found["total"] == 1 and found["by_type"] == {"enumeration": 1}
+    assert found["events"][0]["evidence"] == {"n": 4}
+    assert security_events_of(tmp_path, "c1")["total"] == 2
+    assert security_events_of(tmp_path / "none", "c1")["total"] == 0

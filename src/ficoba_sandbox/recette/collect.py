@@ -9,8 +9,9 @@ from typing import Any
 
 from ficoba_sandbox import __version__
 from ficoba_sandbox.domain.access import DEFAULT_QUOTA
+from ficoba_sandbox.events.reader import action, events_path, instant, read_events
 from ficoba_sandbox.gateway.registry import Registry
-from ficoba_sandbox.journal import JournalReader
+from ficoba_sandbox.journal import JournalReader, parse_since
 from ficoba_sandbox.qa.drills import START_PATH, read_plan
 from ficoba_sandbox.recette.criteria import Evaluation, Profile, evaluate
 from ficoba_sandbox.recette.server_info import read_server_info
@@ -65,6 +66,37 @@ def rows_of(
         raise RecetteError(str(exc)) from None
 
 
+#: the events a report lists one by one (the counts cover them all)
+EVENTS_LISTED = 20
+
+
+def security_events_of(
+    state_dir: Path, client_id: str, since: str | datetime | None = None
+) -> dict[str, Any]:
+    """What the client triggered in the window: its security events (the events file,
+    docs/security.md), counted by type, the first `EVENTS_LISTED` listed."""
+    start = parse_since(since) if since is not None else None
+    lines = read_events(events_path(state_dir), since=start, client_id=client_id)
+    by_type: dict[str, int] = {}
+    for line in lines:
+        kind = action(line) or "?"
+        by_type[kind] = by_type.get(kind, 0) + 1
+    listed = []
+    for line in lines[:EVENTS_LISTED]:
+        at = instant(line)
+        event = line.get("event") or {}
+        listed.append(
+            {
+                "at": at.isoformat().replace("+00:00", "Z") if at else None,
+                "type": action(line),
+                "severity": event.get("severity") if isinstance(event, dict) else None,
+                "message": line.get("message"),
+                "evidence": line.get("ficoba") or {},
+            }
+        )
+    return {"total": len(lines), "by_type": dict(sorted(by_type.items())), "events": listed}
+
+
 @dataclass(slots=True)
 class Recette:
     """Everything a report shows."""
@@ -114,5 +146,6 @@ def build_recette(
         "drill_plan": plan.to_json() if plan else None,
         # known to the server that serves the report only (admin plane); None from the CLI
         "tls_handshakes_refused": server.get("tls_handshakes_refused"),
+        "security_events": security_events_of(state_dir, client_id, since),
     }
     return Recette(evaluation=evaluation, header=header)

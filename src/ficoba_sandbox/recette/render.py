@@ -216,6 +216,10 @@ UI: dict[str, dict[str, str]] = {
         "more": "autres",
         "entitled": "habilité",
         "not_entitled": "hors habilitation",
+        "security": "Événements de sécurité",
+        "no_security": "Aucun événement de sécurité pendant la période.",
+        "security_note": "Ce que les appels du client ont déclenché (fichier des événements, "
+        "format ECS) : à retrouver dans votre SIEM.",
         "tls_note": "Les refus au niveau TLS (certificat absent, inconnu ou expiré) échouent "
         "pendant la poignée de main et n'atteignent jamais l'application : ils ne figurent pas "
         "au journal.",
@@ -257,6 +261,10 @@ UI: dict[str, dict[str, str]] = {
         "more": "more",
         "entitled": "entitled",
         "not_entitled": "not entitled",
+        "security": "Security events",
+        "no_security": "No security event during the period.",
+        "security_note": "What the client's calls triggered (the events file, ECS format): "
+        "to find again in your SIEM.",
         "tls_note": "Refusals at the TLS level (missing, unknown or expired certificate) fail "
         "during the handshake and never reach the application: they are not in the journal.",
         PASS: "pass",
@@ -356,6 +364,18 @@ def _handshakes(h: dict[str, Any]) -> str:
     return f"{refused['total']} ({reasons})" if reasons else str(refused["total"])
 
 
+def _security_lines(h: dict[str, Any], t: dict[str, str]) -> list[str]:
+    """The security events of the window: counts by type, then the first ones."""
+    found = h.get("security_events") or {}
+    if not found.get("total"):
+        return [t["no_security"]]
+    lines = [f"- `{kind}` : {n}" for kind, n in found["by_type"].items()]
+    for ev in found.get("events", []):
+        evidence = ", ".join(f"{k}={v}" for k, v in sorted(ev["evidence"].items()))
+        lines.append(f"  - {ev['at']} `{ev['type']}` ({ev['severity']}) {evidence}")
+    return lines
+
+
 def render_md(recette: Recette, lang: str = "fr") -> str:
     doc = to_json(recette, lang)
     t = UI[lang]
@@ -391,6 +411,7 @@ def render_md(recette: Recette, lang: str = "fr") -> str:
     out += [f"- **{f['title']}** : {f['fix']}" for f in doc["to_fix"]] or [t["nothing"]]
     out += ["", f"## {t['drills']}", ""]
     out += _drill_lines(doc, lang) or [t["no_drills"]]
+    out += ["", f"## {t['security']}", "", t["security_note"], "", *_security_lines(h, t)]
     out += ["", f"> {t['tls_note']}", ""]
     return "\n".join(out)
 
@@ -533,6 +554,13 @@ def render_html(recette: Recette, lang: str = "fr") -> str:
         if lines
         else f"<p>{e(t['no_drills'])}</p>"
     )
+    parts += [
+        f"<h2>{e(t['security'])}</h2>",
+        f"<p class='note'>{e(t['security_note'])}</p>",
+        "<ul id='security-events'>"
+        + "".join(f"<li>{e(x.strip().removeprefix('- '))}</li>" for x in _security_lines(h, t))
+        + "</ul>",
+    ]
     parts.append(f"<p class='note'>{e(t['tls_note'])}</p>")
 
     parts += [
