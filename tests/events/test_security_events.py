@@ -20,6 +20,7 @@ import httpx
 import pytest
 from stdnum import iban
 
+from ficoba_sandbox.api.security import PROVOKABLE
 from ficoba_sandbox.app import create_app
 from ficoba_sandbox.domain.clock import paris
 from ficoba_sandbox.events import KINDS, EventType
@@ -409,6 +410,39 @@ def test_a_refused_handshake_is_one_event(
     line = [x for x in server.lines() if x["event"]["action"] == str(kind)][-1]
     _check_ecs(line, kind, client=False, cert=False)
     assert line["ficoba"]["reason"] == reason and "client" not in line
+
+
+@pytest.mark.parametrize("kind", PROVOKABLE)
+def test_each_event_on_demand(server: Server, kind: EventType) -> None:
+    """`X-Sandbox-Security-Event` (docs/qa.md): the event, once, on a call that is served."""
+    creds = server.enrol(f"ev-demand-{kind}".replace("_", "-"))
+    with server.http(creds) as http:
+        token = server.token(http, creds)
+        r = http.post(
+            SEARCH,
+            json=_body(creds),
+            headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": str(uuid.uuid4()),
+                     "X-Sandbox-Security-Event": str(kind)},
+        )  # fmt: skip
+    assert r.status_code == 200, r.text
+    (event,) = server.wait(kind, str(creds["client_id"]), 1)
+    assert event.evidence["provoked"] is True
+    _check_ecs(_ecs_line(server, kind, str(creds["client_id"])), kind, client=True, cert=True)
+
+
+def test_an_unknown_event_on_demand_is_caf002(server: Server) -> None:
+    creds = server.enrol("ev-demand-unknown")
+    with server.http(creds) as http:
+        token = server.token(http, creds)
+        r = http.post(
+            SEARCH,
+            json=_body(creds),
+            headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": str(uuid.uuid4()),
+                     "X-Sandbox-Security-Event": "meteor_strike"},
+        )  # fmt: skip
+    assert r.status_code == 400 and r.json()["erreur"]["code"] == "CAF002"
+    assert "enumeration" in r.json()["erreur"]["message"]
+    assert server.wait(None, str(creds["client_id"]), 1) == []
 
 
 def test_a_client_that_behaves_triggers_nothing(server: Server) -> None:

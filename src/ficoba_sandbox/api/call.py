@@ -30,6 +30,8 @@ CONTENT_LENGTH = b"content-length"
 ACCEPT = b"accept"
 USER_AGENT = b"user-agent"
 SCENARIO = b"x-sandbox-scenario"
+#: a security event to emit for this call, on demand (api/security.py, docs/qa.md)
+SECURITY_EVENT = b"x-sandbox-security-event"
 CLIENT_CERT = b"client-cert"
 FORWARDED_FOR = b"x-forwarded-for"
 #: optional on every operation since the 2025-10 OpenAPI (and in 2024-11): journalled as a
@@ -45,6 +47,7 @@ _READ = frozenset(
         ACCEPT,
         USER_AGENT,
         SCENARIO,
+        SECURITY_EVENT,
         CLIENT_CERT,
         FORWARDED_FOR,
         JWT_ASSERTION,

@@ -64,7 +64,7 @@ from ficoba_sandbox.api.media import accepts_json, is_json_content
 from ficoba_sandbox.api.record import call_record
 from ficoba_sandbox.api.rendering import DumpMemo
 from ficoba_sandbox.api.resources import BACKEND_PREFIX, HEALTH_RESOURCE, resource_table
-from ficoba_sandbox.api.security import SecurityEvents
+from ficoba_sandbox.api.security import SecurityEvents, check_provoked
 from ficoba_sandbox.backend.results import Resultat
 from ficoba_sandbox.domain.clock import horodatage
 from ficoba_sandbox.domain.errors import ALL_CODES, FicobaError
@@ -612,6 +612,7 @@ class Pipeline:
         value (qa/magic.py): the entry applies to the answer of `resource` if it is a 200."""
         resource = call.resource
         assert resource is not None
+        check_provoked(call)
         name = (call.headers.first(SCENARIO) or "").strip() or magic.named_in_justification(
             call.json()
         )

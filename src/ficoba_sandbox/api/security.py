@@ -21,9 +21,10 @@ from typing import Any
 
 import orjson
 
-from ficoba_sandbox.api.call import AUTHORIZATION, Call
+from ficoba_sandbox.api.call import AUTHORIZATION, SECURITY_EVENT, Call
 from ficoba_sandbox.api.record import _authorization, _form_client_id, _token_facts, token_ref
 from ficoba_sandbox.domain.clock import paris
+from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.events import EventType, Hours, SecurityEvent
 from ficoba_sandbox.journal import Masker
 from ficoba_sandbox.sandbox import Sandbox
@@ -48,6 +49,25 @@ _RIGHTS = {
     "CAF031": EventType.ACCESS_REFUSED,
     "900910": EventType.ACCESS_REFUSED,
 }
+
+
+#: the types `X-Sandbox-Security-Event` may ask for: those of an authenticated call (a refused
+#: handshake or a failed client authentication never reaches the resources)
+PROVOKABLE = tuple(
+    t for t in EventType if t not in (EventType.TLS_HANDSHAKE_REFUSED, EventType.CLIENT_AUTH_FAILED)
+)
+
+
+def check_provoked(call: Call) -> None:
+    """`X-Sandbox-Security-Event: <type>` names one of `PROVOKABLE`, else 400 CAF002 saying
+    which (docs/qa.md, "Security events on demand")."""
+    value = call.headers.first(SECURITY_EVENT)
+    if value is not None and value.strip() not in PROVOKABLE:
+        raise FicobaError(
+            "CAF002",
+            message=f"Format incorrect : X-Sandbox-Security-Event {value.strip()[:64]!r} inconnu. "
+            f"Valeurs possibles : {', '.join(PROVOKABLE)}",
+        )
 
 
 @functools.lru_cache(maxsize=256)
@@ -129,6 +149,10 @@ class SecurityEvents:
                 )
         if call.demande is not None and call.status == 200:
             self._enumeration(call, client_id, now)
+        provoked = call.headers.first(SECURITY_EVENT)
+        if provoked is not None and refused_by is None and provoked.strip() in PROVOKABLE:
+            # on demand: the event a SIEM rule should catch, shaped as the real one
+            self._emit(EventType(provoked.strip()), call, client_id, provoked=True)
 
     def _token_refused(self, call: Call) -> None:
         reason = _description(call)
@@ -158,8 +182,10 @@ class SecurityEvents:
             self._emit(EventType.ACCESS_REFUSED, call, client_id, code=code, check="scope")
         elif refused_by == "rights" and code in _RIGHTS:
             self._emit(_RIGHTS[code], call, client_id, code=code, **self._envelope(call))
-        elif refused_by == "quota" and call.status == 429:
+        elif refused_by in ("quota", "drills") and call.status == 429:
             self._throttled(call, client_id, now)
+        elif refused_by == "drills" and call.drill == "token_expiry":
+            self._emit(EventType.TOKEN_EXPIRED, call, client_id, code=code, drill=call.drill)
 
     def _envelope(self, call: Call) -> dict[str, Any]:
         """The requester and motif the call named, masked as in the journal."""
@@ -176,6 +202,13 @@ class SecurityEvents:
         detectors = self.detectors
         decision = call.quota
         retry_after = decision.retry_after if decision is not None else None
+        told = (
+            call.refusal.headers.get("Retry-After")
+            if call.refusal and call.refusal.headers
+            else None
+        )
+        if told is not None and told.isdigit():
+            retry_after = int(told)  # a drill's 429 says its own
         told_until = detectors.retry_at.get(client_id)
         if told_until is not None and now < told_until:
             if detectors.early_retries.hit(client_id, now):
