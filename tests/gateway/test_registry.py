@@ -38,6 +38,7 @@ from ficoba_sandbox.gateway.pki import (
     x5t_s256,
 )
 from ficoba_sandbox.gateway.registry import (
+    ClientRecord,
     Registry,
     RegistryError,
     hash_secret,
@@ -364,3 +365,13 @@ def test_a_command_never_overwrites_a_registry_that_does_not_load(
     assert run_cli("clients", "add", "--dir", str(tmp_path), "--id", "bank-2") == 2
     assert "line 1 column" in capsys.readouterr().err
     assert registry.read_text("utf-8").endswith('"clients": {')
+
+
+def test_declared_hours_are_kept_and_checked() -> None:
+    """`hours` (clients add --hours): normalised, absent when not declared, refused when wrong."""
+    record = ClientRecord.from_json({"client_id": "h", "secret_hash": "x", "hours": "08:00-19:00"})
+    assert record.hours == "08:00-19:00" and record.to_json()["hours"] == "08:00-19:00"
+    plain = ClientRecord.from_json({"client_id": "p", "secret_hash": "x"})
+    assert plain.hours is None and "hours" not in plain.to_json()
+    with pytest.raises(RegistryError, match="hours"):
+        ClientRecord.from_json({"client_id": "b", "secret_hash": "x", "hours": "19:00-08:00"})
