@@ -137,6 +137,7 @@ ROUTES = {
     ("DELETE", "/__sandbox/journal", "journal"),
     ("POST", "/__sandbox/journal/purge", "journal"),
     ("GET", "/__sandbox/journal/events", "journal"),
+    ("GET", "/__sandbox/events", "events"),
     ("GET", "/__sandbox/clients", "clients"),
     ("GET", "/__sandbox/clients/{client_id}", "clients"),
     ("POST", "/__sandbox/clients/{client_id}/quota/reset", "clients"),
