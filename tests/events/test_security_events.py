@@ -26,6 +26,7 @@ from ficoba_sandbox.domain.clock import paris
 from ficoba_sandbox.events import KINDS, EventType
 from ficoba_sandbox.gateway.clients import ClientSpec, enrol
 from ficoba_sandbox.gateway.pki import PkiPaths, client_ssl_context, ensure_pki
+from ficoba_sandbox.qa.drills import make_plan, write_plan
 from ficoba_sandbox.settings import Settings
 from gateway_support import free_port, run_api_server
 
@@ -443,6 +444,26 @@ def test_an_unknown_event_on_demand_is_caf002(server: Server) -> None:
     assert r.status_code == 400 and r.json()["erreur"]["code"] == "CAF002"
     assert "enumeration" in r.json()["erreur"]["message"]
     assert server.wait(None, str(creds["client_id"]), 1) == []
+
+
+def test_the_recette_drills_report_what_they_stand_for(server: Server) -> None:
+    """`recette start --drills token_expiry,throttling` (qa/drills.py): the expired token at the
+    3rd call, the 429 at the 7th, and the 429s of a client that does not wait its Retry-After."""
+    creds = server.enrol("ev-drills")
+    client_id = str(creds["client_id"])
+    write_plan(server.dir, make_plan(client_id, ["token_expiry", "throttling"]))
+    statuses = []
+    with server.http(creds) as http:
+        token = server.token(http, creds)
+        for _ in range(3):
+            statuses.append(_search(http, token, creds).status_code)
+        token = server.token(http, creds)  # a new token after the expiry drill
+        for _ in range(6):
+            statuses.append(_search(http, token, creds).status_code)
+    assert statuses[2] == 401 and statuses[6:] == [429, 429, 429], statuses
+    assert len(server.wait(EventType.TOKEN_EXPIRED, client_id, 1)) == 1
+    assert len(server.wait(EventType.QUOTA_SATURATED, client_id, 1)) == 1
+    assert len(server.wait(EventType.RETRY_AFTER_IGNORED, client_id, 1)) == 1
 
 
 def test_a_client_that_behaves_triggers_nothing(server: Server) -> None:
