@@ -22,7 +22,7 @@ import yaml
 
 from ficoba_sandbox.qa.pack import Pack, portability
 from ficoba_sandbox.qa.runner import Runner, json_type
-from ficoba_sandbox.recette.render import _CSS
+from ficoba_sandbox.recette.render import REPORT_CSS
 
 #: headers compared by presence; the RateLimit ones also by value (RFC 9331-style fields as
 #: gateway/quota.py writes them).
@@ -267,7 +267,7 @@ def render_html(steps: list[StepParity], a_name: str, b_name: str) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Parity report — {e(a_name)} / {e(b_name)}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{REPORT_CSS}</style></head><body>",
         f"<h1>Parity report: A = {e(a_name)}, B = {e(b_name)}</h1>",
         f'<div id="verdict" class="verdict v-{verdict}" data-verdict="{verdict}">'
         f"{s['unexpected_differences']} unexpected, {s['expected_differences']} expected "

@@ -442,7 +442,8 @@ def _drill_lines(doc: dict[str, Any], lang: str) -> list[str]:
     return lines
 
 
-_CSS = """
+#: the style of every report page (the recette's, the parity's): one look, one place
+REPORT_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
 max-width:68rem;padding:0 1rem;color:#1e1e1e;line-height:1.45}
 h1{font-size:1.5rem;border-bottom:3px solid #000091;padding-bottom:.4rem}
@@ -473,7 +474,7 @@ def render_html(recette: Recette, lang: str = "fr") -> str:
         f'<html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(t['title'])} — {e(h['client_id'])}</title>",
-        f"<style>{_CSS}</style></head><body>",
+        f"<style>{REPORT_CSS}</style></head><body>",
         f"<h1>{e(t['title'])}</h1>",
         f"<p class='note'>{e(t['intro'])}</p>",
         f'<div id="verdict" class="verdict v-{verdict}" data-verdict="{verdict}">'
