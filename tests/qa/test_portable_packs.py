@@ -3,6 +3,7 @@ against this sandbox, the search shapes fed with a dataset record's criteria as 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,11 @@ import httpx
 import pytest
 import yaml
 
+from ficoba_sandbox.app import create_app
 from ficoba_sandbox.cli import main
+from ficoba_sandbox.gateway.clients import public_origin
+from ficoba_sandbox.gateway.pki import ensure_pki
+from gateway_support import free_port, serve_in_thread
 
 PORTABLE = Path(__file__).resolve().parents[2] / "fixtures" / "scenarios" / "portable"
 
@@ -43,11 +48,13 @@ def sandbox_variables(qa_server: Any) -> dict[str, str]:
         "DEPARTEMENT_NAISSANCE": place["codeDepartementNaissance"],
         "COMMUNE_NAISSANCE": place["codeCommuneNaissance"],
         "RAISON_SOCIALE": pm["perPro"]["criteresRecherche"]["designation"]["raisonSociale"],
+        # the demo client's motif 0003 allows the multi-holding searches only (gateway/registry.py)
+        "MOTIF_NOT_FOR_NUMCPTE": "0003",
     }
 
 
 def test_every_shipped_portable_step_is_portable(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["scenarios", "check", "--portable", str(PORTABLE)]) == 0
+    assert main(["scenarios", "check", "--portable", str(PORTABLE), str(PORTABLE / "quota")]) == 0
     assert "0 sandbox-only step(s)" in capsys.readouterr().out
 
 
@@ -61,6 +68,34 @@ def test_the_portable_set_replays_green(
     args = ["replay", str(PORTABLE), "--target", str(qa_server.dir / "demo-client.json"),
             "--base-url", t.base_url, "--token-url", t.token_url, "--admin-url", t.admin_url,
             "--portable-only", "--vars", str(variables)]  # fmt: skip
+    code = main(args)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "skipped" not in out and "FAIL" not in out
+
+
+@pytest.fixture
+def fresh_quota_origin(qa_server: Any) -> Iterator[str]:
+    """Another sandbox on the same state directory: its own quota counters (in memory), so the
+    quota pack uses up nobody else's minute."""
+    from ficoba_sandbox.cli.serve import uvicorn_config
+
+    s = qa_server.settings.model_copy(update={"port": free_port()})
+    paths, _ = ensure_pki(s.state_dir)
+    with serve_in_thread(uvicorn_config(create_app(s), s, paths, log_level="warning")):
+        yield public_origin(s.host, s.port)
+
+
+@pytest.mark.tls
+def test_the_quota_pack_ends_in_the_429(
+    qa_server: Any, fresh_quota_origin: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """201 calls against the default quota of 200 a minute: the last one 429 900804."""
+    t = qa_server.target()
+    args = ["replay", str(PORTABLE / "quota"), "--target", str(qa_server.dir / "demo-client.json"),
+            "--base-url", fresh_quota_origin + "/ficoba-api/v2",
+            "--token-url", fresh_quota_origin + "/token", "--admin-url", t.admin_url,
+            "--portable-only"]  # fmt: skip
     code = main(args)
     out = capsys.readouterr().out
     assert code == 0, out

@@ -64,6 +64,26 @@ def test_field_types_and_table() -> None:
         load_table("- aspect: status\n")
 
 
+@pytest.mark.parametrize(
+    ("step", "aspect", "expected"),
+    [
+        ("an unknown path under the prefix (404)", "erreur.code", True),
+        ("a search sent with GET (405)", "field:erreur.message", True),
+        ("a body over the size cap (413)", "erreur.code", True),
+        # the status of these refusals is HTTP's own: a difference there is a finding
+        ("an unknown path under the prefix (404)", "status", False),
+        ("a body over the size cap (413)", "status", False),
+        ("no token (900902)", "erreur.code", False),
+    ],
+)
+def test_the_table_expects_the_unpublished_bodies_of_the_gateway_refusals(
+    step: str, aspect: str, expected: bool
+) -> None:
+    """The portable set's 404, 405 and 413 steps (fixtures/scenarios/portable/gateway.yaml): a
+    real gateway's body for them is not published, their status is."""
+    assert any(e.matches(step, aspect) for e in default_table()) is expected
+
+
 @pytest.mark.tls
 def test_parity_finds_exactly_the_differences_introduced(
     qa_server: Any, sandbox_b: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -106,3 +126,56 @@ def test_parity_finds_exactly_the_differences_introduced(
     for f in (out.with_suffix(".json"), out.with_suffix(".md"), out.with_suffix(".html")):
         assert secret not in f.read_text()
     assert secret not in printed
+
+
+QUOTA_PACK = """\
+name: parity-quota
+description: five plain requests; the second target's quota is four calls a minute
+steps:
+""" + "".join(
+    f"""  - name: call {i}
+    request: {{resource: spi, criteres: {{numeroSPI: "123456789012"}}}}
+"""
+    for i in range(1, 6)
+)
+
+
+@pytest.fixture
+def sandbox_small_quota(qa_server: Any) -> Iterator[str]:
+    """A second sandbox on the same state directory whose clients have 4 calls a minute (the
+    demo client is registered without a quota of its own)."""
+    from ficoba_sandbox.cli.serve import uvicorn_config
+
+    s = qa_server.settings.model_copy(update={"port": free_port(), "default_quota": 4})
+    app = create_app(s)
+    paths, _ = ensure_pki(s.state_dir)
+    with serve_in_thread(uvicorn_config(app, s, paths, log_level="warning")):
+        yield public_origin(s.host, s.port)
+
+
+@pytest.mark.tls
+def test_parity_classifies_a_quota_difference(
+    qa_server: Any, sandbox_small_quota: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another quota: its policy is an expected difference (the table's RateLimit-Policy row;
+    `RateLimit`, the calls left, is compared by presence); the 429 it ends in is not (a client
+    must be told)."""
+    pack = tmp_path / "quota.yaml"
+    pack.write_text(QUOTA_PACK)
+    a = _client_file(qa_server, qa_server.origin, tmp_path / "a.json")
+    b = _client_file(qa_server, sandbox_small_quota, tmp_path / "b.json")
+    out = tmp_path / "report"
+    assert main(["parity", "--a", str(a), "--b", str(b), "--out", str(out), str(pack)]) == 1
+    capsys.readouterr()
+    doc = json.loads(out.with_suffix(".json").read_text())
+    found = {
+        (s["step"], d["aspect"], d["expected"]) for s in doc["steps"] for d in s["differences"]
+    }
+    policy = {(f"call {i}", "header:RateLimit-Policy", True) for i in range(1, 6)}
+    refused = {
+        ("call 5", aspect, False) for aspect in ("status", "erreur.code", "header:Retry-After")
+    }
+    assert found == policy | refused, found
+    last = doc["steps"][-1]
+    assert last["a"]["status"] == 400 and last["b"]["status"] == 429
+    assert last["b"]["error_code"] == "900804"

@@ -56,6 +56,29 @@ class RequestSpec(_M):
     scenario: str | None = Field(None, description="X-Sandbox-Scenario header")
     token: Literal["valid", "none", "invalid", "fresh"] = "valid"
     correlation_id: bool | str = Field(True, description="true: a fresh UUID; false: none")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] | None = Field(
+        None, description="another HTTP method than the resource's (a 405 in the API's format)"
+    )
+    path: str | None = Field(
+        None,
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        description="another path under the prefix than the resource's (a 404 in the API's "
+        "format), e.g. /comptes/inconnu",
+    )
+    repeat: int = Field(
+        1,
+        ge=1,
+        le=10_000,
+        description="send the request this many times in a row and judge the last answer "
+        "(201 calls use up a quota of 200 a minute: the 429)",
+    )
+    body_size: int | None = Field(
+        None,
+        ge=1,
+        le=16 * 1024 * 1024,
+        description="send the JSON body padded with spaces to this many bytes (still valid "
+        "JSON, RFC 8259 section 2 allows whitespace after the value): the body cap's 413",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> RequestSpec:
