@@ -127,6 +127,11 @@ def create_app(
     for prefix, suffix in zip(PREFIXES, ("", "_backend"), strict=True):
         app.include_router(documentation_router(suffix), prefix=prefix)
     publish_server_info(
-        settings.state_dir, settings.seed, settings.size, settings.default_quota, sandbox.store
+        settings.state_dir,
+        settings.seed,
+        settings.size,
+        settings.default_quota,
+        sandbox.store,
+        events_file=sandbox.events.path,
     )
     return app

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ficoba_sandbox.app import SandboxApp
+from ficoba_sandbox.events import EventType, SecurityEvent
+from ficoba_sandbox.gateway.clients import ensure_demo_client, public_origin
+from ficoba_sandbox.gateway.pki import ensure_pki
+from ficoba_sandbox.recette.collect import build_recette
 
 
 def test_drills_and_report_routes(
@@ -53,3 +59,24 @@ def test_markdown_report_and_refusals(
     idle = c.delete("/__sandbox/recette/admin-recette-md/drills").json()
     assert idle == {"client_id": "admin-recette-md", "plan": None}
     assert c.get("/__sandbox/recette/admin-recette-md/drills").json()["armed"] is False
+
+
+def test_the_report_reads_the_events_file_the_server_writes(
+    tmp_path: Path,
+    open_app: Callable[..., SandboxApp],
+    admin_of: Callable[[SandboxApp], httpx.Client],
+) -> None:
+    """`--events-file` elsewhere than D/events.jsonl: the report's security section (from the
+    admin plane, and from the command line through D/recette/server.json) reads that file."""
+    paths, _ = ensure_pki(tmp_path / "state")
+    demo, _ = ensure_demo_client(paths, public_origin("127.0.0.1", 8443))
+    elsewhere = tmp_path / "logs" / "security.jsonl"
+    app = open_app(state_dir=paths.root, events_file=elsewhere)
+    event = SecurityEvent(EventType.ENUMERATION, datetime.now(UTC), client_id=demo["client_id"])
+    app.sandbox.events.emit(event)
+    app.sandbox.events.flush()
+    report = admin_of(app).get(f"/__sandbox/recette/{demo['client_id']}")
+    assert report.status_code == 200, report.text
+    assert report.json()["header"]["security_events"]["by_type"] == {"enumeration": 1}
+    from_cli = build_recette(paths.root, demo["client_id"])
+    assert from_cli.header["security_events"]["total"] == 1

@@ -48,7 +48,13 @@ def router(sandbox: Sandbox) -> APIRouter:
         since: str | None = Query(None, description="ISO 8601 instant or age: 90s, 15m, 2h, 7d"),
     ) -> Response:
         sandbox.journal.flush(timeout=5.0)
-        server = server_info(settings.seed, settings.size, settings.default_quota, sandbox.store)
+        server = server_info(
+            settings.seed,
+            settings.size,
+            settings.default_quota,
+            sandbox.store,
+            events_file=sandbox.events.path,
+        )
         # the TLS handshakes this server refused (gateway/handshakes.py): a client whose
         # certificate is refused never reaches the journal, so the report says it from here
         server["tls_handshakes_refused"] = sandbox.levels.handshakes.describe()

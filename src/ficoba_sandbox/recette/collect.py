@@ -71,12 +71,17 @@ EVENTS_LISTED = 20
 
 
 def security_events_of(
-    state_dir: Path, client_id: str, since: str | datetime | None = None
+    state_dir: Path,
+    client_id: str,
+    since: str | datetime | None = None,
+    events_file: Path | None = None,
 ) -> dict[str, Any]:
-    """What the client triggered in the window: its security events (the events file,
-    docs/security.md), counted by type, the first `EVENTS_LISTED` listed."""
+    """What the client triggered in the window: its security events (the events file the
+    server writes, `D/events.jsonl` unless `--events-file`; docs/security.md), counted by
+    type, the first `EVENTS_LISTED` listed."""
     start = parse_since(since) if since is not None else None
-    lines = read_events(events_path(state_dir), since=start, client_id=client_id)
+    path = events_file if events_file is not None else events_path(state_dir)
+    lines = read_events(path, since=start, client_id=client_id)
     by_type: dict[str, int] = {}
     for line in lines:
         kind = action(line) or "?"
@@ -146,6 +151,11 @@ def build_recette(
         "drill_plan": plan.to_json() if plan else None,
         # known to the server that serves the report only (admin plane); None from the CLI
         "tls_handshakes_refused": server.get("tls_handshakes_refused"),
-        "security_events": security_events_of(state_dir, client_id, since),
+        "security_events": security_events_of(
+            state_dir,
+            client_id,
+            since,
+            Path(server["events_file"]) if server.get("events_file") else None,
+        ),
     }
     return Recette(evaluation=evaluation, header=header)

@@ -22,10 +22,17 @@ SERVER_INFO = Path("recette") / "server.json"
 
 
 def server_info(
-    seed: int, size: int, default_quota: int, store: Store, *, compute_digest: bool = True
+    seed: int,
+    size: int,
+    default_quota: int,
+    store: Store,
+    *,
+    compute_digest: bool = True,
+    events_file: Path | None = None,
 ) -> dict[str, Any]:
     """The header facts. `compute_digest=False`: only a digest the store already knows (a start
-    must not pay ≈ 0.25 s for it; see `publish_server_info`)."""
+    must not pay ≈ 0.25 s for it; see `publish_server_info`). `events_file`: where the server
+    writes its security events (`--events-file`), read by the report's security section."""
     digest = store.digest() if compute_digest else store.known_digest()
     return {
         "sandbox_version": __version__,
@@ -34,6 +41,7 @@ def server_info(
         "size": size,
         "default_quota": default_quota,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "events_file": str(events_file) if events_file is not None else None,
     }
 
 
@@ -59,16 +67,24 @@ def read_server_info(state_dir: Path) -> dict[str, Any]:
 
 
 def publish_server_info(
-    state_dir: Path, seed: int, size: int, default_quota: int, store: Store
+    state_dir: Path,
+    seed: int,
+    size: int,
+    default_quota: int,
+    store: Store,
+    events_file: Path | None = None,
 ) -> None:
     """Write the facts now; on a first start (no dataset cache yet, so no known digest) compute
     the digest off the start-up path and write the file again with it."""
-    info = server_info(seed, size, default_quota, store, compute_digest=False)
+    info = server_info(
+        seed, size, default_quota, store, compute_digest=False, events_file=events_file
+    )
     write_server_info(state_dir, info)
     if info["dataset_digest"] is None:
         threading.Thread(
             target=lambda: write_server_info(
-                state_dir, server_info(seed, size, default_quota, store)
+                state_dir,
+                server_info(seed, size, default_quota, store, events_file=events_file),
             ),
             name="recette-server-info",
             daemon=True,
