@@ -74,7 +74,7 @@ def _unverified_payload(token: str) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _token_facts(token: str) -> tuple[str | None, str | None, str | None]:
+def bearer_facts(token: str) -> tuple[str | None, str | None, str | None]:
     """(`client_id`, `jti`, `exp` as ISO text) of a token, unverified; cached per token (a client
     sends the same one on every call, and this is a pure function of it)."""
     claims = _unverified_payload(token)
@@ -94,7 +94,7 @@ def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _authorization(value: str | None) -> tuple[str | None, str | None, str | None]:
+def parse_authorization(value: str | None) -> tuple[str | None, str | None, str | None]:
     """(scheme kept in the row, Basic user name, bearer token) of an Authorization header."""
     if value is None:
         return None, None, None
@@ -114,7 +114,7 @@ def _authorization(value: str | None) -> tuple[str | None, str | None, str | Non
     return "Basic", urllib.parse.unquote_plus(user) or None, None
 
 
-def _form_client_id(body: bytes) -> str | None:
+def form_client_id(body: bytes) -> str | None:
     try:
         form = urllib.parse.parse_qs(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -153,7 +153,7 @@ def call_record(call: Call, status: int) -> CallRecord:
             value = document["justification"]
             justification = "empty" if value is None or not str(value).strip() else "present"
 
-    scheme, basic_user, bearer = _authorization(headers.first(AUTHORIZATION))
+    scheme, basic_user, bearer = parse_authorization(headers.first(AUTHORIZATION))
     auth = call.auth
     client_id: str | None
     if auth is not None:  # who: the gateway's verdict
@@ -161,12 +161,12 @@ def call_record(call: Call, status: int) -> CallRecord:
         details["token_ref"] = token_ref(auth.claims.jti)
         details["token_exp"] = _iso(auth.claims.expires_at)
     else:  # else what the caller claimed
-        claimed, jti, expiry = _token_facts(bearer) if bearer else (None, None, None)
+        claimed, jti, expiry = bearer_facts(bearer) if bearer else (None, None, None)
         if jti:
             details["token_ref"] = token_ref(jti)
             if expiry is not None:
                 details["token_exp"] = expiry
-        form_client = _form_client_id(call.body) if form and call.body else None
+        form_client = form_client_id(call.body) if form and call.body else None
         client_id, source = next(
             ((c, s) for c, s in ((form_client, "form"), (basic_user, "basic"),
                                  (claimed, "token_claim")) if c),
@@ -184,7 +184,7 @@ def call_record(call: Call, status: int) -> CallRecord:
     if isinstance(issued, str):  # /token: which token, never the token itself
         scope = call.token_facts.get("scope")
         granted = scope if isinstance(scope, str) else None
-        _, issued_jti, issued_exp = _token_facts(issued)
+        _, issued_jti, issued_exp = bearer_facts(issued)
         if issued_jti:
             details["issued_token"] = token_ref(issued_jti)
         if issued_exp is not None:

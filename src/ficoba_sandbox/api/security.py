@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from ficoba_sandbox.api.call import AUTHORIZATION, SECURITY_EVENT, Call
-from ficoba_sandbox.api.record import _authorization, _form_client_id, _token_facts, token_ref
+from ficoba_sandbox.api.record import bearer_facts, form_client_id, parse_authorization, token_ref
 from ficoba_sandbox.domain.clock import paris
 from ficoba_sandbox.domain.errors import FicobaError
 from ficoba_sandbox.events import EventType, Hours, SecurityEvent
@@ -161,8 +161,8 @@ class SecurityEvents:
             type_ = EventType.TOKEN_BINDING_VIOLATION  # a forwarded certificate not trusted
         if type_ is None:
             return
-        _, _, bearer = _authorization(call.headers.first(AUTHORIZATION))
-        claimed, jti, expiry = _token_facts(bearer) if bearer else (None, None, None)
+        _, _, bearer = parse_authorization(call.headers.first(AUTHORIZATION))
+        claimed, jti, expiry = bearer_facts(bearer) if bearer else (None, None, None)
         self._emit(
             type_,
             call,
@@ -264,8 +264,8 @@ class SecurityEvents:
         them from one client id or one peer."""
         if error != "invalid_client":
             return
-        _, basic_user, _ = _authorization(call.headers.first(AUTHORIZATION))
-        claimed = (_form_client_id(call.body) if call.body else None) or basic_user
+        _, basic_user, _ = parse_authorization(call.headers.first(AUTHORIZATION))
+        claimed = (form_client_id(call.body) if call.body else None) or basic_user
         if claimed is not None:
             claimed = claimed[:200]
         self._emit(EventType.CLIENT_AUTH_FAILED, call, claimed, endpoint=call.path)
