@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,12 @@ def test_fixture_from_a_non_editable_install(tmp_path: Path) -> None:
     )
     assert build.returncode == 0, build.stderr
     (wheel,) = wheels.glob("ficoba_sandbox-*.whl")
+    # the QA console's templates and static files are package data (pyproject.toml)
+    packed = set(zipfile.ZipFile(wheel).namelist())
+    console = "ficoba_sandbox/admin/console/"
+    for name in ("templates/base.html", "static/console.css", "static/htmx-2.0.11/htmx.min.js",
+                 "static/htmx-2.0.11/LICENSE"):  # fmt: skip
+        assert console + name in packed, name
     install = subprocess.run(
         [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", str(wheel)],
         capture_output=True,

@@ -41,12 +41,16 @@ def test_every_route_has_its_own_one_line_summary(qa_server: QAServer) -> None:
     assert len({(r["path"], r["method"]) for r in routes}) == len(documented(qa_server))
 
 
-def test_the_index_as_a_page(qa_server: QAServer) -> None:
-    r = httpx.get(qa_server.admin_url + "/", headers={"Accept": "text/html,*/*"})
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    page = r.text
-    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
-    assert '<th scope="col">Path</th>' in page and "<caption>" in page
-    assert "<code>/__sandbox/clock/reset</code>" in page and "<script" not in page
-    assert page.count("<tr><td>") == len(documented(qa_server))
-    assert qa_server.admin_token not in page
+def test_a_browser_gets_the_console_not_the_json(qa_server: QAServer) -> None:
+    """A browser asks for HTML: the console's home (its login form without the token, then the
+    admin routes' table), tested with the console (tests/admin/console/)."""
+    page = {"Accept": "text/html,*/*"}
+    r = httpx.get(qa_server.admin_url + "/", headers=page)
+    assert r.status_code == 401 and r.headers["content-type"].startswith("text/html")
+    assert "<code>/__sandbox/clock/reset</code>" not in r.text
+    r = httpx.get(qa_server.admin_url + "/", headers={**page, **qa_server.admin_headers})
+    assert r.status_code == 200 and '<th scope="col">Path</th>' in r.text
+    assert r.text.count("<tr><td>") == len(documented(qa_server))
+    assert qa_server.admin_token not in r.text
+    # curl's */* is no browser
+    assert httpx.get(qa_server.admin_url + "/").json()["openapi"] == "/__sandbox/openapi.json"

@@ -18,7 +18,9 @@ The routes drive the running `Sandbox` (its clock, service levels, faults, journ
 dataset, feedback, drills); nothing here is rebuilt. One router per concern, each in its module:
 `health`, `catalogue` (magic values), `journal`, `clients` (and their quota), `clock`,
 `service_levels` (maintenance, latency), `faults`, `reset`, `dataset`, `explain`, `recette`;
-and `metrics`, at Prometheus' default path `/metrics` (token required as everywhere).
+and `metrics`, at Prometheus' default path `/metrics` (token required as everywhere). The QA
+console (`console/`, docs/console.md) is the same plane in a browser: `/` and `/__sandbox/` give
+a browser its home, an API client the JSON index.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import ipaddress
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ficoba_sandbox import docs_ui
@@ -36,6 +39,17 @@ from ficoba_sandbox.admin.catalogue import router as catalogue_router
 from ficoba_sandbox.admin.clients import router as clients_router
 from ficoba_sandbox.admin.clock import router as clock_router
 from ficoba_sandbox.admin.common import CREDENTIAL_STATE, PREFIX
+from ficoba_sandbox.admin.console import (
+    SAFE_METHODS,
+    SESSION_CREDENTIAL,
+    Console,
+    home_page,
+    install,
+    is_public,
+    login_page,
+    same_origin,
+    session_id,
+)
 from ficoba_sandbox.admin.dataset import router as dataset_router
 from ficoba_sandbox.admin.events import router as events_router
 from ficoba_sandbox.admin.explain import router as explain_router
@@ -97,12 +111,22 @@ REALM = 'Bearer realm="ficoba-sandbox admin"'
 
 class AdminGuard:
     """Pure-ASGI access check (runs before routing, so 404s do not leak either). It leaves the
-    kind of credential in `request.state` for the admin events (common.admin_event)."""
+    kind of credential in `request.state` for the admin events (common.admin_event). A browser
+    may also come with the QA console's session cookie (console/access.py): an unsafe request
+    it authenticates must come from the console's own pages (CSRF), and a browser without a
+    credential gets the console's login form (401, no data in it) instead of JSON."""
 
-    def __init__(self, app: ASGIApp, token: str | None, open_loopback: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str | None,
+        open_loopback: bool,
+        console: Console | None = None,
+    ) -> None:
         self.app = app
         self.token = token.encode() if token else None
         self.open_loopback = open_loopback
+        self.console = console
 
     @staticmethod
     def _presented(scope: Scope) -> str | None:
@@ -125,6 +149,8 @@ class AdminGuard:
             and hmac.compare_digest(given.encode(), self.token)
         ):
             return "admin token", None
+        if self.console is not None and self.console.sessions.valid(session_id(scope)):
+            return SESSION_CREDENTIAL, None
         client = scope.get("client")
         if self.open_loopback and is_loopback(client[0] if client else None):
             return "open mode", None
@@ -136,7 +162,20 @@ class AdminGuard:
             return
         credential, error = self.credential(scope)
         path = scope.get("path", "")
-        if credential is None and path not in PUBLIC_PATHS and not path.startswith(PUBLIC_ASSETS):
+        public = path in PUBLIC_PATHS or path.startswith(PUBLIC_ASSETS) or is_public(path)
+        if credential is None and not public and self.console is not None and wants_page(scope):
+            page = login_page(self.console, Request(scope))
+            await page(scope, receive, send)
+            return
+        if (
+            credential == SESSION_CREDENTIAL
+            and scope.get("method", "GET") not in SAFE_METHODS
+            and not same_origin(scope)
+        ):
+            refused = JSONResponse({"detail": "cross-site request refused"}, status_code=403)
+            await refused(scope, receive, send)
+            return
+        if credential is None and not public:
             detail = (
                 "wrong admin token"
                 if error
@@ -152,6 +191,11 @@ class AdminGuard:
         if credential is not None:
             scope.setdefault("state", {})[CREDENTIAL_STATE] = credential
         await self.app(scope, receive, send)
+
+
+def wants_page(scope: Scope) -> bool:
+    """A browser's navigation or htmx request (it asks for HTML), not an API client."""
+    return "text/html" in Headers(scope=scope).get("accept", "").lower()
 
 
 def check_access_settings(settings: Settings) -> None:
@@ -188,6 +232,9 @@ def create_admin_app(sandbox: Sandbox, settings: Settings) -> FastAPI:
     docs_ui.install(admin, PREFIX)
     for router in ROUTERS:
         admin.include_router(router(sandbox))
-    add_index(admin)
-    admin.add_middleware(AdminGuard, token=token, open_loopback=bool(settings.admin_open))
+    console = install(admin, sandbox, settings)
+    add_index(admin, lambda request: home_page(console, admin, request))
+    admin.add_middleware(
+        AdminGuard, token=token, open_loopback=bool(settings.admin_open), console=console
+    )
     return admin
