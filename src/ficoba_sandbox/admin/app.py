@@ -233,6 +233,7 @@ def create_admin_app(sandbox: Sandbox, settings: Settings) -> FastAPI:
     for router in ROUTERS:
         admin.include_router(router(sandbox))
     console = install(admin, sandbox, settings)
+    admin.state.console = console  # its routes, for the access tests
     add_index(admin, lambda request: home_page(console, admin, request))
     admin.add_middleware(
         AdminGuard, token=token, open_loopback=bool(settings.admin_open), console=console

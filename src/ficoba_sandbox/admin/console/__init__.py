@@ -11,6 +11,7 @@ or, in open mode, from loopback: the console adds no path of its own around it.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from ficoba_sandbox.admin.console.access import (
@@ -63,8 +64,13 @@ def is_public(path: str) -> bool:
 def install(admin: FastAPI, sandbox: Sandbox, settings: Settings) -> Console:
     """Add the console's routes and static files to the admin plane `admin`."""
     console = Console(sandbox, settings)
-    admin.include_router(home_router(console, admin))
-    for page in PAGES:
-        admin.include_router(page(console))
+    for router in (home_router(console, admin), *(page(console) for page in PAGES)):
+        console.routes += [
+            (method, route.path)
+            for route in router.routes
+            if isinstance(route, APIRoute)
+            for method in sorted(route.methods or ())
+        ]
+        admin.include_router(router)
     admin.mount(STATIC, StaticFiles(directory=HERE / "static"), name="console-static")
     return console

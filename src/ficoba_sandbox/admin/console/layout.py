@@ -122,6 +122,8 @@ class Console:
         self.settings = settings
         self.sessions = Sessions()
         self.templates = Jinja2Templates(directory=HERE / "templates")
+        #: (method, path) of every console route, filled by `install` (the access tests walk it)
+        self.routes: list[tuple[str, str]] = []
 
     def render(
         self,
