@@ -78,6 +78,10 @@ def test_login_sets_a_session_cookie_that_is_not_the_token(browser: httpx.Client
 def test_a_wrong_token_or_a_forged_cookie_opens_nothing(browser: httpx.Client) -> None:
     r = log_in(browser, token="not-the-token", **SAME)
     assert r.status_code == 401 and 'role="alert"' in r.text and "set-cookie" not in r.headers
+    # not the form: too many fields, too long, not text
+    for body in ("a=1&b=2&c=3&d=4&e=5&token=" + TOKEN, "token=" + "x" * 100_000, b"\xff\xfe"):
+        r = browser.post(LOGIN, content=body, headers={**PAGE, **FORM, **SAME})
+        assert r.status_code == 401 and "set-cookie" not in r.headers
     browser.cookies.set(SESSION_COOKIE, "forged-session-id")
     assert browser.get(CONSOLE + "/journal", headers=PAGE).status_code == 401
     assert browser.get("/__sandbox/health").status_code == 401

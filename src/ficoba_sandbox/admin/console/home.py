@@ -35,10 +35,16 @@ def back_to(path: str | None) -> str:
 
 
 def login_page(
-    console: Console, request: Request, status_code: int = 401, error: str | None = None
+    console: Console,
+    request: Request,
+    status_code: int = 401,
+    error: str | None = None,
+    wanted: str | None = None,
 ) -> Response:
-    """The login form, and nothing else: it shows no data of the sandbox."""
-    wanted = request.url.path if request.method == "GET" else None
+    """The login form, and nothing else: it shows no data of the sandbox. `wanted`: where to go
+    once logged in (by default the page asked for)."""
+    if wanted is None and request.method == "GET":
+        wanted = request.url.path
     response = console.render(
         request,
         "login.html",
@@ -73,15 +79,18 @@ def router(console: Console, admin: FastAPI) -> APIRouter:
 
     @r.post(LOGIN)
     async def login(request: Request) -> Response:
-        if not same_origin(request.scope):
-            return login_page(console, request, 403, "login_origin")
         body = await request.body()
-        form = parse_qs(body[:MAX_FORM].decode("utf-8", "replace"), max_num_fields=4)
+        try:
+            form = parse_qs(body[:MAX_FORM].decode("utf-8", "replace"), max_num_fields=4)
+        except ValueError:  # more fields than the form has: not the form
+            form = {}
         given = (form.get("token") or [""])[0].strip()
         target = back_to((form.get("next") or [""])[0])
+        if not same_origin(request.scope):
+            return login_page(console, request, 403, "login_origin", target)
         token = console.settings.admin_token
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
-            return login_page(console, request, 401, "login_failed")
+            return login_page(console, request, 401, "login_failed", target)
         response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
         response.headers["Set-Cookie"] = session_cookie(console.sessions.open())
         return response

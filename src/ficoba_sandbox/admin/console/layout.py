@@ -91,13 +91,16 @@ TEXTS: Texts = {
 }
 
 #: every page: nothing from elsewhere (htmx and the style sheet are the console's own files),
-#: no framing (clickjacking), no referrer, never cached (the pages show the journal)
+#: no framing (clickjacking), no referrer to other sites, never cached (the pages show the
+#: journal). `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null`
+#: on the console's own forms (Fetch standard, "serializing a request origin"), which the CSRF
+#: check (access.py) must refuse
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
