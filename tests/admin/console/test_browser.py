@@ -4,7 +4,6 @@ pages' content security policy."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,9 +13,6 @@ import uvicorn
 from ficoba_sandbox.admin import create_admin_app
 from ficoba_sandbox.app import SandboxApp
 from gateway_support import free_port, serve_in_thread
-from system_deps import skip_or_fail
-
-playwright = pytest.importorskip("playwright.sync_api")
 
 TOKEN = "browser-test-admin-token"
 
@@ -34,20 +30,14 @@ def console_url(app: SandboxApp) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(console_url: str) -> Iterator[Any]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        skip_or_fail(
-            "chromium is not installed (apt-get install chromium; .ci/install-system-deps)"
-        )
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            tab = browser.new_page()
-            tab.set_default_timeout(15_000)
-            yield tab
-        finally:
-            browser.close()
+def page(chromium: Any, console_url: str) -> Iterator[Any]:
+    context = chromium.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    try:
+        yield tab
+    finally:
+        context.close()
 
 
 def test_log_in_walk_the_sections_switch_language_and_log_out(page: Any, console_url: str) -> None:
@@ -79,3 +69,10 @@ def test_log_in_walk_the_sections_switch_language_and_log_out(page: Any, console
     page.wait_for_url("**/__sandbox/console/login")
     assert page.goto(console_url + "/__sandbox/console/journal").status == 401
     assert errors == []
+
+
+def test_the_console_server_fixture_logs_in_through_the_form(
+    console_page: Any, console_server: Any
+) -> None:
+    console_page.goto(console_server.admin_url + "/__sandbox/console/journal")
+    assert console_page.locator('[aria-current="page"]').inner_text() == "Journal"

@@ -1,0 +1,98 @@
+"""The console's whole-server fixtures: its own sandbox on real listeners (the mutual-TLS API
+and the admin plane, so "send it" goes through the real pipeline) and a real headless Chromium
+(Debian's, driven by Playwright; no browser download)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from ficoba_sandbox.admin import create_admin_app
+from ficoba_sandbox.app import create_app
+from ficoba_sandbox.cli.ops import ensure_admin_token
+from ficoba_sandbox.cli.serve import uvicorn_config
+from ficoba_sandbox.gateway.clients import public_origin
+from ficoba_sandbox.gateway.pki import ensure_pki
+from ficoba_sandbox.settings import Settings
+from gateway_support import QAServer, free_port, serve_in_thread
+from system_deps import skip_or_fail
+
+
+@pytest.fixture(scope="session")
+def console_server(
+    settings: Settings, sandbox_dir: Path, demo_creds: dict[str, Any]
+) -> Iterator[QAServer]:
+    """The console's sandbox: its own app (own clock, faults, maintenance, quota), so what the
+    console's tests drive cannot disturb other tests' servers; its API on a real mutual-TLS
+    listener and its admin plane (with the console) on another, token from `D/admin.json`."""
+    s = settings.model_copy(
+        update={
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "admin_host": "127.0.0.1",
+            "admin_port": free_port(),
+        }
+    )
+    token, _ = ensure_admin_token(s)
+    s = s.model_copy(update={"admin_token": token})
+    app = create_app(s)
+    admin = create_admin_app(app.sandbox, s)
+    paths, _ = ensure_pki(s.state_dir)
+    api_cfg = uvicorn_config(app, s, paths, log_level="warning")
+    admin_cfg = uvicorn.Config(
+        admin, host=s.admin_host, port=s.admin_port, log_level="warning", lifespan="off"
+    )
+    with serve_in_thread(api_cfg), serve_in_thread(admin_cfg):
+        yield QAServer(
+            origin=public_origin(s.host, s.port),
+            admin_url=f"http://127.0.0.1:{s.admin_port}",
+            dir=sandbox_dir,
+            demo=demo_creds,
+            app=app,
+            admin=admin,
+            admin_token=token,
+            settings=s,
+        )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Chromium for the session (a new page per test)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        skip_or_fail(
+            "chromium is not installed (apt-get install chromium; .ci/install-system-deps)"
+        )
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def console_page(chromium: Any, console_server: QAServer) -> Iterator[Any]:
+    """A page of a fresh browser context already logged in to `console_server`'s console
+    (through its login form); fails the test on any script error or content-security report."""
+    context = chromium.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.on("console", lambda m: errors.append(m.text) if "Content Security" in m.text else None)
+    tab.goto(console_server.admin_url + "/")
+    tab.get_by_label("Admin token").fill(console_server.admin_token)
+    tab.get_by_role("button", name="Log in").click()
+    tab.get_by_role("navigation", name="Sections").wait_for()
+    try:
+        yield tab
+        assert errors == []
+    finally:
+        context.close()
