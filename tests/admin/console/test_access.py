@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ficoba_sandbox.admin import create_admin_app
-from ficoba_sandbox.admin.console.access import SESSION_COOKIE
+from ficoba_sandbox.admin.console.access import LOGIN_FAILURES_PER_MINUTE, SESSION_COOKIE
 from ficoba_sandbox.admin.console.home import back_to
 from ficoba_sandbox.admin.console.layout import CONSOLE, LOGIN, LOGOUT, SECTIONS
 from ficoba_sandbox.app import SandboxApp
@@ -85,6 +85,30 @@ def test_a_wrong_token_or_a_forged_cookie_opens_nothing(browser: httpx.Client) -
     browser.cookies.set(SESSION_COOKIE, "forged-session-id")
     assert browser.get(CONSOLE + "/journal", headers=PAGE).status_code == 401
     assert browser.get("/__sandbox/health").status_code == 401
+
+
+def test_failed_logins_are_throttled_per_address_and_the_right_token_is_not_counted(
+    app: SandboxApp,
+) -> None:
+    settings = app.sandbox.settings.model_copy(update={"admin_token": TOKEN})
+    admin = create_admin_app(app.sandbox, settings)
+
+    def client(peer: str) -> httpx.Client:
+        transport = SyncASGITransport(admin, client=(peer, 50000))
+        return httpx.Client(transport=transport, base_url="http://admin")
+
+    with client("192.0.2.7") as guesser, client("192.0.2.8") as other:
+        for _ in range(5):  # right logins never count
+            assert log_in(guesser, **SAME).status_code == 303
+        for n in range(LOGIN_FAILURES_PER_MINUTE):
+            assert log_in(guesser, token=f"guess-{n}", **SAME).status_code == 401
+        r = log_in(guesser, token="guess-again", **SAME)
+        assert r.status_code == 429 and 'role="alert"' in r.text
+        assert 1 <= int(r.headers["retry-after"]) <= 61
+        assert "set-cookie" not in r.headers
+        # throttled means throttled: the right token waits too, the other address does not
+        assert log_in(guesser, **SAME).status_code == 429
+        assert log_in(other, **SAME).status_code == 303
 
 
 def test_cross_site_requests_are_refused(browser: httpx.Client) -> None:

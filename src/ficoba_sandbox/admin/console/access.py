@@ -22,6 +22,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
@@ -34,6 +37,11 @@ MAX_SESSIONS = 256
 #: what `app.AdminGuard` records as the credential of a request the cookie authenticated
 SESSION_CREDENTIAL = "console session"
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+#: failed logins a peer may make in a minute before the form answers 429: a person mistyping
+#: is far below it, a guessing script far above (OWASP Authentication cheat sheet, "Login
+#: throttling"); the token's 256 bits make guessing hopeless anyway, the limit keeps the
+#: attempts out of the logs and the CPU
+LOGIN_FAILURES_PER_MINUTE = 10
 
 
 class Sessions:
@@ -73,6 +81,26 @@ class Sessions:
 
     def __len__(self) -> int:
         return len(self._live)
+
+
+class LoginThrottle:
+    """Failed logins per peer address in a moving minute (the `limits` library, as the quota).
+    Only failures count, so logging in often never throttles; once throttled, every attempt of
+    that peer waits, the right token's too (else the 429 would tell a guess was right)."""
+
+    def __init__(self, per_minute: int = LOGIN_FAILURES_PER_MINUTE) -> None:
+        self._limit = RateLimitItemPerMinute(per_minute)
+        self._window = MovingWindowRateLimiter(MemoryStorage())
+
+    def retry_after(self, peer: str) -> int:
+        """Seconds before `peer` may try again (0: now)."""
+        if self._window.test(self._limit, "login", peer):
+            return 0
+        reset, _ = self._window.get_window_stats(self._limit, "login", peer)
+        return max(1, int(reset - time.time()) + 1)
+
+    def failed(self, peer: str) -> None:
+        self._window.hit(self._limit, "login", peer)
 
 
 def session_id(scope: Scope) -> str | None:

@@ -88,8 +88,15 @@ def router(console: Console, admin: FastAPI) -> APIRouter:
         target = back_to((form.get("next") or [""])[0])
         if not same_origin(request.scope):
             return login_page(console, request, 403, "login_origin", target)
+        peer = request.client.host if request.client else "unknown"
+        wait = console.login_throttle.retry_after(peer)
+        if wait:
+            page = login_page(console, request, 429, "login_throttled", target)
+            page.headers["Retry-After"] = str(wait)
+            return page
         token = console.settings.admin_token
         if not token or not hmac.compare_digest(given.encode(), token.encode()):
+            console.login_throttle.failed(peer)
             return login_page(console, request, 401, "login_failed", target)
         response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
         response.headers["Set-Cookie"] = session_cookie(console.sessions.open())

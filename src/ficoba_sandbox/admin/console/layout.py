@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from starlette.templating import Jinja2Templates
 
 from ficoba_sandbox.admin.common import CREDENTIAL_STATE, PREFIX
-from ficoba_sandbox.admin.console.access import SESSION_CREDENTIAL, Sessions
+from ficoba_sandbox.admin.console.access import SESSION_CREDENTIAL, LoginThrottle, Sessions
 from ficoba_sandbox.sandbox import Sandbox
 from ficoba_sandbox.settings import Settings
 
@@ -61,6 +61,7 @@ TEXTS: Texts = {
         "login": "Log in",
         "login_failed": "Wrong admin token.",
         "login_origin": "This form must be sent from the console's own page.",
+        "login_throttled": "Too many failed logins from this address: wait a minute.",
         "placeholder": "This section is being built.",
     },
     "fr": {
@@ -86,6 +87,7 @@ TEXTS: Texts = {
         "login": "Se connecter",
         "login_failed": "Jeton d'administration incorrect.",
         "login_origin": "Ce formulaire doit être envoyé depuis la page de la console.",
+        "login_throttled": "Trop d'échecs de connexion depuis cette adresse : attendez une minute.",
         "placeholder": "Cette rubrique est en construction.",
     },
 }
@@ -124,6 +126,7 @@ class Console:
         self.sandbox = sandbox
         self.settings = settings
         self.sessions = Sessions()
+        self.login_throttle = LoginThrottle()
         self.templates = Jinja2Templates(directory=HERE / "templates")
         #: (method, path) of every console route, filled by `install` (the access tests walk it)
         self.routes: list[tuple[str, str]] = []
