@@ -1,7 +1,8 @@
 """The benchmark, in one run, on this machine (loopback only; stops by itself):
 
     python bench/run.py [--requests 5000] [--concurrency 8] [--rounds 8] [--skip-big] [--out FILE]
-                        [--only throughput|startup|data|auth|metrics] [--auth-seconds 4]
+                        [--only throughput|startup|data|auth|metrics|console]
+                        [--auth-seconds 4]
 
 (a) throughput and latency of `numCpte` and `perPhy` over mutual TLS with keep-alive: the full
     sandbox (`ficoba-sandbox serve`: gateway, token, binding, quota, journal, backend, store) next
@@ -29,6 +30,11 @@
     of one state directory, running at once, one with `--metrics` (the default) and one with
     `--no-metrics`, measured alternately as in (a) (ROUNDS rounds, the order swapped every other
     round); the cost is 1 - the median of the rounds' on/off ratios (target <= 3 %).
+(f) the cost of the QA console (docs/console.md): the `numCpte` throughput of two sandboxes on
+    copies of one state directory, measured alternately as in (e), one of them watched all along
+    by a browser's worth of console traffic: its live journal view fetched every
+    CONSOLE_POLL_SECONDS (a quarter of the page's own 2 s, as four open tabs would) with the
+    session a browser has; the cost is 1 - the median of the watched/unwatched ratios.
 
 Prints one JSON document (progress on stderr).
 """
@@ -157,10 +163,14 @@ def sandbox(
     *extra: str,
     env: dict[str, str] | None = None,
     pids: list[int] | None = None,
+    admin_ports: list[int] | None = None,
 ) -> Iterator[tuple[int, float]]:
     """`ficoba-sandbox serve` in a subprocess (`env`: more FICOBA_SANDBOX_* settings); yields
-    (port, seconds until healthy). `pids` receives the server's process id."""
+    (port, seconds until healthy). `pids` receives the server's process id, `admin_ports` its
+    admin plane's port."""
     port, admin_port = free_port(), free_port()
+    if admin_ports is not None:
+        admin_ports.append(admin_port)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [CLI, "serve", "--log-level", "warning", *extra],
@@ -682,6 +692,117 @@ def metrics_cost(size: int, args: Any) -> dict[str, Any]:
     return out
 
 
+#: the console's live journal, fetched as its page does (docs/console.md, "Journal")
+CONSOLE_POLL_PATH = "/__sandbox/console/journal"
+CONSOLE_POLL_SECONDS = 0.5
+BENCH_ADMIN_TOKEN = "bench-admin-token-not-a-secret-of-any-real-server"
+
+
+@contextlib.contextmanager
+def console_viewer(admin_port: int) -> Iterator[dict[str, int]]:
+    """A thread fetching the console's journal view every CONSOLE_POLL_SECONDS until the block
+    ends; yields its counts (pages fetched, failures)."""
+    import threading
+
+    import httpx
+
+    counts = {"pages": 0, "failed": 0}
+    stop = threading.Event()
+    headers = {"Authorization": f"Bearer {BENCH_ADMIN_TOKEN}", "Accept": "text/html"}
+
+    def watch() -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{admin_port}", timeout=10) as http:
+            while not stop.wait(CONSOLE_POLL_SECONDS):
+                try:
+                    ok = http.get(CONSOLE_POLL_PATH, headers=headers).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                counts["pages" if ok else "failed"] += 1
+
+    thread = threading.Thread(target=watch, name="console-viewer", daemon=True)
+    thread.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        thread.join(timeout=15)
+
+
+def console_cost(size: int, args: Any) -> dict[str, Any]:
+    path = "/ficoba-api/v2/comptes/numCpte"
+    out: dict[str, Any] = {
+        "path": path,
+        "method": (
+            "interleaved: two sandboxes (copies of one state directory) running at once, one "
+            f"with its console's journal view fetched every {CONSOLE_POLL_SECONDS} s all along; "
+            "per round one batch of each back to back, the order swapped every other round; "
+            "cost = 1 - median of the rounds' watched/unwatched ratios"
+        ),
+        "rounds": args.rounds,
+        "requests_per_run": args.requests,
+        "concurrency": args.concurrency,
+        "poll_path": CONSOLE_POLL_PATH,
+        "poll_seconds": CONSOLE_POLL_SECONDS,
+    }
+    env = {"FICOBA_SANDBOX_ADMIN_TOKEN": BENCH_ADMIN_TOKEN}
+    with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
+        state = Path(tmp) / "state"
+        subprocess.run(
+            [CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True
+        )
+        creds = json.loads(
+            subprocess.run(
+                [CLI, "clients", "add", "--dir", str(state), "--id", "bench", *QUOTA_UNREACHED],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        log("console: building request bodies from the dataset")
+        body_file = Path(tmp) / "numCpte.json"
+        body_file.write_text(json.dumps(bodies(state, size, creds)["numCpte"]))
+        state_off = Path(tmp) / "state-off"
+        shutil.copytree(state, state_off)
+        admin_ports: list[int] = []
+        with (
+            sandbox(state, size, env=env, admin_ports=admin_ports) as (on_port, _),
+            sandbox(state_off, size, env=env) as (off_port, _),
+            console_viewer(admin_ports[0]) as viewed,
+        ):
+            servers = {
+                "watched": (on_port, token_for(on_port, creds)),
+                "unwatched": (off_port, token_for(off_port, creds)),
+            }
+            runs: dict[str, list[dict[str, Any]]] = {"watched": [], "unwatched": []}
+            for rnd in range(args.rounds):
+                order = ("watched", "unwatched") if rnd % 2 == 0 else ("unwatched", "watched")
+                for who in order:
+                    port, token = servers[who]
+                    res = load(port, path, body_file, creds, token, args)
+                    runs[who].append(res)
+                    log(f"console: round {rnd + 1}/{args.rounds} {who}: {res['rps']} req/s")
+            pages = dict(viewed)
+    ratios = [
+        round(a["rps"] / b["rps"], 3)
+        for a, b in zip(runs["watched"], runs["unwatched"], strict=True)
+    ]
+    ratio = statistics.median(ratios)
+    out.update(
+        console_pages_fetched=pages["pages"],
+        console_pages_failed=pages["failed"],
+        watched=summary(runs["watched"]),
+        unwatched=summary(runs["unwatched"]),
+        ratios_per_round=ratios,
+        ratio_rps=round(ratio, 3),
+        cost=round(1 - ratio, 3),
+    )
+    log(
+        f"console: watched/unwatched req/s ratios {ratios}, median {out['ratio_rps']}; "
+        f"{pages['pages']} console pages fetched, {pages['failed']} failed"
+    )
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10_000, help="dataset size (default 10000)")
@@ -699,7 +820,9 @@ def main() -> int:
         "--auth-seconds", type=float, default=4.0, help="seconds per authentication measure"
     )
     parser.add_argument(
-        "--only", choices=["throughput", "startup", "data", "auth", "metrics"], action="append"
+        "--only",
+        choices=["throughput", "startup", "data", "auth", "metrics", "console"],
+        action="append",
     )
     parser.add_argument(
         "--metrics-baseline",
@@ -709,7 +832,7 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
-    parts = args.only or ["throughput", "startup", "data", "auth", "metrics"]
+    parts = args.only or ["throughput", "startup", "data", "auth", "metrics", "console"]
     result: dict[str, Any] = {"machine": machine()}
     t0 = time.perf_counter()
     if "throughput" in parts:
@@ -722,6 +845,8 @@ def main() -> int:
         result["auth"] = auth(args.size, args)
     if "metrics" in parts:
         result["metrics"] = metrics_cost(args.size, args)
+    if "console" in parts:
+        result["console"] = console_cost(args.size, args)
     result["bench_seconds"] = round(time.perf_counter() - t0, 1)
     text = json.dumps(result, indent=2)
     print(text)
