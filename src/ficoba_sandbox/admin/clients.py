@@ -19,6 +19,27 @@ class QuotaFillIn(BaseModel):
     calls: int | None = Field(None, ge=1, description="calls to count (default: the whole quota)")
 
 
+# What the routes below and the console's controls (console/controls.py) both do.
+
+
+async def reset_quota(sandbox: Sandbox, request: Request, client_id: str) -> None:
+    """Forget the client's counted calls; an admin event (docs/security.md)."""
+    await sandbox.levels.reset_quota(client_id)
+    event = admin_event(request, "quota.reset", client_id=client_id)
+    await run_in_threadpool(sandbox.journal.record_event, event)
+
+
+async def fill_quota(sandbox: Sandbox, client_id: str, calls: int | None = None) -> None:
+    """Count `calls` calls now (default: the whole quota)."""
+    levels = sandbox.levels
+    quota = levels.quota_for(client_id)
+    # counted by the quota itself, so the next API call meets the real 429 (docs/quota.md)
+    for _ in range(calls or quota):
+        decision = await levels.quota.hit(client_id, quota)
+        if not decision.allowed:
+            break
+
+
 def router(sandbox: Sandbox) -> APIRouter:
     registry = sandbox.gateway.registry
     r = APIRouter(prefix=PREFIX, tags=["clients"])
@@ -50,21 +71,13 @@ def router(sandbox: Sandbox) -> APIRouter:
     @r.post("/clients/{client_id}/quota/reset", summary="Reset the quota")
     async def quota_reset(request: Request, client_id: str) -> dict[str, Any]:
         known_client(registry, client_id)
-        await sandbox.levels.reset_quota(client_id)
-        event = admin_event(request, "quota.reset", client_id=client_id)
-        await run_in_threadpool(sandbox.journal.record_event, event)
+        await reset_quota(sandbox, request, client_id)
         return await sandbox.levels.quota_state(client_id)
 
     @r.post("/clients/{client_id}/quota/fill", summary="Count calls now")
     async def quota_fill(client_id: str, body: QuotaFillIn | None = None) -> dict[str, Any]:
         known_client(registry, client_id)
-        levels = sandbox.levels
-        quota = levels.quota_for(client_id)
-        # counted by the quota itself, so the next API call meets the real 429 (docs/quota.md)
-        for _ in range(body.calls if body and body.calls else quota):
-            decision = await levels.quota.hit(client_id, quota)
-            if not decision.allowed:
-                break
-        return await levels.quota_state(client_id)
+        await fill_quota(sandbox, client_id, body.calls if body else None)
+        return await sandbox.levels.quota_state(client_id)
 
     return r

@@ -64,15 +64,65 @@ def record_if_back(sandbox: Sandbox, request: Request, before: datetime) -> None
         sandbox.journal.record_event(admin_event(request, "clock.back", **back))
 
 
+class ClockNotDriven(RuntimeError):
+    """A sandbox built on another clock (a test's fixed clock) cannot be moved from here."""
+
+
+def driven(sandbox: Sandbox) -> SystemClock:
+    clock = sandbox.clock
+    if not isinstance(clock, SystemClock):
+        raise ClockNotDriven("this sandbox's clock cannot be driven")
+    return clock
+
+
+# What the routes below and the console's controls (console/controls.py) both do.
+
+
+def freeze_clock(sandbox: Sandbox, request: Request, at: datetime | None = None) -> None:
+    """Stop the clock at `at` (default: now); an instant without offset is read as UTC."""
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    clock = driven(sandbox)
+    before = clock.now()
+    clock.freeze(at)
+    record_if_back(sandbox, request, before)
+
+
+def unfreeze_clock(sandbox: Sandbox) -> None:
+    # it runs on from the frozen instant: never back
+    driven(sandbox).unfreeze()
+
+
+def advance_clock(sandbox: Sandbox, seconds: float | None, duration: str | None) -> None:
+    """Forward by `seconds` or `duration` (90s, 15m, 2h, 1d); ValueError when neither is
+    given or the duration does not parse."""
+    if seconds is None and not duration:
+        raise ValueError("give seconds or duration")
+    amount = seconds if seconds is not None else parse_duration(duration or "")
+    if amount < 0:
+        raise ValueError("the clock only moves forward: clock/reset is the way back")
+    driven(sandbox).advance(timedelta(seconds=amount))
+
+
+def real_time(sandbox: Sandbox, request: Request) -> None:
+    """Back to the wall clock, not frozen."""
+    clock = driven(sandbox)
+    before = clock.now()
+    reset_clock(clock)
+    record_if_back(sandbox, request, before)
+
+
 def router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["clock"])
 
-    def driven() -> SystemClock:
-        # a sandbox built on another clock (a test's fixed clock) cannot be moved from here
-        clock = sandbox.clock
-        if not isinstance(clock, SystemClock):
-            raise HTTPException(409, "this sandbox's clock cannot be driven")
-        return clock
+    def answer(action: Any) -> dict[str, Any]:
+        try:
+            action()
+        except ClockNotDriven as exc:
+            raise HTTPException(409, str(exc)) from None
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return clock_json(sandbox)
 
     @r.get("/clock", summary="The sandbox's instant and day, offset from the wall clock")
     def clock_now() -> dict[str, Any]:
@@ -80,40 +130,18 @@ def router(sandbox: Sandbox) -> APIRouter:
 
     @r.post("/clock/freeze", summary="Stop the clock, now or at an instant")
     def clock_freeze(request: Request, body: FreezeIn | None = None) -> dict[str, Any]:
-        at = body.at if body else None
-        if at is not None and at.tzinfo is None:  # an instant without offset is read as UTC
-            at = at.replace(tzinfo=UTC)
-        clock = driven()
-        before = clock.now()
-        clock.freeze(at)
-        record_if_back(sandbox, request, before)
-        return clock_json(sandbox)
+        return answer(lambda: freeze_clock(sandbox, request, body.at if body else None))
 
     @r.post("/clock/unfreeze", summary="Let a frozen clock run again")
     def clock_unfreeze() -> dict[str, Any]:
-        # it runs on from the frozen instant: never back
-        driven().unfreeze()
-        return clock_json(sandbox)
+        return answer(lambda: unfreeze_clock(sandbox))
 
     @r.post("/clock/advance", summary="Move the clock forward by a duration")
     def clock_advance(body: AdvanceIn) -> dict[str, Any]:
-        if body.seconds is None and not body.duration:
-            raise HTTPException(422, "give seconds or duration")
-        try:
-            seconds = (
-                body.seconds if body.seconds is not None else parse_duration(body.duration or "")
-            )
-        except ValueError as exc:
-            raise HTTPException(422, str(exc)) from None
-        driven().advance(timedelta(seconds=seconds or 0))
-        return clock_json(sandbox)
+        return answer(lambda: advance_clock(sandbox, body.seconds, body.duration))
 
     @r.post("/clock/reset", summary="Back to wall-clock time, not frozen")
     def clock_reset(request: Request) -> dict[str, Any]:
-        clock = driven()
-        before = clock.now()
-        reset_clock(clock)
-        record_if_back(sandbox, request, before)
-        return clock_json(sandbox)
+        return answer(lambda: real_time(sandbox, request))
 
     return r

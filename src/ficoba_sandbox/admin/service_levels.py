@@ -16,11 +16,26 @@ from ficoba_sandbox.sandbox import Sandbox
 
 
 class MaintenanceIn(BaseModel):
-    state: Literal["down", "up", "schedule"]
+    state: Literal["down", "up", "schedule"]  # MaintenanceState
 
 
 class LatencyIn(BaseModel):
     spec: str = Field("", description="as --latency: 200ms | p50=80ms,p99=400ms | numCpte=300ms")
+
+
+MaintenanceState = Literal["down", "up", "schedule"]
+
+
+def set_maintenance(sandbox: Sandbox, state: MaintenanceState) -> None:
+    """Forced down, forced up, or back to the schedule (also the console's controls)."""
+    levels = sandbox.levels
+    {"down": levels.force_down, "up": levels.force_up, "schedule": levels.release}[state]()
+
+
+def set_latency(sandbox: Sandbox, spec: str) -> None:
+    """Replace the emulated latency ('' = none); ValueError for a spec that does not parse."""
+    # the sandbox's seed, as at start, so a log-normal latency draws the same delays
+    sandbox.levels.latency = Latency.parse(spec, seed=sandbox.settings.seed)
 
 
 def router(sandbox: Sandbox) -> APIRouter:
@@ -41,9 +56,8 @@ def router(sandbox: Sandbox) -> APIRouter:
 
     @r.post("/maintenance", summary="down | up | schedule")
     def maintenance_set(body: MaintenanceIn) -> dict[str, Any]:
-        levels = sandbox.levels
-        {"down": levels.force_down, "up": levels.force_up, "schedule": levels.release}[body.state]()
-        return levels.service_state()
+        set_maintenance(sandbox, body.state)
+        return sandbox.levels.service_state()
 
     @r.get("/latency", summary="The emulated latency")
     def latency() -> dict[str, Any]:
@@ -52,11 +66,9 @@ def router(sandbox: Sandbox) -> APIRouter:
     @r.put("/latency", summary="Replace the emulated latency ('' = none)")
     def latency_set(body: LatencyIn) -> dict[str, Any]:
         try:
-            # the sandbox's seed, as at start, so a log-normal latency draws the same delays
-            latency = Latency.parse(body.spec, seed=sandbox.settings.seed)
+            set_latency(sandbox, body.spec)
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        sandbox.levels.latency = latency
         return latency_json()
 
     return r
