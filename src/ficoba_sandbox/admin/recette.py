@@ -57,6 +57,7 @@ def arm_drills(sandbox: Sandbox, client_id: str, drills: str = "all") -> Plan:
     state_dir = Path(sandbox.settings.state_dir)
     plan = make_plan(client_id, parse_drills(drills))
     write_plan(state_dir, plan)
+    sandbox.drills.plans.forget(client_id)
     record_event(state_dir, client_id, "start", plan, journal=sandbox.journal)
     return plan
 
@@ -65,6 +66,7 @@ def disarm_drills(sandbox: Sandbox, client_id: str) -> Plan | None:
     """Disarm the client's drills (None when none were armed)."""
     state_dir = Path(sandbox.settings.state_dir)
     plan = disarm(state_dir, client_id)
+    sandbox.drills.plans.forget(client_id)
     if plan is not None:
         record_event(state_dir, client_id, "stop", plan, journal=sandbox.journal)
     return plan

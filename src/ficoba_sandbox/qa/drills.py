@@ -259,6 +259,12 @@ class PlanStore:
                     plan[0] = Plan.from_json(json.loads(Path(watch.path).read_text("utf-8")))
         return plan[0]
 
+    def forget(self, client_id: str) -> None:
+        """Read the client's plan again at the next `get`: this process just wrote it (the
+        admin plane's start and stop), so the drills apply at the next call, not after the
+        watch's delay."""
+        self._plans.pop(client_id, None)
+
 
 # --------------------------------------------------------------------------------------------
 # The server side
