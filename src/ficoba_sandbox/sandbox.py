@@ -24,6 +24,7 @@ from ficoba_sandbox.gateway.service_levels import ServiceLevels
 from ficoba_sandbox.gateway.state import Gateway
 from ficoba_sandbox.journal import Journal
 from ficoba_sandbox.metrics import Metrics
+from ficoba_sandbox.qa.console_mark import new_key
 from ficoba_sandbox.qa.drills import DrillRunner
 from ficoba_sandbox.qa.faults import Faults
 from ficoba_sandbox.qa.feedback import Feedback
@@ -73,6 +74,8 @@ class Sandbox:
     detectors: Detectors
     #: its own Prometheus registry and counts (metrics.py, docs/metrics.md), built on the rest
     metrics: Metrics = field(init=False)
+    #: signs the calls the QA console sends (qa/console_mark.py); in memory only, never written
+    console_key: bytes = field(default_factory=new_key, repr=False)
 
     @classmethod
     def open(

@@ -171,62 +171,73 @@ def explain(code: str | None, message: str | None = None) -> dict[str, Any]:
     }
 
 
+def explain_call(
+    sandbox: Sandbox, client_id: str, row: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """Why the call of journal row `row` got its answer (None: the client's last refused call
+    the feedback kept), or None when neither knows of one. Also the console's "why" beside a
+    journal row (console/journal.py)."""
+    # the journal has every refusal but only its code; the feedback has the message (which
+    # names the attribute at fault) but only for refused resource calls (qa/feedback.py)
+    feedback = sandbox.feedback
+    seen = feedback.find(client_id, row.get("request_id") if row else None)
+    if seen is None and row is None:
+        seen = feedback.last(client_id)
+    if row is None and seen is None:
+        return None
+    code = (seen or {}).get("code") or (row or {}).get("error_code")
+    message = (seen or {}).get("message")
+    call = row or seen or {}
+    out = {
+        "client_id": client_id,
+        "call": {
+            "ts": call.get("ts"),
+            "method": call.get("method"),
+            "path": call.get("path"),
+            "status": call.get("status"),
+            "correlation_id": call.get("correlation_id"),
+            "request_id": call.get("request_id"),
+            "search_type": (row or {}).get("search_type"),
+            # the rights at stake: those of the token, the one the search type requires
+            "granted_scopes": (row or {}).get("granted_scopes"),
+            "required_modality": (row or {}).get("required_modality"),
+            "required_operation_scope": (row or {}).get("required_operation_scope"),
+        },
+        **explain(code, message),
+    }
+    modality = (row or {}).get("required_modality")
+    operation_scope = (row or {}).get("required_operation_scope")
+    granted = ((row or {}).get("granted_scopes") or "").split()
+    if code == "900910" and operation_scope and operation_scope not in granted:
+        # refused by the gateway's operation scope (gateway/checks.py), not the modality
+        out["fr"] += (
+            f" Le jeton ne porte pas le scope d'opération {operation_scope} :"
+            " demandez-le dans le paramètre scope de POST /token."
+        )
+        out["en"] += (
+            f" The token lacks the operation scope {operation_scope}:"
+            " ask for it in the scope parameter of POST /token."
+        )
+    elif code == "900910" and modality:
+        out["fr"] += f" Modalité requise : {modality}."
+        out["en"] += f" Modality required: {modality}."
+    if seen and seen.get("scenario"):
+        out["scenario"] = seen["scenario"]
+    if seen and seen.get("fault"):
+        out["fault"] = True
+        out["fr"] = "Erreur injectée par une panne configurée (admin /faults). " + out["fr"]
+        out["en"] = "Error injected by a configured fault (admin /faults). " + out["en"]
+    return out
+
+
 def router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["explain"])
 
     @r.get("/explain/{client_id}", summary="The client's last refused call")
     def explain_client(client_id: str) -> dict[str, Any]:
-        # the journal has every refusal but only its code; the feedback has the message (which
-        # names the attribute at fault) but only for refused resource calls (qa/feedback.py)
-        row = sandbox.journal.last_rejected(client_id)
-        feedback = sandbox.feedback
-        seen = feedback.find(client_id, row.get("request_id") if row else None)
-        if seen is None and row is None:
-            seen = feedback.last(client_id)
-        if row is None and seen is None:
+        out = explain_call(sandbox, client_id, sandbox.journal.last_rejected(client_id))
+        if out is None:
             raise HTTPException(404, f"no refused call of {client_id!r} on record")
-        code = (seen or {}).get("code") or (row or {}).get("error_code")
-        message = (seen or {}).get("message")
-        call = row or seen or {}
-        out = {
-            "client_id": client_id,
-            "call": {
-                "ts": call.get("ts"),
-                "method": call.get("method"),
-                "path": call.get("path"),
-                "status": call.get("status"),
-                "correlation_id": call.get("correlation_id"),
-                "request_id": call.get("request_id"),
-                "search_type": (row or {}).get("search_type"),
-                # the rights at stake: those of the token, the one the search type requires
-                "granted_scopes": (row or {}).get("granted_scopes"),
-                "required_modality": (row or {}).get("required_modality"),
-                "required_operation_scope": (row or {}).get("required_operation_scope"),
-            },
-            **explain(code, message),
-        }
-        modality = (row or {}).get("required_modality")
-        operation_scope = (row or {}).get("required_operation_scope")
-        granted = ((row or {}).get("granted_scopes") or "").split()
-        if code == "900910" and operation_scope and operation_scope not in granted:
-            # refused by the gateway's operation scope (gateway/checks.py), not the modality
-            out["fr"] += (
-                f" Le jeton ne porte pas le scope d'opération {operation_scope} :"
-                " demandez-le dans le paramètre scope de POST /token."
-            )
-            out["en"] += (
-                f" The token lacks the operation scope {operation_scope}:"
-                " ask for it in the scope parameter of POST /token."
-            )
-        elif code == "900910" and modality:
-            out["fr"] += f" Modalité requise : {modality}."
-            out["en"] += f" Modality required: {modality}."
-        if seen and seen.get("scenario"):
-            out["scenario"] = seen["scenario"]
-        if seen and seen.get("fault"):
-            out["fault"] = True
-            out["fr"] = "Erreur injectée par une panne configurée (admin /faults). " + out["fr"]
-            out["en"] = "Error injected by a configured fault (admin /faults). " + out["en"]
         return out
 
     return r

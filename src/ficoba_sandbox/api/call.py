@@ -37,8 +37,11 @@ FORWARDED_FOR = b"x-forwarded-for"
 #: optional on every operation since the 2025-10 OpenAPI (and in 2024-11): journalled as a
 #: fingerprint, never required, never stored (api/record.py)
 JWT_ASSERTION = b"x-jwt-assertion"
+#: the QA console's mark on the calls it sends (qa/console_mark.py): journalled, never acted on
+CONSOLE_MARK = b"x-sandbox-console"
 _READ = frozenset(
     {
+        CONSOLE_MARK,
         AUTHORIZATION,
         CORRELATION_ID,
         REQUEST_ID,

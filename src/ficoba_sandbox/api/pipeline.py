@@ -325,7 +325,7 @@ class Pipeline:
         call.finished = time.perf_counter()  # the answer is ready: what `latency_ms` measures
         call.journaled = True
         try:
-            record = call_record(call, call.status or CLIENT_CLOSED)
+            record = call_record(call, call.status or CLIENT_CLOSED, self.sandbox.console_key)
             self._count(call, record)
             waiter = self.sandbox.journal.commit(record)
         except Exception:  # the journal must never break an answer
@@ -341,7 +341,7 @@ class Pipeline:
         status = call.status if call.status is not None else CLIENT_CLOSED
         if not call.journaled:
             try:
-                record = call_record(call, status)
+                record = call_record(call, status, self.sandbox.console_key)
                 self._count(call, record)
                 self.sandbox.journal.record(record)
             except Exception:  # the journal must never break an answer

@@ -39,6 +39,7 @@ from typing import Any
 
 from ficoba_sandbox.api.call import (
     AUTHORIZATION,
+    CONSOLE_MARK,
     CONTENT_TYPE,
     CORRELATION_ID,
     JWT_ASSERTION,
@@ -48,6 +49,7 @@ from ficoba_sandbox.api.call import (
 )
 from ficoba_sandbox.domain.access import MODALITY_OF, OPERATION_SCOPE_OF, search_type_of
 from ficoba_sandbox.journal import CallRecord, format_ts
+from ficoba_sandbox.qa import console_mark
 
 FORM = "application/x-www-form-urlencoded"
 #: below this gap the sandbox clock is the wall clock (its two reads are a few µs apart)
@@ -135,8 +137,9 @@ def _selectors(criteres: Any) -> tuple[str, str, str] | None:
     return text("recherchepp"), text("recherchepm"), text("recherchesirensiret")
 
 
-def call_record(call: Call, status: int) -> CallRecord:
-    """The journal row of `call`, answered with `status` (499: the client went away)."""
+def call_record(call: Call, status: int, console_key: bytes | None = None) -> CallRecord:
+    """The journal row of `call`, answered with `status` (499: the client went away);
+    `console_key`: the sandbox's, to recognise a call the QA console sent (qa/console_mark.py)."""
     headers = call.headers
     content_type = headers.first(CONTENT_TYPE)
     form = content_type is not None and content_type.split(";")[0].strip().lower() == FORM
@@ -216,6 +219,11 @@ def call_record(call: Call, status: int) -> CallRecord:
     user_agent = headers.first(USER_AGENT)
     if user_agent:
         details["user_agent"] = user_agent[:200]
+
+    if console_key is not None and console_mark.verify(
+        console_key, headers.first(CONSOLE_MARK), headers.first(CORRELATION_ID)
+    ):
+        details["sent_from"] = console_mark.SENT_FROM
 
     if abs((call.at - call.received).total_seconds()) > SANDBOX_TIME_TOLERANCE_S:
         details["sandbox_time"] = format_ts(call.at)

@@ -68,9 +68,29 @@ class JournalReader:
         after_id: int | None = None,
         newest_first: bool = True,
         limit: int | None = 100,
+        until: str | datetime | None = None,
+        code: str | None = None,
+        search_type: str | None = None,
+        correlation_id: str | None = None,
+        row_id: int | None = None,
     ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
+        # columns compared for equality: bound parameters, never text put in the SQL
+        for column, value in (
+            ("search_type", search_type),
+            ("correlation_id", correlation_id),
+            ("id", row_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if code is not None:
+            where.append("(error_code = ? OR info_code = ?)")
+            params += [code, code]
+        if until is not None:
+            where.append("ts <= ?")
+            params.append(format_ts(parse_since(until)))
         if client_id is not None:
             where.append("client_id = ?")
             params.append(client_id)
@@ -102,8 +122,14 @@ class JournalReader:
         *,
         after_id: int | None = None,
         newest_first: bool = True,
+        until: str | datetime | None = None,
+        code: str | None = None,
+        search_type: str | None = None,
+        correlation_id: str | None = None,
+        row_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows as JSON-ready dicts, newest first by default. `status`: 429, "4xx", "error"."""
+        """Rows as JSON-ready dicts, newest first by default. `status`: 429, "4xx", "error";
+        `code`: the row's `erreur.code` or `messageInformatif.code`; `until` as `since`."""
         with contextlib.closing(self._connect()) as conn:
             sql, params = self._select(
                 conn,
@@ -113,6 +139,11 @@ class JournalReader:
                 after_id=after_id,
                 newest_first=newest_first,
                 limit=limit,
+                until=until,
+                code=code,
+                search_type=search_type,
+                correlation_id=correlation_id,
+                row_id=row_id,
             )
             return [row_to_dict(r) for r in conn.execute(sql, params)]
 
