@@ -204,7 +204,7 @@ def enrol(
             "bring-your-own certificate: the sandbox has no private key for it (so no .p12 "
             "either); use the key that goes with it in your own PKI"
         )
-    write_credentials(paths.clients / f"{client_id}.json", creds)
+    write_credentials(paths.client_credentials(client_id), creds)
     return creds
 
 
@@ -246,7 +246,7 @@ def follow_served_origin(paths: PkiPaths, origin: str) -> dict[str, Any]:
     if all(creds.get(k) == v for k, v in urls.items()):
         return creds
     creds.update(urls)
-    for path in (demo_file, paths.clients / f"{DEMO_CLIENT_ID}.json"):
+    for path in (demo_file, paths.client_credentials(DEMO_CLIENT_ID)):
         if path.exists():
             write_credentials(path, {**json.loads(path.read_text("utf-8")), **urls})
     return creds

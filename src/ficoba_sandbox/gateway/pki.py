@@ -91,6 +91,10 @@ class PkiPaths:
     def client_p12(self, client_id: str) -> Path:
         return self.clients / f"{client_id}.p12"
 
+    def client_credentials(self, client_id: str) -> Path:
+        """The client's credentials file (its secret inside, mode 0600), gateway/clients.py."""
+        return self.clients / f"{client_id}.json"
+
 
 # --------------------------------------------------------------------------- files
 

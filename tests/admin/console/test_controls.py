@@ -138,7 +138,9 @@ def test_faults_per_client(console: tuple[httpx.Client, SandboxApp]) -> None:
     assert fault.resources == ("numCpte", "spi")
     assert "<code>CAT001</code> (503)" in r.text and "numCpte, spi" in r.text
     cleared = post(admin, "faults/clear", "client_id=demo-client")
-    assert app.sandbox.faults.get("demo-client") is None and "<code>CAT001</code>" not in cleared.text
+    assert (
+        app.sandbox.faults.get("demo-client") is None and "<code>CAT001</code>" not in cleared.text
+    )
 
 
 def test_the_quota_is_used_up_and_reset_against_real_calls(
