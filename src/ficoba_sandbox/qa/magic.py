@@ -308,6 +308,42 @@ def multi_det_pp(p: Person, accord: str, nature: str = "201") -> dict[str, Any]:
     }
 
 
+def verif_iban_pm(iban_: str, raison_sociale: str, categorie: str) -> dict[str, Any]:
+    # protocol v11 §7.3.2 (the PM example's criteria): the legal category is mandatory here
+    designation = per_pro(raison_sociale)["designation"]
+    return {
+        "iban": iban_,
+        "recherchePP": "0",
+        "recherchePM": "1",
+        "rechercheSirenSiret": "0",
+        "designation": {**designation, "codeCategorieJuridique": categorie},
+    }
+
+
+def verif_iban_siret(iban_: str, siret: str = "", siren: str = "") -> dict[str, Any]:
+    # one of the two identifiers, never both (CAF010), as the protocol's SIRET example
+    return {
+        "iban": iban_,
+        "recherchePP": "0",
+        "recherchePM": "0",
+        "rechercheSirenSiret": "1",
+        **per_pro(""),
+        "siret": siret,
+        "siren": siren,
+    }
+
+
+def multi_det_pm(raison_sociale: str, accord: str, nature: str = "201") -> dict[str, Any]:
+    return {
+        "accordClient": accord,
+        "codeNatureCompte": nature,
+        "recherchePP": "0",
+        "recherchePM": "1",
+        "rechercheSIRENSIRET": "0",
+        "criteresRecherchePro": per_pro(raison_sociale),
+    }
+
+
 def multi_det_siren(siren_: str, accord: str, nature: str = "201") -> dict[str, Any]:
     return {
         "accordClient": accord,
