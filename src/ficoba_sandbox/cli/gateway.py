@@ -11,15 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ficoba_sandbox.domain.access import MODALITIES, OPERATION_SCOPES, SCOPES
+from ficoba_sandbox.domain.access import MODALITIES, OPERATION_SCOPES
 from ficoba_sandbox.gateway.admin_key import ADMIN_FILE, admin_url, ensure_admin_key
-from ficoba_sandbox.gateway.clients import ClientSpec, enrol, ensure_demo_client, public_origin
+from ficoba_sandbox.gateway.clients import client_spec, enrol, ensure_demo_client, public_origin
 from ficoba_sandbox.gateway.pki import DEFAULT_CLIENT_VALIDITY_DAYS, PkiPaths, ensure_pki
 from ficoba_sandbox.gateway.registry import (
     DEFAULT_MOTIFS,
     Registry,
     RegistryError,
-    parse_motif,
 )
 from ficoba_sandbox.gateway.trust import TrustError, add_cas, extra_cas
 from ficoba_sandbox.journal import JOURNAL_FILE, AdminEvent, append_event
@@ -188,10 +187,6 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scope(value: str) -> str:
-    return value if value.startswith("dgfip_ficoba_") else f"dgfip_ficoba_{value}"
-
-
 def cmd_clients_add(args: argparse.Namespace) -> int:
     settings = settings_from(args, host="host", port="port")
     paths, _ = ensure_pki(settings.state_dir, settings.san)
@@ -202,24 +197,22 @@ def cmd_clients_add(args: argparse.Namespace) -> int:
         if args.ca is not None:
             _register_cas(paths, args.ca)
         own = _read(args.cert) if args.cert is not None else None
-        motifs = dict(parse_motif(m) for m in args.motif) if args.motif else dict(DEFAULT_MOTIFS)
-        scopes = [_scope(s) for s in args.scope] if args.scope else list(SCOPES)
-        spec = ClientSpec(
-            client_id=args.client_id,
-            modalities=args.modality or MODALITIES,
-            scopes=scopes,
+        spec = client_spec(
+            args.client_id,
+            modalities=args.modality or (),
+            scopes=args.scope or (),
             operation_scopes=args.operation_scope,
             quota=args.quota,
-            ips=args.ip or ClientSpec.ips,
+            ips=args.ip or (),
             sirets=args.siret,
             sirens=args.siren or (),
-            motifs=motifs,
+            motifs=args.motif or (),
             codes_etablissement=args.code_etablissement or (),
+            hours=args.hours,
             cert_validity_days=args.cert_validity,
             expired=args.expired,
             not_yet_valid=args.not_yet_valid,
-            grant_types=() if args.no_client_credentials else ClientSpec.grant_types,
-            hours=args.hours,
+            client_credentials=not args.no_client_credentials,
             cert_pem=own,
         )
         existed = args.replace and Registry(paths.root).get(args.client_id) is not None

@@ -52,6 +52,7 @@ from ficoba_sandbox.gateway.registry import (
     hash_secret,
     new_secret,
     parse_hours,
+    parse_motif,
     validate_client_id,
 )
 from ficoba_sandbox.gateway.trust import ChainVerifier, TrustError, der_bytes, load_bundle
@@ -113,6 +114,54 @@ class ClientSpec:
     cert_pem: bytes | None = None
     #: declared hours, `HH:MM-HH:MM` Europe/Paris (a call outside them: a security event)
     hours: str | None = None
+
+
+def full_scope(value: str) -> str:
+    """A data scope as the registry keeps it: `dgfip_ficoba_*` (the prefix may be left out)."""
+    return value if value.startswith("dgfip_ficoba_") else f"dgfip_ficoba_{value}"
+
+
+def client_spec(
+    client_id: str,
+    *,
+    modalities: Iterable[str] = (),
+    scopes: Iterable[str] = (),
+    operation_scopes: Iterable[str] | None = None,
+    quota: int | None = None,
+    ips: Iterable[str] = (),
+    sirets: Iterable[str] | None = None,
+    sirens: Iterable[str] = (),
+    motifs: Iterable[str] = (),
+    codes_etablissement: Iterable[str] = (),
+    hours: str | None = None,
+    cert_validity_days: int = DEFAULT_CLIENT_VALIDITY_DAYS,
+    expired: bool = False,
+    not_yet_valid: bool = False,
+    client_credentials: bool = True,
+    cert_pem: bytes | None = None,
+) -> ClientSpec:
+    """A new client as `ficoba-sandbox clients add` and the QA console's form ask for it, their
+    defaults applied: every modality and data scope, the loopback networks, the default motifs
+    (`motifs`: `CODE` or `CODE:type,type`, RegistryError when one does not parse), operation
+    scopes from the modalities (None), a fictitious requester SIRET (None)."""
+    return ClientSpec(
+        client_id=client_id,
+        modalities=list(modalities) or MODALITIES,
+        scopes=[full_scope(s) for s in scopes] or list(SCOPES),
+        operation_scopes=operation_scopes,
+        quota=quota,
+        ips=list(ips) or ClientSpec.ips,
+        sirets=sirets,
+        sirens=list(sirens),
+        motifs=dict(parse_motif(m) for m in motifs) if motifs else dict(DEFAULT_MOTIFS),
+        codes_etablissement=list(codes_etablissement),
+        cert_validity_days=cert_validity_days,
+        expired=expired,
+        not_yet_valid=not_yet_valid,
+        grant_types=ClientSpec.grant_types if client_credentials else (),
+        hours=hours,
+        cert_pem=cert_pem,
+    )
 
 
 def enrol(
