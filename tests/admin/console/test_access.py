@@ -167,3 +167,23 @@ def test_static_files_are_served_without_a_credential(browser: httpx.Client) -> 
 )
 def test_login_goes_back_only_to_the_admin_plane(asked: str, goes: str) -> None:
     assert back_to(asked) == goes
+
+
+def test_every_page_has_its_strings_in_both_languages_and_hides_none_of_the_frame() -> None:
+    """A page's `TEXTS` key equal to one of the frame's (a section's name in the nav) or to a
+    dict method (`t.clear` is `dict.clear` in Jinja2) would show the wrong words."""
+    from ficoba_sandbox.admin.console import (
+        clients,
+        controls,
+        journal,
+        layout,
+        magic,
+        personas,
+        recette,
+    )
+
+    frame = set(layout.TEXTS["en"]) | set(dir(dict))
+    assert set(layout.TEXTS["en"]) == set(layout.TEXTS["fr"])
+    for page in (personas, magic, journal, controls, recette, clients):
+        assert set(page.TEXTS["en"]) == set(page.TEXTS["fr"]), page.__name__
+        assert not set(page.TEXTS["en"]) & frame, page.__name__

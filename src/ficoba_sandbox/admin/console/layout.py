@@ -62,7 +62,6 @@ TEXTS: Texts = {
         "login_failed": "Wrong admin token.",
         "login_origin": "This form must be sent from the console's own page.",
         "login_throttled": "Too many failed logins from this address: wait a minute.",
-        "placeholder": "This section is being built.",
     },
     "fr": {
         "title": "Bac à sable FICOBA — console de recette",
@@ -88,7 +87,6 @@ TEXTS: Texts = {
         "login_failed": "Jeton d'administration incorrect.",
         "login_origin": "Ce formulaire doit être envoyé depuis la page de la console.",
         "login_throttled": "Trop d'échecs de connexion depuis cette adresse : attendez une minute.",
-        "placeholder": "Cette rubrique est en construction.",
     },
 }
 

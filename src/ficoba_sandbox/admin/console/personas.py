@@ -52,7 +52,7 @@ TEXTS: Texts = {
         "found": "Found",
         "nobody": "Nobody in the file matches.",
         "more": "{n} more match: give more of the name.",
-        "personas": "Named personas",
+        "named_personas": "Named personas",
         "personas_intro": "The hand-written personas of the file (fixtures), with their "
         "identifiers.",
         "persona": "persona",
@@ -102,7 +102,7 @@ TEXTS: Texts = {
         "found": "Trouvé",
         "nobody": "Personne dans le fichier ne correspond.",
         "more": "{n} autres correspondent : précisez le nom.",
-        "personas": "Personas nommés",
+        "named_personas": "Personas nommés",
         "personas_intro": "Les personas écrits à la main du fichier (fixtures), avec leurs "
         "identifiants.",
         "persona": "persona",
