@@ -60,9 +60,11 @@ def console_server(
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session (a new page per test)."""
+    """One headless Chromium per test module (a new page per test). Not per session:
+    Playwright's sync API runs an event loop in the main thread while it is started, and the
+    tests of other modules that call `asyncio.run` must not find one."""
     playwright = pytest.importorskip("playwright.sync_api")
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
