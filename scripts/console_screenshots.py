@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +126,8 @@ def prepare(server: Server) -> None:
             api.post(
                 f"/ficoba-api/v2/comptes/{resource}",
                 json=body,
-                headers={**bearer, "X-Correlation-ID": f"screenshot-{n:04d}"},
+                # fixed UUIDs (the API wants a UUID): the same rows at every run
+                headers={**bearer, "X-Correlation-ID": str(uuid.UUID(int=n + 1, version=4))},
             )
 
 
@@ -141,7 +143,55 @@ def _section(name: str) -> Callable[[Any, Server], None]:
     return go
 
 
-VIEWS: list[View] = [("home", "The home: the six sections and the admin routes", _section(""))]
+def _personas(page: Any, server: Server) -> None:
+    _section("personas")(page, server)
+    page.get_by_label("Name, IBAN, SPI, SIREN or SIRET").press_sequentially("dubois daniel")
+    page.locator("#results tr[data-personne]").first.wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+def _person(page: Any, server: Server) -> None:
+    page.locator("#results tr[data-personne] a").first.click()
+    page.locator("#person-name").wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+def _magic(page: Any, server: Server) -> None:
+    _section("magic")(page, server)
+    page.get_by_role("button", name="Send it: sql-error").click()
+    page.locator("#sent-status").wait_for()
+    page.wait_for_load_state("networkidle")
+
+
+def _journal(page: Any, server: Server) -> None:
+    _section("journal")(page, server)
+    page.locator('tr[data-sent-from="console"] a').first.click()
+    page.locator("#detail-why").wait_for()
+    page.locator("#journal-rows-title").evaluate("title => title.scrollIntoView()")
+    page.wait_for_load_state("networkidle")
+
+
+def _recette(page: Any, server: Server) -> None:
+    _section("recette")(page, server)
+    page.get_by_role("button", name="Start the recette (arm the drills)").click()
+    page.locator('#recette-state[data-armed="yes"]').wait_for()
+    page.locator("#recette-run").scroll_into_view_if_needed()
+
+
+VIEWS: list[View] = [
+    ("home", "The home: the six sections and the admin routes", _section("")),
+    ("personas", "Personas and dataset: the file searched as one types", _personas),
+    ("person", "A person: accounts, rights, and a ready request per search type", _person),
+    ("magic", "Magic values: sql-error sent through the real API, 500 CAT003", _magic),
+    ("journal", "The live journal: the console's call and why it got its answer", _journal),
+    (
+        "controls",
+        "Controls: the clock frozen for the screenshots, maintenance, latency",
+        _section("controls"),
+    ),
+    ("recette", "Recette: drills armed, the criteria as the run goes", _recette),
+    ("clients", "Clients: the registry, certificate expiry, a new client", _section("clients")),
+]
 
 
 def _log_in(page: Any, server: Server) -> None:

@@ -291,8 +291,9 @@ def summary(personne: Personne) -> dict[str, Any]:
     """One line of a result list."""
     if isinstance(personne, PersonnePhysique):
         name = f"{personne.nom_naissance} {personne.prenoms}".strip()
-        if personne.nom_usage and personne.nom_usage != personne.nom_naissance:
-            name += f" ({personne.nom_usage})"
+        usage = personne.nom_usage.strip()
+        if usage and usage != personne.nom_naissance:
+            name += f" ({usage})"
         ids = [("spi", personne.numero_spi)] if personne.numero_spi else []
         return {"id": personne.id, "kind": "kind_pp", "name": name, "ids": ids,
                 "persona": personne.persona}  # fmt: skip
