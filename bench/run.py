@@ -32,9 +32,9 @@
     round); the cost is 1 - the median of the rounds' on/off ratios (target <= 3 %).
 (f) the cost of the QA console (docs/console.md): the `numCpte` throughput of two sandboxes on
     copies of one state directory, measured alternately as in (e), one of them watched all along
-    by a browser's worth of console traffic: its live journal view fetched every
-    CONSOLE_POLL_SECONDS (a quarter of the page's own 2 s, as four open tabs would) with the
-    session a browser has; the cost is 1 - the median of the watched/unwatched ratios.
+    by a browser's worth of console traffic and more: its whole journal page fetched every
+    CONSOLE_POLL_SECONDS (a quarter of the live view's own 2 s, as four open tabs would, each
+    fetch heavier than the view's); the cost is 1 - the median of the watched/unwatched ratios.
 
 Prints one JSON document (progress on stderr).
 """
@@ -604,6 +604,28 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def twin_states(tmp: Path, size: int, part: str) -> tuple[Path, Path, dict[str, Any], Path]:
+    """Two copies of one state directory (the same CA, clients, token key and dataset cache; a
+    journal each), the bench client's credentials and its `numCpte` bodies' file: the two
+    sandboxes a cost is measured between."""
+    state = tmp / "state"
+    subprocess.run([CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True)
+    creds = json.loads(
+        subprocess.run(
+            [CLI, "clients", "add", "--dir", str(state), "--id", "bench", *QUOTA_UNREACHED],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    log(f"{part}: building request bodies from the dataset")
+    body_file = tmp / "numCpte.json"
+    body_file.write_text(json.dumps(bodies(state, size, creds)["numCpte"]))
+    twin = tmp / "state-off"
+    shutil.copytree(state, twin)
+    return state, twin, creds, body_file
+
+
 #: the throughput the per-call counting of the metrics may cost (docs/metrics.md)
 METRICS_MAX_COST = 0.03
 
@@ -623,24 +645,7 @@ def metrics_cost(size: int, args: Any) -> dict[str, Any]:
         "baseline": f"--{args.metrics_baseline}",
     }
     with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
-        state = Path(tmp) / "state"
-        subprocess.run(
-            [CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True
-        )
-        creds = json.loads(
-            subprocess.run(
-                [CLI, "clients", "add", "--dir", str(state), "--id", "bench", *QUOTA_UNREACHED],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        log("metrics: building request bodies from the dataset")
-        body_file = Path(tmp) / "numCpte.json"
-        body_file.write_text(json.dumps(bodies(state, size, creds)["numCpte"]))
-        # the same CA, clients, token key and dataset cache; a journal each
-        state_off = Path(tmp) / "state-off"
-        shutil.copytree(state, state_off)
+        state, state_off, creds, body_file = twin_states(Path(tmp), size, "metrics")
         on_pid: list[int] = []
         off_pid: list[int] = []
         with (
@@ -692,7 +697,8 @@ def metrics_cost(size: int, args: Any) -> dict[str, Any]:
     return out
 
 
-#: the console's live journal, fetched as its page does (docs/console.md, "Journal")
+#: the console's whole journal page (its filters, rows and detail), heavier than the rows alone
+#: its live view fetches again (docs/console.md, "Journal"): the cost measured is an upper bound
 CONSOLE_POLL_PATH = "/__sandbox/console/journal"
 CONSOLE_POLL_SECONDS = 0.5
 BENCH_ADMIN_TOKEN = "bench-admin-token-not-a-secret-of-any-real-server"
@@ -746,23 +752,7 @@ def console_cost(size: int, args: Any) -> dict[str, Any]:
     }
     env = {"FICOBA_SANDBOX_ADMIN_TOKEN": BENCH_ADMIN_TOKEN}
     with tempfile.TemporaryDirectory(prefix="ficoba-bench-") as tmp:
-        state = Path(tmp) / "state"
-        subprocess.run(
-            [CLI, "init", "--dir", str(state)], check=True, capture_output=True, text=True
-        )
-        creds = json.loads(
-            subprocess.run(
-                [CLI, "clients", "add", "--dir", str(state), "--id", "bench", *QUOTA_UNREACHED],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
-        log("console: building request bodies from the dataset")
-        body_file = Path(tmp) / "numCpte.json"
-        body_file.write_text(json.dumps(bodies(state, size, creds)["numCpte"]))
-        state_off = Path(tmp) / "state-off"
-        shutil.copytree(state, state_off)
+        state, state_off, creds, body_file = twin_states(Path(tmp), size, "console")
         admin_ports: list[int] = []
         with (
             sandbox(state, size, env=env, admin_ports=admin_ports) as (on_port, _),

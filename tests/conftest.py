@@ -51,7 +51,7 @@ from gateway_support import (
     make_client_for,
     run_on_asgi_loop,
     run_tls_server,
-    serve_in_thread,
+    running_qa_server,
 )
 
 #: the secret sweep (tests/secret_sweep.py): no secret of the suite in what the suite produced
@@ -176,44 +176,12 @@ def tls_server(settings: Settings, demo_creds: dict[str, Any]) -> Iterator[TLSSe
 
 
 @pytest.fixture(scope="session")
-def qa_server(sandbox_dir: Path, demo_creds: dict[str, Any]) -> Iterator[QAServer]:
+def qa_server(settings: Settings, demo_creds: dict[str, Any]) -> Iterator[QAServer]:
     """The QA toolkit's sandbox: its own app (own clock, faults, maintenance state) on the
     session's state directory, so packs that move the clock or force maintenance cannot disturb
     other tests' servers; the admin plane on its own listener."""
-    import uvicorn
-
-    from ficoba_sandbox.admin import create_admin_app
-    from ficoba_sandbox.cli.ops import ensure_admin_token
-    from ficoba_sandbox.cli.serve import uvicorn_config
-
-    s = Settings(
-        state_dir=sandbox_dir,
-        size=TEST_SIZE,
-        host="127.0.0.1",
-        port=free_port(),
-        admin_host="127.0.0.1",
-        admin_port=free_port(),
-    )
-    token, _ = ensure_admin_token(s)  # D/admin.json, as `serve` writes it
-    s = s.model_copy(update={"admin_token": token})
-    app = create_app(s)
-    admin = create_admin_app(app.sandbox, s)
-    paths, _ = ensure_pki(s.state_dir)
-    api_cfg = uvicorn_config(app, s, paths, log_level="warning")
-    admin_cfg = uvicorn.Config(
-        admin, host=s.admin_host, port=s.admin_port, log_level="warning", lifespan="off"
-    )
-    with serve_in_thread(api_cfg), serve_in_thread(admin_cfg):
-        yield QAServer(
-            origin=public_origin(s.host, s.port),
-            admin_url=f"http://127.0.0.1:{s.admin_port}",
-            dir=sandbox_dir,
-            demo=demo_creds,
-            app=app,
-            admin=admin,
-            admin_token=token,
-            settings=s,
-        )
+    with running_qa_server(settings, demo_creds) as server:
+        yield server
 
 
 ADMIN_TOKEN = "test-admin-token"  # the admin plane of `admin_of` only

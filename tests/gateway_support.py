@@ -442,3 +442,45 @@ def client_cert_header(pem: str | bytes) -> str:
 
     text = pem.decode() if isinstance(pem, bytes) else pem
     return ":" + base64.b64encode(ssl.PEM_cert_to_DER_cert(text)).decode() + ":"
+
+
+@contextlib.contextmanager
+def running_qa_server(settings: Settings, demo: dict[str, Any]) -> Iterator[QAServer]:
+    """A new app of `settings` (its own clock, faults, maintenance and quota) with its
+    mutual-TLS API and its admin plane on real loopback listeners, the admin token from
+    `D/admin.json` as `serve` writes it."""
+    import uvicorn
+
+    from ficoba_sandbox.admin import create_admin_app
+    from ficoba_sandbox.app import create_app
+    from ficoba_sandbox.cli.ops import ensure_admin_token
+    from ficoba_sandbox.cli.serve import uvicorn_config
+
+    s = settings.model_copy(
+        update={
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "admin_host": "127.0.0.1",
+            "admin_port": free_port(),
+        }
+    )
+    token, _ = ensure_admin_token(s)
+    s = s.model_copy(update={"admin_token": token})
+    app = create_app(s)
+    admin = create_admin_app(app.sandbox, s)
+    paths, _ = ensure_pki(s.state_dir)
+    api_cfg = uvicorn_config(app, s, paths, log_level="warning")
+    admin_cfg = uvicorn.Config(
+        admin, host=s.admin_host, port=s.admin_port, log_level="warning", lifespan="off"
+    )
+    with serve_in_thread(api_cfg), serve_in_thread(admin_cfg):
+        yield QAServer(
+            origin=public_origin(s.host, s.port),
+            admin_url=f"http://127.0.0.1:{s.admin_port}",
+            dir=Path(s.state_dir),
+            demo=demo,
+            app=app,
+            admin=admin,
+            admin_token=token,
+            settings=s,
+        )

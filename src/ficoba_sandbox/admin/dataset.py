@@ -74,11 +74,9 @@ def personas(store: Store, *, siret: str, motif: str, today: str) -> list[dict[s
     return out
 
 
-def _pp_requests(p: PersonnePhysique, ibans: list[str], envelope: Envelope) -> dict[str, Any]:
-    reqs: dict[str, Any] = {}
-    if p.numero_spi:
-        reqs["spi"] = envelope({"numeroSPI": p.numero_spi})
-    person = magic.Person(
+def person_of(p: PersonnePhysique) -> magic.Person:
+    """The person as the request builders need her (qa/magic.py)."""
+    return magic.Person(
         p.id,
         p.nom_naissance,
         p.prenoms,
@@ -89,7 +87,13 @@ def _pp_requests(p: PersonnePhysique, ibans: list[str], envelope: Envelope) -> d
         departement=p.code_departement_naissance,
         commune=p.code_commune_naissance,
     )
-    reqs["perPhy"] = envelope(magic.per_phy(person))
+
+
+def _pp_requests(p: PersonnePhysique, ibans: list[str], envelope: Envelope) -> dict[str, Any]:
+    reqs: dict[str, Any] = {}
+    if p.numero_spi:
+        reqs["spi"] = envelope({"numeroSPI": p.numero_spi})
+    reqs["perPhy"] = envelope(magic.per_phy(person_of(p)))
     return _with_num_cpte(reqs, ibans, envelope)
 
 

@@ -6,58 +6,31 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-import uvicorn
 
-from ficoba_sandbox.admin import create_admin_app
-from ficoba_sandbox.app import create_app
-from ficoba_sandbox.cli.ops import ensure_admin_token
-from ficoba_sandbox.cli.serve import uvicorn_config
-from ficoba_sandbox.gateway.clients import public_origin
-from ficoba_sandbox.gateway.pki import ensure_pki
 from ficoba_sandbox.settings import Settings
-from gateway_support import QAServer, free_port, serve_in_thread
+from gateway_support import QAServer, running_qa_server
 from system_deps import skip_or_fail
 
 
 @pytest.fixture(scope="session")
-def console_server(
-    settings: Settings, sandbox_dir: Path, demo_creds: dict[str, Any]
-) -> Iterator[QAServer]:
+def console_server(settings: Settings, demo_creds: dict[str, Any]) -> Iterator[QAServer]:
     """The console's sandbox: its own app (own clock, faults, maintenance, quota), so what the
     console's tests drive cannot disturb other tests' servers; its API on a real mutual-TLS
     listener and its admin plane (with the console) on another, token from `D/admin.json`."""
-    s = settings.model_copy(
-        update={
-            "host": "127.0.0.1",
-            "port": free_port(),
-            "admin_host": "127.0.0.1",
-            "admin_port": free_port(),
-        }
-    )
-    token, _ = ensure_admin_token(s)
-    s = s.model_copy(update={"admin_token": token})
-    app = create_app(s)
-    admin = create_admin_app(app.sandbox, s)
-    paths, _ = ensure_pki(s.state_dir)
-    api_cfg = uvicorn_config(app, s, paths, log_level="warning")
-    admin_cfg = uvicorn.Config(
-        admin, host=s.admin_host, port=s.admin_port, log_level="warning", lifespan="off"
-    )
-    with serve_in_thread(api_cfg), serve_in_thread(admin_cfg):
-        yield QAServer(
-            origin=public_origin(s.host, s.port),
-            admin_url=f"http://127.0.0.1:{s.admin_port}",
-            dir=sandbox_dir,
-            demo=demo_creds,
-            app=app,
-            admin=admin,
-            admin_token=token,
-            settings=s,
-        )
+    with running_qa_server(settings, demo_creds) as server:
+        yield server
+
+
+@pytest.fixture
+def admin(console_server: QAServer) -> Iterator[httpx.Client]:
+    """A client of the console's admin plane with its token (so no CSRF check)."""
+    token = {"Authorization": f"Bearer {console_server.admin_token}"}
+    with httpx.Client(base_url=console_server.admin_url, headers=token, timeout=60) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

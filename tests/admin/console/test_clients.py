@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -18,13 +17,6 @@ from ficoba_sandbox.gateway.pki import client_ssl_context
 from gateway_support import QAServer
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def admin(console_server: QAServer) -> Iterator[httpx.Client]:
-    token = {"Authorization": f"Bearer {console_server.admin_token}"}
-    with httpx.Client(base_url=console_server.admin_url, headers=token, timeout=60) as c:
-        yield c
 
 
 def links(page: str) -> dict[str, str]:

@@ -5,7 +5,6 @@ explanation."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,13 +17,6 @@ from ficoba_sandbox.qa.runner import Runner
 from gateway_support import QAServer
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def admin(console_server: QAServer) -> Iterator[httpx.Client]:
-    token = {"Authorization": f"Bearer {console_server.admin_token}"}
-    with httpx.Client(base_url=console_server.admin_url, headers=token, timeout=30) as c:
-        yield c
 
 
 @pytest.fixture

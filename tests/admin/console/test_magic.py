@@ -5,7 +5,7 @@ the console; a mark a client forges marks nothing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -18,13 +18,6 @@ from gateway_support import QAServer
 
 HTMX = {"HX-Request": "true"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-def admin(console_server: QAServer) -> Iterator[httpx.Client]:
-    token = {"Authorization": f"Bearer {console_server.admin_token}"}
-    with httpx.Client(base_url=console_server.admin_url, headers=token, timeout=30) as c:
-        yield c
 
 
 def journal_row(admin: httpx.Client, correlation_id: str) -> dict[str, object]:

@@ -10,10 +10,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from ficoba_sandbox.admin.console.personas import PAGE
 from ficoba_sandbox.data.lookup import lookup, read_as
@@ -22,13 +20,6 @@ from gateway_support import QAServer
 from system_deps import skip_or_fail
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def admin(console_server: QAServer) -> Iterator[httpx.Client]:
-    token = {"Authorization": f"Bearer {console_server.admin_token}"}
-    with httpx.Client(base_url=console_server.admin_url, headers=token, timeout=30) as c:
-        yield c
 
 
 def a_person(server: QAServer) -> PersonnePhysique:

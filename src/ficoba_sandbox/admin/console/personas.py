@@ -22,6 +22,7 @@ from fastapi.responses import Response
 
 from ficoba_sandbox.admin.common import requester, today
 from ficoba_sandbox.admin.console.layout import CONSOLE, Console, Texts, language
+from ficoba_sandbox.admin.dataset import person_of
 from ficoba_sandbox.data.lookup import Personne, lookup
 from ficoba_sandbox.data.model import PersonneMorale, PersonnePhysique
 from ficoba_sandbox.domain.access import SearchType
@@ -139,21 +140,6 @@ TEXTS: Texts = {
         "none": "—",
     },
 }
-
-
-def person_of(pp: PersonnePhysique) -> magic.Person:
-    """The person as the request builders need it (qa/magic.py)."""
-    return magic.Person(
-        pp.id,
-        pp.nom_naissance,
-        pp.prenoms,
-        pp.annee_naissance,
-        pp.mois_naissance,
-        pp.jour_naissance,
-        pays=pp.code_pays_naissance,
-        departement=pp.code_departement_naissance,
-        commune=pp.code_commune_naissance,
-    )
 
 
 def criteria(personne: Personne, ibans: list[str]) -> list[tuple[SearchType, str, Any]]:
