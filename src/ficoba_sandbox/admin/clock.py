@@ -5,6 +5,7 @@ is an admin event (docs/security.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -115,7 +116,7 @@ def real_time(sandbox: Sandbox, request: Request) -> None:
 def router(sandbox: Sandbox) -> APIRouter:
     r = APIRouter(prefix=PREFIX, tags=["clock"])
 
-    def answer(action: Any) -> dict[str, Any]:
+    def answer(action: Callable[[], None]) -> dict[str, Any]:
         try:
             action()
         except ClockNotDriven as exc:

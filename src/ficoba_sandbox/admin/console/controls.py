@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,10 +31,12 @@ from ficoba_sandbox.admin.console.forms import (
     FormError,
     back_to_page,
     from_htmx,
+    paris_time,
     read_form,
 )
 from ficoba_sandbox.admin.console.layout import CONSOLE, Console, Texts
 from ficoba_sandbox.admin.service_levels import MaintenanceState, set_latency, set_maintenance
+from ficoba_sandbox.domain.clock import paris
 from ficoba_sandbox.domain.errors import ALL_CODES
 from ficoba_sandbox.qa.faults import FAULT_RESOURCES, Fault
 from ficoba_sandbox.sandbox import Sandbox
@@ -43,9 +44,6 @@ from ficoba_sandbox.sandbox import Sandbox
 SECTION = "controls"
 PAGE = f"{CONSOLE}/{SECTION}"
 CONTROLS = ("clock", "maintenance", "latency", "faults", "quota")
-#: the sandbox's day is Paris' (protocol v11: `dateDemande` is a French date); a time typed
-#: in the console without an offset is read there too
-PARIS = ZoneInfo("Europe/Paris")
 #: under this, the sandbox's clock is the wall clock (two readings a moment apart)
 REAL_TIME_TOLERANCE = 1.0
 
@@ -108,7 +106,6 @@ TEXTS: Texts = {
         "actions": "Actions",
         "bad_form": "This form is not one of the console's.",
         "unknown_client": "Unknown client.",
-        "done": "Done.",
     },
     "fr": {
         "intro": "Horloge, maintenance, latence, pannes et quota par client, chacun avec son "
@@ -168,7 +165,6 @@ TEXTS: Texts = {
         "actions": "Actions",
         "bad_form": "Ce formulaire n'est pas un de ceux de la console.",
         "unknown_client": "Client inconnu.",
-        "done": "Fait.",
     },
 }
 
@@ -197,18 +193,6 @@ def _float(form: Form, name: str, default: float) -> float:
         raise Refused(f"{name}: {text!r} is not a number") from None
 
 
-def _paris_instant(text: str) -> datetime | None:
-    """An `<input type="datetime-local">` value (no offset) read in Paris; None when empty."""
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"{text!r} is not a date and time") from None
-    return at.replace(tzinfo=PARIS) if at.tzinfo is None else at
-
-
 def _offset(seconds: float) -> str:
     sign = "-" if seconds < 0 else "+"
     return sign + str(timedelta(seconds=round(abs(seconds))))
@@ -220,11 +204,10 @@ async def clock_state(sandbox: Sandbox) -> dict[str, Any]:
     real = not now["frozen"] and abs(now["offset_seconds"]) < REAL_TIME_TOLERANCE
     return {
         **now,
-        "paris": instant.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "paris": instant.astimezone(paris()).strftime("%Y-%m-%d %H:%M:%S %Z"),
         "utc": instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
         "real": real,
         "offset": _offset(now["offset_seconds"]),
-        "at_default": instant.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
     }
 
 
@@ -281,7 +264,7 @@ Action = Callable[[Sandbox, Request, Form], Awaitable[None]]
 
 
 async def _freeze(sandbox: Sandbox, request: Request, form: Form) -> None:
-    freeze_clock(sandbox, request, _paris_instant(form.get("at", "")))
+    freeze_clock(sandbox, request, paris_time(form.get("at", "")))
 
 
 async def _advance(sandbox: Sandbox, request: Request, form: Form) -> None:

@@ -12,6 +12,7 @@ use for. A posted form is answered in one of two ways (docs/console.md, "Forms")
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -19,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import ImmutableMultiDict
 
 from ficoba_sandbox.admin.console.layout import SECURITY_HEADERS
+from ficoba_sandbox.domain.clock import paris
 
 #: a console form is a few short fields: anything longer is not one of its forms
 MAX_FORM_BYTES = 16_384
@@ -56,3 +58,16 @@ def from_htmx(request: Request) -> bool:
 def back_to_page(path: str) -> Response:
     """A change done by a plain form post: back to the page it came from."""
     return RedirectResponse(path, status_code=303, headers=SECURITY_HEADERS)
+
+
+def paris_time(text: str) -> datetime | None:
+    """An `<input type="datetime-local">` value (no offset) read in Paris, the sandbox's days'
+    time zone (domain/clock.py); None when empty, ValueError when it is not a time."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time") from None
+    return at.replace(tzinfo=paris()) if at.tzinfo is None else at

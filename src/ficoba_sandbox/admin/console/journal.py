@@ -9,15 +9,14 @@ page's query string, so a filtered view is a link to share, and work without Jav
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from ficoba_sandbox.admin.console.forms import paris_time
 from ficoba_sandbox.admin.console.layout import CONSOLE, Console, Texts, language
 from ficoba_sandbox.admin.explain import explain, explain_call
 from ficoba_sandbox.domain.access import SearchType
@@ -29,8 +28,6 @@ PAGE = f"{CONSOLE}/{SECTION}"
 REFRESH_SECONDS = 2
 #: rows a view shows (the newest)
 ROWS_SHOWN = 50
-#: times typed in the filters have no offset: read in Paris, the sandbox's day
-PARIS = ZoneInfo("Europe/Paris")
 FILTERS = ("client", "status", "code", "search_type", "correlation_id", "from", "to")
 
 TEXTS: Texts = {
@@ -117,14 +114,6 @@ TEXTS: Texts = {
 }
 
 
-def paris_instant(text: str) -> datetime | None:
-    """An `<input type="datetime-local">` value, read in Paris; ValueError when not a time."""
-    if not text.strip():
-        return None
-    at = datetime.fromisoformat(text.strip())
-    return at.replace(tzinfo=PARIS) if at.tzinfo is None else at
-
-
 def chosen_filters(request: Request) -> dict[str, str]:
     return {k: v.strip() for k in FILTERS if (v := request.query_params.get(k, "")).strip()}
 
@@ -173,8 +162,8 @@ def router(console: Console) -> APIRouter:
             code=filters.get("code"),
             search_type=filters.get("search_type"),
             correlation_id=filters.get("correlation_id"),
-            since=paris_instant(filters.get("from", "")),
-            until=paris_instant(filters.get("to", "")),
+            since=paris_time(filters.get("from", "")),
+            until=paris_time(filters.get("to", "")),
             limit=ROWS_SHOWN,
             **more,
         )
